@@ -1,0 +1,66 @@
+"""What every command needs: the database of the current settings, progress bars, and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from paperfeed.config import get_settings
+from paperfeed.ingest.pipeline import IngestSummary
+from paperfeed.ingest.records import MalformedSource
+from paperfeed.store import Database
+
+console = Console(stderr=True)
+
+
+def open_db() -> Database:
+    """The configured database, migrated to the newest schema."""
+    db = Database(get_settings().resolved_database_url)
+    db.migrate()
+    return db
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, *, in_bytes: bool = False) -> Iterator[Progress]:
+    """A Rich progress bar on stderr (quiet when stderr is not a terminal, e.g. under cron)."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+               DownloadColumn() if in_bytes else MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        progress.add_task(description, total=total)
+        yield progress
+
+
+def print_summary(summary: IngestSummary, *, what: str = "papers") -> None:
+    console.print(
+        f"{what}: [green]{summary.new} new[/], [yellow]{summary.updated} updated[/], "
+        f"{summary.unchanged} unchanged, [red]{summary.rejected} rejected[/]; "
+        f"feed entries: {summary.feed_new} new, {summary.feed_updated} updated"
+    )
+    for rejection in summary.rejections[:20]:
+        console.print(f"  [red]rejected[/] {rejection}")
+    if summary.rejected > 20:
+        console.print(f"  … and {summary.rejected - 20} more rejections")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn input errors into one clear line and exit status 1, instead of a traceback."""
+    try:
+        yield
+    except (MalformedSource, ValueError) as error:
+        console.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from error

@@ -1,0 +1,70 @@
+"""Settings: one object, read from ``PAPERFEED_*`` environment variables and an optional ``.env``.
+
+Nothing secret has a working default: the session/token signing key is generated at random on first use
+and kept in ``$PAPERFEED_HOME/secret.key`` (mode 0600) unless ``PAPERFEED_SECRET_KEY`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "paperfeed"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAPERFEED_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    database_url: str | None = None
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+    # arXiv's terms: at most one request every three seconds, on one connection.
+    arxiv_api_url: str = "https://export.arxiv.org/api/query"
+    oai_url: str = "https://oaipmh.arxiv.org/oai"
+    request_interval_s: float = 3.0
+    http_timeout_s: float = 30.0
+    http_retries: int = 4
+    user_agent: str = "paperfeed/0.1 (self-hosted paper discovery; mailto:admin@localhost)"
+
+    embed_model: str = "minilm-l6-int8"
+    embed_batch_size: int = 32
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"  # none | starttls | ssl
+    mail_from: str = "paperfeed <digest@localhost>"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'paperfeed.sqlite3'}"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: from the environment, or created once per install and kept private."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret.key"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

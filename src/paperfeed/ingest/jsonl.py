@@ -1,0 +1,159 @@
+"""paperfeed's own JSON-lines format: the format of the bundled sample, of exports and of backups.
+
+One object a line. The fields of the shared arXiv daily dump (``id``, ``listed``, ``title``, ``authors``,
+``categories``, ``comment``, ``abstract``, ``abs``, ``pdf``) plus everything else a paper and its feed
+entries hold, so that export → import into an empty database reproduces the same export byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperfeed.domain.feed import FeedEntry, FeedSource
+from paperfeed.domain.paper import Paper, PaperVersion
+from paperfeed.ingest.files import iter_json_lines
+from paperfeed.ingest.records import Record, RecordError, Rejected
+
+
+def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record | Rejected]:
+    """Records of a paperfeed JSON-lines file (plain or gzip); bad lines become rejections."""
+    for number, obj in iter_json_lines(path, on_bytes):
+        where = f"{path.name} line {number}"
+        if isinstance(obj, RecordError):
+            yield Rejected(where, str(obj))
+            continue
+        try:
+            yield from _records(obj)
+        except (RecordError, InvalidArxivId) as error:
+            yield Rejected(f"{where} (id {obj.get('id')!r})", str(error))
+
+
+def _records(obj: dict[str, Any]) -> Iterator[Record]:
+    paper = paper_from_json(obj)
+    entries = [entry_from_json(paper.id, e) for e in obj.get("featured") or ()]
+    if not entries and obj.get("listed"):
+        entries = [FeedEntry(paper.id, _date(obj, "listed"), FeedSource.ARXIV)]
+    if not entries:
+        yield Record(paper)
+    for entry in entries:
+        yield Record(paper, entry)
+
+
+def paper_from_json(obj: dict[str, Any]) -> Paper:
+    raw_id = _text(obj, "id", required=True)
+    arxiv_id = parse_arxiv_id(raw_id)
+    version = obj.get("version") or arxiv_id.version or 1
+    if not isinstance(version, int) or version < 1:
+        raise RecordError(f"field 'version' must be a positive integer, got {version!r}")
+    published = _date(obj, "published") if obj.get("published") else (
+        _date(obj, "listed") if obj.get("listed") else None
+    )
+    return Paper(
+        id=arxiv_id.base,
+        title=_text(obj, "title", required=True),
+        abstract=_text(obj, "abstract"),
+        authors=_names(obj, "authors"),
+        categories=_names(obj, "categories"),
+        version=version,
+        versions=tuple(
+            PaperVersion(int(v["version"]), date.fromisoformat(v["created"]) if v.get("created") else None)
+            for v in obj.get("versions") or ()
+        ),
+        published=published,
+        updated=_date(obj, "updated") if obj.get("updated") else None,
+        doi=obj.get("doi") or None,
+        journal_ref=obj.get("journal_ref") or None,
+        comments=obj.get("comment") or None,
+        license=obj.get("license") or None,
+        github_repo=obj.get("github_repo") or None,
+        project_page=obj.get("project_page") or None,
+        withdrawn=bool(obj.get("withdrawn", False)),
+    )
+
+
+def entry_from_json(paper_id: str, obj: dict[str, Any]) -> FeedEntry:
+    try:
+        source = FeedSource(obj.get("source", "arxiv"))
+    except ValueError as error:
+        raise RecordError(f"field 'featured.source' is not one of arxiv, hf, submission: {error}") from error
+    return FeedEntry(
+        paper_id=paper_id,
+        featured_on=_date(obj, "date"),
+        source=source,
+        submitted_by=obj.get("submitted_by"),
+        external_upvotes=int(obj.get("upvotes") or 0),
+        num_comments=int(obj.get("num_comments") or 0),
+    )
+
+
+def paper_to_json(paper: Paper, entries: Iterable[FeedEntry] = ()) -> dict[str, Any]:
+    """The JSON object of one paper; the inverse of :func:`paper_from_json` and the feed entries."""
+    entries = sorted(entries, key=lambda e: (e.featured_on, e.source.value))
+    listed = next((e.featured_on for e in entries if e.source is FeedSource.ARXIV), None)
+    obj: dict[str, Any] = {
+        "id": paper.id,
+        "version": paper.version,
+        "listed": listed.isoformat() if listed else None,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "categories": list(paper.categories),
+        "comment": paper.comments,
+        "abstract": paper.abstract,
+        "abs": paper.abs_url,
+        "pdf": paper.pdf_url,
+        "published": paper.published.isoformat() if paper.published else None,
+        "updated": paper.updated.isoformat() if paper.updated else None,
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "license": paper.license,
+        "github_repo": paper.github_repo,
+        "project_page": paper.project_page,
+        "withdrawn": paper.withdrawn,
+        "versions": [
+            {"version": v.version, "created": v.created.isoformat() if v.created else None}
+            for v in paper.versions
+        ],
+        "featured": [
+            {"date": e.featured_on.isoformat(), "source": e.source.value, "submitted_by": e.submitted_by,
+             "upvotes": e.external_upvotes, "num_comments": e.num_comments}
+            for e in entries
+        ],
+    }
+    return obj
+
+
+def write_jsonl_line(handle: IO[str], paper: Paper, entries: Iterable[FeedEntry]) -> None:
+    handle.write(json.dumps(paper_to_json(paper, entries), ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def _text(obj: dict[str, Any], name: str, *, required: bool = False) -> str:
+    value = obj.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise RecordError(f"field {name!r} is missing or empty")
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _names(obj: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = obj.get(name) or []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.replace(" and ", ",").split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RecordError(f"field {name!r} must be a list of strings")
+    return tuple(value)
+
+
+def _date(obj: dict[str, Any], name: str) -> date:
+    value = obj.get(name)
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError as error:
+        raise RecordError(f"field {name!r} is not a YYYY-MM-DD date: {value!r}") from error

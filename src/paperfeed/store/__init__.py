@@ -1,0 +1,5 @@
+"""Storage: SQLAlchemy models, repositories and migrations for SQLite and PostgreSQL."""
+
+from paperfeed.store.db import Database
+
+__all__ = ["Database"]

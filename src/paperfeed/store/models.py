@@ -1,0 +1,190 @@
+"""The relational schema, shared by SQLite and PostgreSQL.
+
+Only portable types are used here; backend-specific search structures (FTS5, tsvector, pgvector) live with
+the search layer's migrations. Changing this file means adding an Alembic revision under
+``store/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UtcDateTime = sa.DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class PaperRow(Base):
+    __tablename__ = "papers"
+
+    id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    title: Mapped[str] = mapped_column(sa.Text)
+    abstract: Mapped[str] = mapped_column(sa.Text, default="")
+    authors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    categories: Mapped[list] = mapped_column(sa.JSON, default=list)
+    primary_category: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    versions: Mapped[list] = mapped_column(sa.JSON, default=list)
+    published: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    updated: Mapped[date | None] = mapped_column(sa.Date)
+    doi: Mapped[str | None] = mapped_column(sa.Text)
+    journal_ref: Mapped[str | None] = mapped_column(sa.Text)
+    comments: Mapped[str | None] = mapped_column(sa.Text)
+    license: Mapped[str | None] = mapped_column(sa.Text)
+    github_repo: Mapped[str | None] = mapped_column(sa.Text)
+    project_page: Mapped[str | None] = mapped_column(sa.Text)
+    withdrawn: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Local community votes, kept in step with the votes table inside the same transaction.
+    upvotes: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    modified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FeedEntryRow(Base):
+    __tablename__ = "feed_entries"
+    __table_args__ = (sa.UniqueConstraint("paper_id", "featured_on", name="uq_feed_entries_paper_day"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    featured_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    submitted_by: Mapped[str | None] = mapped_column(sa.String(200))
+    external_upvotes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    num_comments: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    api_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VoteRow(Base):
+    """One upvote per user and paper; the unique constraint is what makes double votes impossible."""
+
+    __tablename__ = "votes"
+    __table_args__ = (sa.UniqueConstraint("user_id", "paper_id", name="uq_votes_user_paper"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CollectionRow(Base):
+    __tablename__ = "collections"
+    __table_args__ = (sa.UniqueConstraint("user_id", "slug", name="uq_collections_user_slug"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    slug: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CollectionItemRow(Base):
+    __tablename__ = "collection_items"
+
+    collection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    frequency: Mapped[str] = mapped_column(sa.String(16), default="daily")
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending|active|unsubscribed
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxRow(Base):
+    """A mail to send. Written before sending, so a crashed run is resumed, never repeated."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(32))  # confirm | digest
+    recipient: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.Text)
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DigestPaperRow(Base):
+    """Which papers a subscriber has been sent: the guarantee that no paper arrives twice."""
+
+    __tablename__ = "digest_papers"
+
+    subscription_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox.id", ondelete="CASCADE"))
+
+
+class IngestJobRow(Base):
+    """A long-running job (harvest, import, embedding) with its resumable checkpoint and progress."""
+
+    __tablename__ = "ingest_jobs"
+    __table_args__ = (sa.UniqueConstraint("kind", "key", name="uq_ingest_jobs_kind_key"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[str] = mapped_column(sa.String(16), default="running")  # running|done|failed
+    checkpoint: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

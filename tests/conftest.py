@@ -1,0 +1,66 @@
+"""Shared fixtures: every storage test runs on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from paperfeed.store import Database
+from tests.support import pg
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PgServer]:
+    server = pg.start(tmp_path_factory.mktemp("pg") / "data")
+    try:
+        yield server
+    finally:
+        pg.stop(server)
+
+
+def _fresh_pg_database(server: pg.PgServer) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'paperfeed.sqlite3'}"
+    return _fresh_pg_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated database on each backend."""
+    database = Database(db_url)
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite database, for tests about behaviour that does not depend on the backend."""
+    database = Database(f"sqlite:///{tmp_path / 'paperfeed.sqlite3'}")
+    database.migrate()
+    try:
+        yield database
+    finally:
+        database.dispose()
