@@ -17,7 +17,8 @@ def corpus_stats(db: Database) -> dict[str, Any]:
         papers = s.scalar(sa.select(sa.func.count()).select_from(PaperRow)) or 0
         withdrawn = s.scalar(sa.select(sa.func.count()).where(PaperRow.withdrawn.is_(True))) or 0
         entries = s.scalar(sa.select(sa.func.count()).select_from(FeedEntryRow)) or 0
-        sources = dict(s.execute(sa.select(FeedEntryRow.source, sa.func.count()).group_by(FeedEntryRow.source)).all())
+        by_source = sa.select(FeedEntryRow.source, sa.func.count()).group_by(FeedEntryRow.source)
+        sources = dict(s.execute(by_source).all())
         categories = dict(
             s.execute(
                 sa.select(PaperRow.primary_category, sa.func.count())

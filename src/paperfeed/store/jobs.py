@@ -45,7 +45,9 @@ def start_job(session: Session, kind: str, key: str) -> JobState:
     return _state(row)
 
 
-def save_checkpoint(session: Session, job_id: int, checkpoint: dict[str, Any], counts: dict[str, int]) -> None:
+def save_checkpoint(
+    session: Session, job_id: int, checkpoint: dict[str, Any], counts: dict[str, int]
+) -> None:
     row = session.get_one(IngestJobRow, job_id)
     row.checkpoint = dict(checkpoint)
     row.counts = dict(counts)
