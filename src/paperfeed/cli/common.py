@@ -64,3 +64,6 @@ def user_errors() -> Iterator[None]:
     except (MalformedSource, ValueError) as error:
         console.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from error
+    except OSError as error:
+        console.print(f"[red]error:[/] {error.filename or ''}: {(error.strerror or str(error)).lower()}")
+        raise typer.Exit(1) from error
