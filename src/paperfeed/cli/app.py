@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import ingest_files, stats
+from paperfeed.cli import ingest_files, jobs, stats
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
@@ -13,6 +13,7 @@ app.add_typer(ingest_app, name="ingest")
 ingest_app.command("jsonl")(ingest_files.ingest_jsonl)
 app.command("export")(ingest_files.export)
 app.command("stats")(stats.stats)
+app.command("jobs")(jobs.jobs)
 
 
 def main() -> None:
