@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import ingest_files, jobs, stats
+from paperfeed.cli import ingest_files, ingest_sources, jobs, stats
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
 app.add_typer(ingest_app, name="ingest")
 
 ingest_app.command("jsonl")(ingest_files.ingest_jsonl)
+ingest_app.command("snapshot")(ingest_sources.ingest_snapshot)
+ingest_app.command("arxiv")(ingest_sources.ingest_arxiv)
+ingest_app.command("oai")(ingest_sources.ingest_oai)
+ingest_app.command("hf-daily")(ingest_sources.ingest_hf_daily)
+app.command("submit")(ingest_sources.submit)
 app.command("export")(ingest_files.export)
 app.command("stats")(stats.stats)
 app.command("jobs")(jobs.jobs)

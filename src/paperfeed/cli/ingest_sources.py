@@ -1,0 +1,85 @@
+"""`paperfeed ingest snapshot|arxiv|oai|hf-daily` and `paperfeed submit`: every source but our own JSONL."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from paperfeed.cli.common import console, open_db, print_summary, progress_bar, user_errors
+from paperfeed.ingest.files import file_size
+from paperfeed.ingest.snapshot import read_snapshot
+from paperfeed.services.files import import_records
+from paperfeed.services.harvest import harvest_arxiv, harvest_oai
+from paperfeed.services.hf_daily import import_hf_daily
+from paperfeed.services.submit import submit_paper
+
+
+def ingest_snapshot(
+    path: Path = typer.Argument(..., help="arxiv-metadata-oai-snapshot JSON lines (.gz ok)"),
+) -> None:
+    """Import the Kaggle arXiv metadata snapshot (millions of lines, streamed in constant memory)."""
+    db = open_db()
+    with user_errors(), progress_bar(f"importing {path.name}", file_size(path), in_bytes=True) as bar:
+        summary = import_records(db, read_snapshot(path, on_bytes=lambda pos: bar.update(0, completed=pos)))
+    print_summary(summary)
+
+
+def ingest_arxiv(
+    category: str = typer.Option(..., "--category", help="arXiv category, e.g. cs.LG"),
+    since: str = typer.Option(..., "--since", help="first submission day, YYYY-MM-DD"),
+    until: str | None = typer.Option(None, "--until", help="last submission day (default: today)"),
+    max_results: int | None = typer.Option(None, "--max", min=1, help="stop after this many papers"),
+) -> None:
+    """Harvest the arXiv API by category and submission dates (1 request / 3 s; resumable)."""
+    db = open_db()
+    with user_errors(), progress_bar(f"arXiv {category}", None) as bar:
+        summary = harvest_arxiv(
+            db, category, _day(since, "--since"), _day(until, "--until") if until else None,
+            max_results=max_results, on_page=lambda done, total: bar.update(0, completed=done, total=total),
+        )
+    print_summary(summary)
+
+
+def ingest_oai(
+    set_spec: str = typer.Option(..., "--set", help="OAI set, e.g. cs or physics:hep-th"),
+    from_day: str = typer.Option(..., "--from", help="first metadata-change day, YYYY-MM-DD"),
+    until: str | None = typer.Option(None, "--until", help="last metadata-change day"),
+) -> None:
+    """Harvest arXiv over OAI-PMH; a killed harvest resumes from its saved resumption token."""
+    db = open_db()
+    with user_errors(), progress_bar(f"OAI-PMH set {set_spec}", None) as bar:
+        summary = harvest_oai(
+            db, set_spec, _day(from_day, "--from"), _day(until, "--until") if until else None,
+            on_page=lambda done, total: bar.update(0, completed=done, total=total),
+        )
+    print_summary(summary)
+
+
+def ingest_hf_daily(
+    source: str = typer.Argument(..., help="a saved /api/daily_papers JSON file, or its URL"),
+) -> None:
+    """Import Hugging Face Daily Papers: featured day, submitter, upvotes, GitHub repo, project page."""
+    db = open_db()
+    with user_errors(), progress_bar(f"importing {source}", None):
+        summary = import_hf_daily(db, source)
+    print_summary(summary)
+
+
+def submit(
+    paper: str = typer.Argument(..., help="arXiv id or abs/pdf URL, e.g. 2410.12345"),
+    user: str = typer.Option("cli", "--user", help="who submitted it"),
+) -> None:
+    """Fetch one paper from arXiv and feature it on today's page as a submission."""
+    db = open_db()
+    with user_errors():
+        stored = submit_paper(db, paper, submitted_by=user)
+    console.print(f"submitted {stored.id} v{stored.version}: {stored.title}")
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-01", param_hint=option) from error

@@ -1,0 +1,116 @@
+"""The Kaggle "arxiv-metadata-oai-snapshot": millions of JSON lines, one arXiv paper each.
+
+Streams through :func:`iter_json_lines`, so memory does not grow with the file. Quirks of the real dump
+handled here: titles and abstracts hard-wrapped with leading spaces, TeX accents in names, ``categories``
+as one space-separated string, and ``versions`` with RFC 2822 dates ("Mon, 2 Apr 2007 19:18:42 GMT").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperfeed.domain.feed import FeedEntry, FeedSource
+from paperfeed.domain.paper import Paper, PaperVersion
+from paperfeed.ingest.files import iter_json_lines
+from paperfeed.ingest.records import Record, RecordError, Rejected
+from paperfeed.ingest.text import (
+    author_name,
+    clean_optional,
+    clean_text,
+    latex_to_unicode,
+    looks_withdrawn,
+    parse_day,
+    split_categories,
+)
+
+
+def read_snapshot(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record | Rejected]:
+    """Records of a snapshot file (plain or gzip); a bad line is rejected, naming its line, id and field."""
+    for number, obj in iter_json_lines(path, on_bytes):
+        if isinstance(obj, RecordError):
+            yield Rejected(f"line {number}", str(obj))
+            continue
+        try:
+            paper = snapshot_paper(obj)
+        except (RecordError, InvalidArxivId) as error:
+            yield Rejected(f"line {number} (id {obj.get('id')!r})", str(error))
+            continue
+        entry = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
+        yield Record(paper, entry)
+
+
+def snapshot_paper(obj: dict[str, Any]) -> Paper:
+    """One snapshot object as a :class:`Paper`; raises :class:`RecordError` naming the bad field."""
+    raw_id = obj.get("id")
+    if not isinstance(raw_id, str) or not raw_id.strip():
+        raise RecordError("field 'id' is missing or not a string")
+    arxiv_id = parse_arxiv_id(raw_id)
+    title = clean_text(_string(obj, "title"))
+    if not title:
+        raise RecordError("field 'title' is missing or empty")
+    abstract = clean_text(_string(obj, "abstract"))
+    comments = clean_optional(_string(obj, "comments"))
+    versions = _versions(obj.get("versions"))
+    latest = versions[-1] if versions else None
+    return Paper(
+        id=arxiv_id.base,
+        title=title,
+        abstract=abstract,
+        authors=_authors(obj),
+        categories=split_categories(obj.get("categories")),
+        version=latest.version if latest else arxiv_id.version or 1,
+        versions=versions,
+        published=versions[0].created if versions else None,
+        updated=latest.created if latest else None,
+        doi=clean_optional(_string(obj, "doi")),
+        journal_ref=clean_optional(_string(obj, "journal-ref")),
+        comments=comments,
+        license=clean_optional(_string(obj, "license")),
+        withdrawn=looks_withdrawn(comments, abstract),
+    )
+
+
+def _string(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _versions(value: object) -> tuple[PaperVersion, ...]:
+    """``[{"version": "v1", "created": "Mon, 2 Apr 2007 …"}]`` → sorted :class:`PaperVersion` tuple."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise RecordError("field 'versions' must be a list of {version, created} objects")
+    versions: dict[int, PaperVersion] = {}
+    for item in value:
+        label = item.get("version") if isinstance(item, dict) else None
+        if not isinstance(label, str) or not label.lstrip("v").isdigit():
+            raise RecordError(f"field 'versions' has an entry without a version like 'v1': {item!r}")
+        number = int(label.lstrip("v"))
+        versions[number] = PaperVersion(number, parse_day(item.get("created"), "versions.created"))
+    return tuple(versions[k] for k in sorted(versions))
+
+
+def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
+    """Authors in order from ``authors_parsed`` ([keyname, forenames, suffix, …]); else the raw string."""
+    parsed = obj.get("authors_parsed")
+    if parsed is None:
+        raw = _string(obj, "authors") or ""
+        names = raw.replace("\n", " ").replace(" and ", ", ").split(",")
+        return tuple(latex_to_unicode(name) for name in names if name.strip())
+    if not isinstance(parsed, list):
+        raise RecordError("field 'authors_parsed' must be a list of [keyname, forenames, suffix] lists")
+    names = []
+    for parts in parsed:
+        if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
+            raise RecordError(f"field 'authors_parsed' has an entry that is not a list of strings: {parts!r}")
+        keyname, forenames, suffix = (list(parts) + ["", ""])[:3]
+        name = author_name(keyname, forenames, suffix)
+        if name:
+            names.append(name)
+    return tuple(names)
