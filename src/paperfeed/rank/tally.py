@@ -1,0 +1,103 @@
+"""Vote tallies for the papers featured in a date range: the raw material of every listing's order.
+
+The count a reader sees is local votes (``papers.upvotes``, kept in step with the votes table) plus the
+upvotes the paper's feed entries brought from outside (Hugging Face). Tallies are light tuples, so a
+whole month can be sorted in Python (portable across SQLite and PostgreSQL) and only one page of full
+papers is then loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paperfeed.domain.feed import FeedEntry
+from paperfeed.store.feed import row_to_entry
+from paperfeed.store.models import CommentRow, FeedEntryRow, PaperRow
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One paper on a listing: the entry that put it there first, its vote total and comment count."""
+
+    entry: FeedEntry
+    upvotes: int
+    num_comments: int
+    entry_order: int
+
+    @property
+    def paper_id(self) -> str:
+        return self.entry.paper_id
+
+
+def tally_period(session: Session, first: date, last: date) -> list[Tally]:
+    """Every paper featured from ``first`` to ``last`` once (its earliest entry in the range)."""
+    rows = session.scalars(
+        sa.select(FeedEntryRow)
+        .where(FeedEntryRow.featured_on.between(first, last))
+        .order_by(FeedEntryRow.featured_on, FeedEntryRow.id)
+    ).all()
+    earliest: dict[str, FeedEntryRow] = {}
+    for row in rows:
+        earliest.setdefault(row.paper_id, row)
+    if not earliest:
+        return []
+    in_range = sa.select(FeedEntryRow.paper_id).where(FeedEntryRow.featured_on.between(first, last))
+    totals = _totals(session, in_range)
+    comments = _comment_counts(session, in_range)
+    return [
+        Tally(
+            entry=row_to_entry(row),
+            upvotes=totals.get(paper_id, (0, 0))[0],
+            num_comments=totals.get(paper_id, (0, 0))[1] + comments.get(paper_id, 0),
+            entry_order=row.id,
+        )
+        for paper_id, row in earliest.items()
+    ]
+
+
+def paper_totals(session: Session, paper_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """(upvotes shown, comments shown) for a handful of papers, e.g. search hits."""
+    if not paper_ids:
+        return {}
+    totals = _totals(session, paper_ids)
+    comments = _comment_counts(session, paper_ids)
+    return {
+        pid: (totals.get(pid, (0, 0))[0], totals.get(pid, (0, 0))[1] + comments.get(pid, 0))
+        for pid in paper_ids
+    }
+
+
+def _totals(session: Session, ids: object) -> dict[str, tuple[int, int]]:
+    external = (
+        sa.select(
+            FeedEntryRow.paper_id.label("paper_id"),
+            sa.func.sum(FeedEntryRow.external_upvotes).label("ext"),
+            sa.func.sum(FeedEntryRow.num_comments).label("ext_comments"),
+        )
+        .where(FeedEntryRow.paper_id.in_(ids))
+        .group_by(FeedEntryRow.paper_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            PaperRow.id,
+            PaperRow.upvotes + sa.func.coalesce(external.c.ext, 0),
+            sa.func.coalesce(external.c.ext_comments, 0),
+        )
+        .outerjoin(external, external.c.paper_id == PaperRow.id)
+        .where(PaperRow.id.in_(ids))
+    )
+    return {pid: (int(votes or 0), int(extc or 0)) for pid, votes, extc in session.execute(query)}
+
+
+def _comment_counts(session: Session, ids: object) -> dict[str, int]:
+    query = (
+        sa.select(CommentRow.paper_id, sa.func.count())
+        .where(CommentRow.paper_id.in_(ids))
+        .group_by(CommentRow.paper_id)
+    )
+    return {pid: int(n) for pid, n in session.execute(query)}

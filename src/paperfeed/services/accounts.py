@@ -1,0 +1,123 @@
+"""Accounts: sign-up, log-in and API tokens.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, which follow RFC 9106's recommendations).
+API tokens are 256-bit random strings, shown once and stored as a SHA-256 digest: a token has far more
+entropy than a password, so a fast hash is enough and lets a request find its user with one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from paperfeed.store import Database
+from paperfeed.store.models import UserRow
+
+_hasher = PasswordHasher()
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+MIN_PASSWORD = 8
+# Verified against when the username is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class AccountError(ValueError):
+    """Bad sign-up or log-in input; ``field`` names the form field to point at."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    email: str | None = None
+    is_admin: bool = False
+
+
+def sign_up(db: Database, username: str, password: str, email: str | None = None) -> User:
+    username = username.strip()
+    email = (email or "").strip().lower() or None
+    if not USERNAME_RE.match(username):
+        raise AccountError("username", "Username must be 3–32 letters, digits, '.', '_' or '-'.")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        raise AccountError("email", f"{email!r} is not an e-mail address.")
+    row = UserRow(
+        username=username, email=email, password_hash=_hasher.hash(password), created_at=datetime.now(UTC)
+    )
+    try:
+        with db.session() as session:
+            session.add(row)
+            session.flush()
+            return _user(row)
+    except IntegrityError:
+        taken = _find(db, UserRow.username == username)
+        field = "username" if taken else "email"
+        raise AccountError(field, f"That {field} is already taken.") from None
+
+
+def log_in(db: Database, username: str, password: str) -> User:
+    """The user whose password matches; one vague error either way, so names cannot be probed."""
+    with db.sessions() as session:
+        row = session.scalar(sa.select(UserRow).where(UserRow.username == username.strip()))
+    try:
+        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        row = None
+    if row is None:
+        raise AccountError("password", "Wrong username or password.")
+    return _user(row)
+
+
+def get_user(db: Database, user_id: int) -> User | None:
+    return _find(db, UserRow.id == user_id)
+
+
+def get_user_by_name(db: Database, username: str) -> User | None:
+    return _find(db, UserRow.username == username)
+
+
+def new_api_token(db: Database, user_id: int) -> str:
+    """A fresh token replacing any previous one; the plain text exists only in the return value."""
+    token = "pf_" + secrets.token_urlsafe(32)
+    with db.session() as session:
+        session.execute(
+            sa.update(UserRow).where(UserRow.id == user_id).values(api_token_hash=_token_digest(token))
+        )
+    return token
+
+
+def has_api_token(db: Database, user_id: int) -> bool:
+    with db.sessions() as session:
+        return session.scalar(sa.select(UserRow.api_token_hash).where(UserRow.id == user_id)) is not None
+
+
+def user_for_token(db: Database, token: str) -> User | None:
+    if not token.startswith("pf_"):
+        return None
+    return _find(db, UserRow.api_token_hash == _token_digest(token))
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _find(db: Database, condition: sa.ColumnElement[bool]) -> User | None:
+    with db.sessions() as session:
+        row = session.scalar(sa.select(UserRow).where(condition))
+        return _user(row) if row else None
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.email, bool(row.is_admin))

@@ -1,0 +1,181 @@
+"""Collections: reading lists per user. "Saved" exists for everyone and is created on first use.
+
+Exports are BibTeX (arXiv's own ``@misc`` form with ``eprint``/``archivePrefix``, which biblatex and
+natbib both understand) and JSON (the paper fields as stored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from paperfeed.domain.paper import Paper
+from paperfeed.services.community import UnknownPaper
+from paperfeed.store import Database
+from paperfeed.store.models import CollectionItemRow, CollectionRow
+from paperfeed.store.papers import get_papers
+
+SAVED = "Saved"
+
+
+class CollectionError(ValueError):
+    """A bad collection name or an unknown collection; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id: int
+    name: str
+    slug: str
+    size: int = 0
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80]
+
+
+def create_collection(db: Database, user_id: int, name: str) -> Collection:
+    name = name.strip()
+    slug = slugify(name)
+    if not slug or len(name) > 200:
+        raise CollectionError(f"Collection name {name!r} needs letters or digits (at most 200 characters).")
+    try:
+        with db.session() as session:
+            row = CollectionRow(user_id=user_id, name=name, slug=slug, created_at=datetime.now(UTC))
+            session.add(row)
+            session.flush()
+            return Collection(row.id, row.name, row.slug)
+    except IntegrityError:
+        raise CollectionError(f"You already have a collection called {name!r}.") from None
+
+
+def list_collections(db: Database, user_id: int) -> list[Collection]:
+    _ensure_saved(db, user_id)
+    with db.sessions() as session:
+        rows = session.execute(
+            sa.select(CollectionRow, sa.func.count(CollectionItemRow.paper_id))
+            .outerjoin(CollectionItemRow, CollectionItemRow.collection_id == CollectionRow.id)
+            .where(CollectionRow.user_id == user_id)
+            .group_by(CollectionRow.id)
+            .order_by(CollectionRow.id)
+        ).all()
+    return [Collection(row.id, row.name, row.slug, int(n)) for row, n in rows]
+
+
+def save_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -> Collection:
+    """Add a paper to a collection (default "Saved"); saving twice keeps one copy."""
+    collection = _ensure_saved(db, user_id) if slug == "saved" else get_collection(db, user_id, slug)
+    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    try:
+        with db.session() as session:
+            session.execute(
+                insert(CollectionItemRow)
+                .values(collection_id=collection.id, paper_id=paper_id, added_at=datetime.now(UTC))
+                .on_conflict_do_nothing()
+            )
+    except IntegrityError:
+        raise UnknownPaper(paper_id) from None
+    return collection
+
+
+def remove_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -> None:
+    collection = get_collection(db, user_id, slug)
+    with db.session() as session:
+        session.execute(
+            sa.delete(CollectionItemRow).where(
+                CollectionItemRow.collection_id == collection.id, CollectionItemRow.paper_id == paper_id
+            )
+        )
+
+
+def get_collection(db: Database, user_id: int, slug: str) -> Collection:
+    if slug == "saved":
+        return _ensure_saved(db, user_id)
+    with db.sessions() as session:
+        row = session.scalar(
+            sa.select(CollectionRow).where(CollectionRow.user_id == user_id, CollectionRow.slug == slug)
+        )
+    if row is None:
+        raise CollectionError(f"You have no collection {slug!r}.")
+    return Collection(row.id, row.name, row.slug)
+
+
+def collection_papers(db: Database, collection: Collection) -> list[Paper]:
+    """The papers in the order they were added."""
+    with db.sessions() as session:
+        ids = list(session.scalars(
+            sa.select(CollectionItemRow.paper_id)
+            .where(CollectionItemRow.collection_id == collection.id)
+            .order_by(CollectionItemRow.added_at, CollectionItemRow.paper_id)
+        ))
+        papers = get_papers(session, ids)
+    return [papers[i] for i in ids if i in papers]
+
+
+def to_bibtex(papers: list[Paper]) -> str:
+    return "\n".join(_bibtex_entry(p) for p in papers)
+
+
+def to_json(collection: Collection, papers: list[Paper]) -> str:
+    items = [
+        {
+            "id": p.id, "title": p.title, "authors": list(p.authors), "abstract": p.abstract,
+            "categories": list(p.categories), "published": p.published.isoformat() if p.published else None,
+            "doi": p.doi, "url": p.abs_url, "pdf": p.pdf_url,
+        }
+        for p in papers
+    ]
+    return json.dumps({"collection": collection.name, "papers": items}, ensure_ascii=False, indent=2)
+
+
+def _bibtex_entry(paper: Paper) -> str:
+    first = (paper.authors[0].split()[-1] if paper.authors else "anon").lower()
+    year = str(paper.published.year) if paper.published else ""
+    key = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode())
+    fields = {
+        "title": "{" + _bib(paper.title) + "}",
+        "author": " and ".join(_bib(a) for a in paper.authors),
+        "year": year,
+        "eprint": paper.id,
+        "archivePrefix": "arXiv",
+        "primaryClass": paper.primary_category or "",
+        "doi": paper.doi or "",
+        "url": paper.abs_url,
+    }
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
+    return f"@misc{{{key or 'paper'}{year}_{paper.id.replace('/', '_')},\n{body}\n}}\n"
+
+
+def _bib(text: str) -> str:
+    """Escape the characters BibTeX treats specially; braces are balanced out by removal."""
+    text = " ".join(text.split())
+    for char in "&%$#_":
+        text = text.replace(char, "\\" + char)
+    return text.replace("{", "").replace("}", "")
+
+
+def _ensure_saved(db: Database, user_id: int) -> Collection:
+    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    with db.session() as session:
+        session.execute(
+            insert(CollectionRow)
+            .values(user_id=user_id, name=SAVED, slug="saved", created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["user_id", "slug"])
+        )
+        row = _saved_row(session, user_id)
+    return Collection(row.id, row.name, row.slug)
+
+
+def _saved_row(session: Session, user_id: int) -> CollectionRow:
+    return session.scalars(
+        sa.select(CollectionRow).where(CollectionRow.user_id == user_id, CollectionRow.slug == "saved")
+    ).one()

@@ -1,0 +1,204 @@
+"""The feed pages: a day, an ISO week or a month of featured papers, sorted and paginated.
+
+Every listing (pages, API, RSS) goes through :func:`feed_page`, so they all show the same papers in the
+same order. Navigation skips empty periods (weekends, holidays): "previous" is the nearest earlier period
+that has papers, not merely the calendar neighbour.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paperfeed.domain.feed import FeedEntry
+from paperfeed.domain.paper import Paper
+from paperfeed.rank.tally import Tally, paper_totals, tally_period
+from paperfeed.rank.trending import rank_tallies, trending_papers
+from paperfeed.store import Database
+from paperfeed.store.feed import latest_feed_day
+from paperfeed.store.models import FeedEntryRow
+from paperfeed.store.papers import get_papers
+
+PeriodKind = Literal["day", "week", "month"]
+SORTS = ("upvotes", "trending")
+PAGE_SIZE = 50
+
+
+class FeedError(ValueError):
+    """A period key, sort or page number that cannot be served; the message names the input."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    kind: PeriodKind
+    first: date
+    last: date
+
+    @property
+    def key(self) -> str:
+        """The URL form: 2026-07-01, 2026-W27 or 2026-07."""
+        if self.kind == "day":
+            return self.first.isoformat()
+        if self.kind == "week":
+            year, week, _ = self.first.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.first.year}-{self.first.month:02d}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "day":
+            return self.first.strftime("%b %-d")
+        if self.kind == "week":
+            return f"Week of {self.first.strftime('%b %-d')}"
+        return self.first.strftime("%B %Y")
+
+    def containing(self, day: date) -> Period:
+        return period_of(self.kind, day)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCard:
+    """What a card shows: the paper, the vote total readers see, and the entry that featured it."""
+
+    paper: Paper
+    upvotes: int
+    num_comments: int = 0
+    entry: FeedEntry | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    period: Period
+    cards: list[PaperCard]
+    sort: str
+    page: int
+    pages: int
+    total: int
+    previous: Period | None
+    next: Period | None
+
+
+def period_of(kind: PeriodKind, day: date) -> Period:
+    if kind == "day":
+        return Period("day", day, day)
+    if kind == "week":
+        start = day - timedelta(days=day.weekday())
+        return Period("week", start, start + timedelta(days=6))
+    start = day.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return Period("month", start, following - timedelta(days=1))
+
+
+_KEY_FORMS = {
+    "day": (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "YYYY-MM-DD, e.g. 2026-07-01"),
+    "week": (re.compile(r"^(\d{4})-W(\d{2})$"), "YYYY-Www, e.g. 2026-W27"),
+    "month": (re.compile(r"^(\d{4})-(\d{2})$"), "YYYY-MM, e.g. 2026-07"),
+}
+
+
+def parse_period(kind: PeriodKind, key: str) -> Period:
+    """A period from its URL key; a bad key raises :class:`FeedError` saying what was expected."""
+    pattern, example = _KEY_FORMS[kind]
+    match = pattern.match(key.strip())
+    try:
+        if not match:
+            raise ValueError
+        numbers = [int(g) for g in match.groups()]
+        if kind == "day":
+            day = date(*numbers)
+        elif kind == "week":
+            day = date.fromisocalendar(numbers[0], numbers[1], 1)
+        else:
+            day = date(numbers[0], numbers[1], 1)
+    except ValueError:
+        raise FeedError(f"{kind} {key!r} is not a valid date; expected {example}") from None
+    return period_of(kind, day)
+
+
+def latest_day(db: Database, today: date) -> date | None:
+    """Today if it has papers, else the latest earlier day that has any (the front page's day)."""
+    with db.sessions() as session:
+        return latest_feed_day(session, not_after=today)
+
+
+def feed_page(
+    db: Database, period: Period, *, sort: str = "upvotes", page: int = 1, page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> FeedPage:
+    """One page of a period's papers, ``sort`` by total upvotes or by the trending score."""
+    if sort not in SORTS:
+        raise FeedError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
+    if page < 1 or page_size < 1:
+        raise FeedError(f"page {page} does not exist; pages start at 1")
+    now = now or datetime.now(UTC)
+    with db.sessions() as session:
+        tallies = tally_period(session, period.first, period.last)
+        ordered = _order(tallies, sort, now)
+        total = len(ordered)
+        chunk = ordered[(page - 1) * page_size : page * page_size]
+        papers = get_papers(session, [t.paper_id for t, _ in chunk])
+        previous, following = _neighbours(session, period)
+    cards = [
+        PaperCard(papers[t.paper_id], t.upvotes, t.num_comments, t.entry, score)
+        for t, score in chunk
+        if t.paper_id in papers
+    ]
+    pages = max(1, -(-total // page_size))
+    return FeedPage(period, cards, sort, page, pages, total, previous, following)
+
+
+def daily_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
+    return feed_page(db, period_of("day", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+
+
+def weekly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
+    return feed_page(db, period_of("week", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+
+
+def monthly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
+    return feed_page(db, period_of("month", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+
+
+def trending_cards(db: Database, *, now: datetime, window_days: int = 7, limit: int = 50) -> list[PaperCard]:
+    """Trending as cards. An instance whose newest papers are older than the window (a demo database,
+    a paused harvester) anchors the window at its latest day instead of showing an empty page."""
+    papers = trending_papers(db, now=now, window_days=window_days, limit=limit)
+    if not papers:
+        day = latest_day(db, now.date())
+        if day is not None:
+            anchor = datetime.combine(day, time(23, 59), tzinfo=UTC)
+            papers = trending_papers(db, now=anchor, window_days=window_days, limit=limit)
+    return [PaperCard(t.paper, t.upvotes, t.num_comments, t.entry, t.score) for t in papers]
+
+
+def cards_for(db: Database, papers: list[Paper]) -> list[PaperCard]:
+    """Cards for papers found some other way (search hits, similar papers, collections)."""
+    with db.sessions() as session:
+        totals = paper_totals(session, [p.id for p in papers])
+    return [PaperCard(p, *totals.get(p.id, (0, 0))) for p in papers]
+
+
+def _order(tallies: list[Tally], sort: str, now: datetime) -> list[tuple[Tally, float | None]]:
+    if sort == "trending":
+        return list(rank_tallies(tallies, now))
+    ordered = sorted(tallies, key=lambda t: (-t.upvotes, t.entry.featured_on, t.entry_order))
+    return [(t, None) for t in ordered]
+
+
+def _neighbours(session: Session, period: Period) -> tuple[Period | None, Period | None]:
+    before = session.scalar(
+        sa.select(sa.func.max(FeedEntryRow.featured_on)).where(FeedEntryRow.featured_on < period.first)
+    )
+    after = session.scalar(
+        sa.select(sa.func.min(FeedEntryRow.featured_on)).where(FeedEntryRow.featured_on > period.last)
+    )
+    return (
+        period.containing(before) if before else None,
+        period.containing(after) if after else None,
+    )
