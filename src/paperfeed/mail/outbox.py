@@ -1,0 +1,210 @@
+"""The outbox: every mail is a row before it is a message, and a row is marked sent only after the SMTP
+server accepted it.
+
+Delivery claims a small batch of due rows by pushing their ``next_attempt_at`` a lease into the future
+(a conditional UPDATE, so two senders never claim the same row), then sends them one by one, committing
+each outcome at once. Consequences:
+
+- A crash or kill loses nothing: unsent rows stay ``pending``; rows claimed by the dead sender become due
+  again when their lease runs out (``LEASE``), rows never claimed are due at once.
+- At-least-once, with a window of one message: if the process dies after the server said 250 and before
+  the commit that marks the row sent, that one message is sent again by the next run. It keeps its
+  ``Message-ID``, so mail clients that deduplicate show it once. No other message can be duplicated.
+- Retries back off exponentially (``BACKOFF_BASE`` doubled per attempt, capped); 5xx replies and
+  ``MAX_ATTEMPTS`` exhausted end as ``failed`` with ``last_error``. Rows of unsubscribed subscriptions
+  end as ``cancelled``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paperfeed.config import Settings
+from paperfeed.mail.compose import ComposedMail, build_message, message_id
+from paperfeed.mail.smtp import Outage, Permanent, SmtpTransport, Transient
+from paperfeed.store import Database
+from paperfeed.store.models import OutboxRow, SubscriptionRow
+
+LEASE = timedelta(minutes=10)
+BACKOFF_BASE = timedelta(minutes=2)
+BACKOFF_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 8
+BATCH = 50
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery pass did; ``outage`` says why it stopped early, if it did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    outage: str | None = None
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; every one we store is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def enqueue(
+    session: Session, settings: Settings, *, key: str, kind: str, recipient: str, mail: ComposedMail,
+    subscription_id: int | None, now: datetime,
+) -> OutboxRow:
+    """Add a mail to the outbox (flushed, not committed: the caller's transaction decides)."""
+    row = OutboxRow(
+        idempotency_key=key, kind=kind, recipient=recipient, subscription_id=subscription_id,
+        subject=mail.subject, body_text=mail.text, body_html=mail.html,
+        headers={**mail.headers, "Message-ID": message_id(settings.mail_from)},
+        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 min, 4, 8, … capped at 6 h: an SMTP outage of an afternoon is ridden out in ~8 attempts."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def send_pending(
+    db: Database, settings: Settings, *, now: datetime | None = None, only_ids: Iterable[int] | None = None,
+    on_message: Callable[[], None] | None = None,
+) -> DeliveryReport:
+    """Deliver every due outbox row (or just ``only_ids``); stops early on an SMTP outage."""
+    now = now or datetime.now(UTC)
+    ids = list(only_ids) if only_ids is not None else None
+    report = DeliveryReport()
+    try:
+        transport = SmtpTransport(settings)
+        transport.connect()
+    except Outage as error:
+        report.outage = str(error)
+        return report
+    try:
+        while report.outage is None:
+            batch = _claim(db, now, ids)
+            if not batch:
+                break
+            for index, row in enumerate(batch):
+                _deliver(db, settings, transport, row, now, report)
+                if on_message:
+                    on_message()
+                if report.outage is not None:
+                    _release(db, [r.id for r in batch[index + 1:]], now)
+                    break
+    finally:
+        transport.close()
+    return report
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxRow.status == "pending",
+        sa.or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
+    )
+
+
+def _claim(db: Database, now: datetime, ids: list[int] | None) -> list[OutboxRow]:
+    """Up to ``BATCH`` due rows, leased to this sender; rows another sender took meanwhile are skipped."""
+    lease_until = now + LEASE
+    with db.session() as session:
+        query = sa.select(OutboxRow.id).where(_due(now)).order_by(OutboxRow.id).limit(BATCH)
+        if ids is not None:
+            query = query.where(OutboxRow.id.in_(ids))
+        claimed = []
+        for row_id in session.scalars(query).all():
+            result = session.execute(
+                sa.update(OutboxRow).where(OutboxRow.id == row_id, _due(now))
+                .values(next_attempt_at=lease_until)
+            )
+            if result.rowcount == 1:
+                claimed.append(row_id)
+        if not claimed:
+            return []
+        rows = session.scalars(sa.select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id))
+        return list(rows)
+
+
+def _release(db: Database, ids: list[int], now: datetime) -> None:
+    """Hand back leased rows we did not try, so the next run sends them without waiting for the lease."""
+    if ids:
+        with db.session() as session:
+            session.execute(sa.update(OutboxRow).where(OutboxRow.id.in_(ids)).values(next_attempt_at=now))
+
+
+def _deliver(
+    db: Database, settings: Settings, transport: SmtpTransport, row: OutboxRow, now: datetime,
+    report: DeliveryReport,
+) -> None:
+    if row.kind == "digest" and not _still_subscribed(db, row.subscription_id):
+        _record(db, row.id, status="cancelled", last_error="unsubscribed before delivery")
+        report.cancelled += 1
+        return
+    message = build_message(
+        mail_from=settings.mail_from, recipient=row.recipient, subject=row.subject, text=row.body_text,
+        html=row.body_html, headers=row.headers, date=datetime.now(UTC),
+    )
+    attempts = row.attempts + 1
+    try:
+        transport.send(message)
+    except Permanent as error:
+        _record(db, row.id, status="failed", attempts=attempts, last_error=str(error))
+        report.failed += 1
+        return
+    except (Transient, Outage) as error:
+        if isinstance(error, Outage):
+            report.outage = str(error)
+        if attempts >= MAX_ATTEMPTS:
+            _record(db, row.id, status="failed", attempts=attempts, last_error=f"gave up: {error}")
+            report.failed += 1
+        else:
+            _record(db, row.id, attempts=attempts, last_error=str(error),
+                    next_attempt_at=now + backoff(attempts))
+            report.retrying += 1
+        return
+    # The server has the message: mark it sent in its own commit (the at-least-once window: one message).
+    _record(db, row.id, status="sent", attempts=attempts, last_error=None, sent_at=datetime.now(UTC))
+    report.sent += 1
+
+
+def _still_subscribed(db: Database, subscription_id: int | None) -> bool:
+    if subscription_id is None:
+        return False
+    with db.sessions() as session:
+        status = session.scalar(
+            sa.select(SubscriptionRow.status).where(SubscriptionRow.id == subscription_id)
+        )
+    return status == "active"
+
+
+def _record(db: Database, row_id: int, **values: object) -> None:
+    with db.session() as session:
+        session.execute(sa.update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+
+
+def cancel_pending(session: Session, subscription_id: int, reason: str) -> int:
+    """Withdraw a subscriber's undelivered digests (on unsubscribe); returns how many."""
+    result = session.execute(
+        sa.update(OutboxRow)
+        .where(OutboxRow.subscription_id == subscription_id, OutboxRow.status == "pending",
+               OutboxRow.kind == "digest")
+        .values(status="cancelled", last_error=reason)
+    )
+    return result.rowcount or 0
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    """Rows per status, for the CLI summary and the tests."""
+    with db.sessions() as session:
+        rows = session.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status))
+        return {status: count for status, count in rows}

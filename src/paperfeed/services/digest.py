@@ -1,0 +1,292 @@
+"""The e-mail digest: trending papers of the period plus personal picks, queued then sent.
+
+A run has two phases, both resumable:
+
+1. **Build.** For each active subscriber of the frequency, one transaction writes the mail to the outbox
+   under the idempotency key ``digest:{subscription_id}:{period}`` (``daily:2026-06-30``,
+   ``weekly:2026-W27``) *and* one ``digest_papers`` row per paper in it. The unique key means a rerun
+   (after a crash, or the scheduler's next tick) skips subscribers already done; the ``digest_papers``
+   primary key means a paper can never be queued twice to the same person, in this period or any later.
+2. **Send.** ``mail.outbox.send_pending`` delivers whatever is due; see there for retries and the
+   one-message at-least-once window.
+
+Only ``active`` (confirmed) subscriptions are built, and delivery re-checks the status, so a subscriber who
+leaves between build and send gets nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from paperfeed.config import Settings
+from paperfeed.domain.paper import Paper
+from paperfeed.mail.compose import PaperCard, render_digest, snippet
+from paperfeed.mail.outbox import DeliveryReport, enqueue, send_pending, utc
+from paperfeed.rank.trending import trending_papers
+from paperfeed.services.subscriptions import FREQUENCIES, check_frequency, unsubscribe_links
+from paperfeed.store import Database
+from paperfeed.store.models import (
+    CollectionItemRow,
+    CollectionRow,
+    DigestPaperRow,
+    OutboxRow,
+    PaperRow,
+    SubscriptionRow,
+    VoteRow,
+)
+
+log = logging.getLogger(__name__)
+WINDOW_DAYS = {"daily": 1, "weekly": 7}
+TRENDING_PER_MAIL = 10
+PICKS_PER_MAIL = 5
+CANDIDATES = 200  # trending papers considered, so that enough unsent ones remain for long-time readers
+CHUNK = 500
+SEEDS = 5  # the reader's most recent upvotes/saves that personal picks start from
+
+
+@dataclass
+class BuildReport:
+    frequency: str
+    period: str
+    subscribers: int = 0
+    queued: int = 0
+    already_queued: int = 0
+    nothing_new: int = 0
+    papers: int = 0
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DigestRunReport:
+    build: BuildReport
+    delivery: DeliveryReport | None = None
+
+
+def period_key(frequency: str, now: datetime) -> str:
+    """The period a mail belongs to: one digest per subscriber and period, whatever the number of runs."""
+    day = now.astimezone(UTC).date()
+    if check_frequency(frequency) == "daily":
+        return f"daily:{day.isoformat()}"
+    year, week, _ = day.isocalendar()
+    return f"weekly:{year}-W{week:02d}"
+
+
+def period_label(frequency: str, now: datetime) -> str:
+    day = now.astimezone(UTC).date()
+    if frequency == "daily":
+        return f"daily digest, {day:%b} {day.day}, {day.year}"
+    return f"weekly digest, week {day.isocalendar()[1]} of {day.isocalendar()[0]}"
+
+
+def paper_url(settings: Settings, paper_id: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/papers/{paper_id}"
+
+
+def run_digest(
+    db: Database, settings: Settings, *, frequency: str, now: datetime | None = None, dry_run: bool = False,
+    on_subscriber: Callable[[], None] | None = None, on_message: Callable[[], None] | None = None,
+) -> DigestRunReport:
+    """Build the period's digests, then deliver everything due (nothing is written or sent on a dry run)."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    build = build_digests(db, settings, frequency=frequency, now=now, dry_run=dry_run,
+                          on_subscriber=on_subscriber)
+    if dry_run:
+        return DigestRunReport(build)
+    return DigestRunReport(build, send_pending(db, settings, now=now, on_message=on_message))
+
+
+def build_digests(
+    db: Database, settings: Settings, *, frequency: str, now: datetime, dry_run: bool = False,
+    on_subscriber: Callable[[], None] | None = None,
+) -> BuildReport:
+    report = BuildReport(frequency, period_key(frequency, now))
+    trending = [
+        (t.paper.id, _card(settings, t.paper, t.upvotes))
+        for t in trending_papers(db, now=now, window_days=WINDOW_DAYS[frequency], limit=CANDIDATES)
+    ]
+    label = period_label(frequency, now)
+    for chunk in _subscriber_chunks(db, frequency):
+        done = _existing_keys(db, [_key(sub_id, report.period) for sub_id, _, _ in chunk])
+        for sub_id, email, user_id in chunk:
+            report.subscribers += 1
+            if _key(sub_id, report.period) in done:
+                report.already_queued += 1
+            else:
+                _queue_one(db, settings, report, (sub_id, email, user_id), trending, label, now, dry_run)
+            if on_subscriber:
+                on_subscriber()
+    return report
+
+
+def count_subscribers(db: Database, frequency: str) -> int:
+    with db.sessions() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(SubscriptionRow).where(
+            SubscriptionRow.status == "active", SubscriptionRow.frequency == frequency)) or 0
+
+
+def _key(subscription_id: int, period: str) -> str:
+    return f"digest:{subscription_id}:{period}"
+
+
+def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> PaperCard:
+    return PaperCard(title=" ".join(paper.title.split()), url=paper_url(settings, paper.id),
+                     snippet=snippet(paper.abstract), authors_count=len(paper.authors), upvotes=upvotes)
+
+
+def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int, str, int | None]]]:
+    """Active subscribers in id order, a chunk at a time (keyset paging: constant memory, no OFFSET)."""
+    last = 0
+    while True:
+        with db.sessions() as session:
+            rows = session.execute(
+                sa.select(SubscriptionRow.id, SubscriptionRow.email, SubscriptionRow.user_id)
+                .where(SubscriptionRow.status == "active", SubscriptionRow.frequency == frequency,
+                       SubscriptionRow.id > last)
+                .order_by(SubscriptionRow.id).limit(CHUNK)
+            ).all()
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [(r[0], r[1], r[2]) for r in rows]
+
+
+def _existing_keys(db: Database, keys: list[str]) -> set[str]:
+    with db.sessions() as session:
+        query = sa.select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(keys))
+        return set(session.scalars(query))
+
+
+def _queue_one(
+    db: Database, settings: Settings, report: BuildReport, subscriber: tuple[int, str, int | None],
+    trending: list[tuple[str, PaperCard]], label: str, now: datetime, dry_run: bool,
+) -> None:
+    """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
+    sub_id, email, user_id = subscriber
+    picks_ids = personal_picks(db, user_id, limit=PICKS_PER_MAIL * 4) if user_id is not None else []
+    try:
+        with db.session() as session:
+            candidates = [pid for pid, _ in trending] + picks_ids
+            sent = set(session.scalars(sa.select(DigestPaperRow.paper_id).where(
+                DigestPaperRow.subscription_id == sub_id, DigestPaperRow.paper_id.in_(candidates))))
+            top = [(pid, card) for pid, card in trending if pid not in sent][:TRENDING_PER_MAIL]
+            chosen = {pid for pid, _ in top}
+            fresh_picks = [p for p in picks_ids if p not in sent and p not in chosen]
+            picks = _pick_cards(session, settings, fresh_picks)
+            if not top and not picks:
+                report.nothing_new += 1
+                return
+            unsubscribe_url, mailto = unsubscribe_links(settings, sub_id, email)
+            mail = render_digest(
+                period_label=label, trending=[c for _, c in top], picks=[c for _, c in picks],
+                unsubscribe_url=unsubscribe_url, unsubscribe_mailto=mailto, site_url=settings.base_url,
+            )
+            report.queued += 1
+            report.papers += len(top) + len(picks)
+            if dry_run:
+                return
+            row = enqueue(session, settings, key=_key(sub_id, report.period), kind="digest", recipient=email,
+                          mail=mail, subscription_id=sub_id, now=now)
+            session.add_all(DigestPaperRow(subscription_id=sub_id, paper_id=pid, outbox_id=row.id)
+                            for pid, _ in top + picks)
+            report.outbox_ids.append(row.id)
+    except IntegrityError:  # a concurrent run queued this subscriber (or one of these papers) first
+        report.queued -= 1
+        report.already_queued += 1
+
+
+def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> list[tuple[str, PaperCard]]:
+    if not paper_ids:
+        return []
+    rows = {r.id: r for r in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(paper_ids)))}
+    picked = [rows[pid] for pid in paper_ids if pid in rows][:PICKS_PER_MAIL]
+    return [(r.id, _card(settings, r, r.upvotes)) for r in picked]
+
+
+def personal_picks(db: Database, user_id: int, *, limit: int) -> list[str]:
+    """Papers similar to what the reader recently upvoted or saved, minus everything they voted or saved.
+
+    Neighbours of several seeds are interleaved (first of each, then second of each …) so one seed's topic
+    does not fill the whole section.
+    """
+    from paperfeed.services.search import similar_papers
+
+    with db.sessions() as session:
+        votes = session.execute(
+            sa.select(VoteRow.paper_id, VoteRow.created_at).where(VoteRow.user_id == user_id)
+        )
+        saves = session.execute(
+            sa.select(CollectionItemRow.paper_id, CollectionItemRow.added_at)
+            .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
+            .where(CollectionRow.user_id == user_id)
+        )
+        touched = sorted([*votes, *saves], key=lambda pair: utc(pair[1]), reverse=True)
+    known = {paper_id for paper_id, _ in touched}
+    seeds = list(dict.fromkeys(paper_id for paper_id, _ in touched))[:SEEDS]
+    lists = [[_paper_id(item) for item in similar_papers(db, seed, limit=limit)] for seed in seeds]
+    picks: list[str] = []
+    for rank in range(max((len(lst) for lst in lists), default=0)):
+        for neighbours in lists:
+            if rank < len(neighbours) and neighbours[rank] not in known and neighbours[rank] not in picks:
+                picks.append(neighbours[rank])
+    return picks[:limit]
+
+
+def _paper_id(item: object) -> str:
+    """``similar_papers`` results may be ids, papers or hits that carry a paper."""
+    if isinstance(item, str):
+        return item
+    paper = getattr(item, "paper", item)
+    return str(getattr(paper, "id", None) or item.paper_id)
+
+
+def run_due_digests(
+    db: Database, settings: Settings, *, now: datetime | None = None
+) -> list[DigestRunReport]:
+    """What the scheduler does on every tick: build any period not yet built (from the configured hour on),
+    then deliver what is due. Cheap when there is nothing to do: one indexed lookup per 500 subscribers."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    reports = []
+    if now.hour >= settings.digest_hour_utc:
+        reports = [DigestRunReport(build_digests(db, settings, frequency=f, now=now)) for f in FREQUENCIES]
+    delivery = send_pending(db, settings, now=now)
+    if reports:
+        reports[-1].delivery = delivery
+    return reports
+
+
+def start_digest_scheduler(
+    db: Database, settings: Settings, *, interval_s: float = 300.0
+) -> Callable[[], None]:
+    """Run due digests in a background thread every ``interval_s``; returns the function that stops it.
+
+    Does nothing unless ``PAPERFEED_DIGEST_SCHEDULER=true``: with several web workers, enable it in one.
+    (Running it in two is still safe: idempotency keys and outbox leases prevent duplicates.)
+    """
+    if not settings.digest_scheduler:
+        return lambda: None
+    stopping = threading.Event()
+
+    def loop() -> None:
+        while not stopping.is_set():
+            try:
+                run_due_digests(db, settings)
+            except Exception:  # a bad tick must not kill the scheduler; the next one retries
+                log.exception("digest scheduler tick failed")
+            stopping.wait(interval_s)
+
+    thread = threading.Thread(target=loop, name="paperfeed-digest-scheduler", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join(timeout=30)
+
+    return stop
