@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_security: str = "none"  # none | starttls | ssl
     mail_from: str = "paperfeed <digest@localhost>"
+    digest_scheduler: bool = False  # build and send due digests from inside `paperfeed serve`
+    digest_hour_utc: int = 6  # a day's digests are built from this hour (UTC) on
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import ingest_files, ingest_sources, jobs, stats
+from paperfeed.cli import digest, ingest_files, ingest_sources, jobs, stats
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
@@ -19,6 +19,9 @@ app.command("submit")(ingest_sources.submit)
 app.command("export")(ingest_files.export)
 app.command("stats")(stats.stats)
 app.command("jobs")(jobs.jobs)
+app.add_typer(digest.digest_app, name="digest")
+app.command("subscribe")(digest.subscribe)
+app.command("unsubscribe")(digest.unsubscribe)
 
 
 def main() -> None:
