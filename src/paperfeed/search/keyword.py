@@ -1,0 +1,74 @@
+"""Keyword search: BM25 over FTS5 on SQLite, weighted ``ts_rank`` over a tsvector on PostgreSQL.
+
+Field weights follow the issue: a word in the title counts most, then authors, then the abstract. The
+weights (title 3, authors 2, abstract 1) were checked on half of SciFact's queries (benchmarks/
+search_quality.py); the PostgreSQL weights mirror them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paperfeed.search.filters import SearchFilters, filter_sql
+from paperfeed.search.query import ParsedQuery, fts5_match, websearch_text
+
+TITLE_WEIGHT, AUTHORS_WEIGHT, ABSTRACT_WEIGHT = 3.0, 2.0, 1.0
+
+
+def keyword_search(
+    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters = SearchFilters()
+) -> list[tuple[str, float]]:
+    """``(paper id, score)`` pairs, best first; higher scores are better on both backends."""
+    if not query.terms or limit <= 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    where, params = filter_sql(filters, dialect)
+    if dialect == "sqlite":
+        sql = (
+            "SELECT p.id, -bm25(papers_fts, :wt, :wa, :wb) AS score FROM papers_fts "
+            "JOIN papers p ON p.rowid = papers_fts.rowid "
+            f"WHERE papers_fts MATCH :match{where} ORDER BY score DESC LIMIT :limit"
+        )
+        params |= {"match": fts5_match(query.terms), "wt": TITLE_WEIGHT, "wa": AUTHORS_WEIGHT,
+                   "wb": ABSTRACT_WEIGHT}
+    else:
+        # weights are {D, C, B, A}: abstract is C, authors B, title A; normalisation 1 divides by log(length)
+        sql = (
+            "SELECT p.id, ts_rank(CAST(:weights AS real[]), p.search_tsv, q, 1) AS score "
+            "FROM papers p, websearch_to_tsquery('english', :text) q "
+            f"WHERE p.search_tsv @@ q{where} ORDER BY score DESC, p.id LIMIT :limit"
+        )
+        params |= {"text": websearch_text(query.terms), "weights": _pg_weights()}
+    params["limit"] = limit
+    return [(row[0], float(row[1])) for row in session.execute(sa.text(sql), params)]
+
+
+def _pg_weights() -> str:
+    top = TITLE_WEIGHT
+    return "{" + f"0.0,{ABSTRACT_WEIGHT / top:.3f},{AUTHORS_WEIGHT / top:.3f},1.0" + "}"
+
+
+def exact_matches(
+    session: Session, query: ParsedQuery, filters: SearchFilters = SearchFilters()
+) -> list[str]:
+    """Papers the query names exactly (by arXiv id, or by whole title in any case) that pass the filters."""
+    where, params = filter_sql(filters, session.get_bind().dialect.name)
+    found: list[str] = []
+    if query.arxiv_id:
+        row = session.execute(
+            sa.text(f"SELECT p.id FROM papers p WHERE p.id = :id{where}"), params | {"id": query.arxiv_id}
+        ).first()
+        if row:
+            found.append(row[0])
+    title = query.text.strip().rstrip(".").lower()
+    if len(title) >= 8:
+        rows = session.execute(
+            sa.text(
+                f"SELECT p.id FROM papers p WHERE lower(p.title) IN (:t, :t_dot){where} ORDER BY p.id LIMIT 5"
+            ),
+            params | {"t": title, "t_dot": title + "."},
+        )
+        found.extend(r[0] for r in rows if r[0] not in found)
+    return found
+

@@ -1,0 +1,85 @@
+"""Vector search behind one interface: the in-process index on SQLite, pgvector's HNSW on PostgreSQL.
+
+Every function takes the model key, and every query filters on it: a vector of another model is never
+compared with this model's query.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from paperfeed.search.filters import SearchFilters, filter_sql
+from paperfeed.search.vector_index import index_for
+from paperfeed.store.vectors import get_vector, to_pgvector
+
+EF_SEARCH = 100  # pgvector hnsw.ef_search; the default 40 loses recall (benchmarks/search_speed.py)
+
+
+def _sqlite_index(session: Session, model: str):  # type: ignore[no-untyped-def]
+    index = index_for(str(session.get_bind().engine.url), model)
+    index.refresh(session)
+    return index
+
+
+def nearest(
+    session: Session, model: str, query: np.ndarray, *, limit: int,
+    filters: SearchFilters = SearchFilters(), exclude: str | None = None,
+) -> list[tuple[str, float]]:
+    """``(paper id, cosine similarity)`` of the nearest papers, best first."""
+    if limit <= 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        index = _sqlite_index(session, model)
+        allowed = _allowed_ids(session, filters) if filters.active else None
+        hits = index.nearest(query, limit + (1 if exclude else 0), allowed)
+        return [h for h in hits if h[0] != exclude][:limit]
+    where, params = filter_sql(filters, dialect)
+    session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}"))
+    session.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    rows = session.execute(
+        sa.text(
+            "SELECT v.paper_id, 1 - (v.vector <=> CAST(:q AS vector)) AS score FROM paper_vectors v "
+            f"JOIN papers p ON p.id = v.paper_id WHERE v.model = :model AND v.paper_id <> :exclude{where} "
+            "ORDER BY v.vector <=> CAST(:q AS vector) LIMIT :limit"
+        ),
+        params | {"q": to_pgvector(query), "model": model, "limit": limit, "exclude": exclude or ""},
+    )
+    return sorted(((r[0], float(r[1])) for r in rows), key=lambda h: -h[1])
+
+
+def similarities(session: Session, model: str, query: np.ndarray, paper_ids: list[str]) -> dict[str, float]:
+    """Exact cosine between the query and each listed paper that has a vector of ``model``."""
+    if not paper_ids:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_index(session, model).scores(query, paper_ids)
+    rows = session.execute(
+        sa.text(
+            "SELECT paper_id, 1 - (vector <=> CAST(:q AS vector)) FROM paper_vectors "
+            "WHERE model = :model AND paper_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True)),
+        {"q": to_pgvector(query), "model": model, "ids": paper_ids},
+    )
+    return {r[0]: float(r[1]) for r in rows}
+
+
+def paper_vector(session: Session, model: str, paper_id: str) -> np.ndarray | None:
+    if session.get_bind().dialect.name == "sqlite":
+        vector = _sqlite_index(session, model).vector(paper_id)
+        if vector is not None:
+            return vector
+    return get_vector(session, paper_id, model)
+
+
+def paper_vectors(session: Session, model: str, paper_ids: list[str]) -> np.ndarray:
+    """Vectors of the listed papers that have one (for pseudo-relevance feedback)."""
+    found = [v for v in (paper_vector(session, model, pid) for pid in paper_ids) if v is not None]
+    return np.stack(found) if found else np.zeros((0, 0), dtype=np.float32)
+
+
+def _allowed_ids(session: Session, filters: SearchFilters) -> set[str]:
+    where, params = filter_sql(filters, "sqlite")
+    return {r[0] for r in session.execute(sa.text(f"SELECT p.id FROM papers p WHERE 1 = 1{where}"), params)}

@@ -1,0 +1,180 @@
+"""Paper vectors: one row per (paper, model), the database being the source of truth for every index.
+
+SQLite keeps float32 blobs (the in-process ANN index is built from them); PostgreSQL keeps a pgvector column
+with an HNSW index and answers nearest-neighbour queries itself. Each row carries the model key and the
+paper's content hash at embedding time, so a changed paper or a changed model is simply "pending" again and
+vectors of two models are never mixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPaper:
+    id: str
+    title: str
+    abstract: str
+    content_hash: str
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def to_pgvector(vector: np.ndarray) -> str:
+    """The text form pgvector parses (``[0.1,0.2,…]``), so no driver adapter needs registering."""
+    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+
+
+def from_pgvector(text: str) -> np.ndarray:
+    return np.asarray([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
+
+
+def pending_papers(session: Session, model: str, *, limit: int, after: str = "") -> list[PendingPaper]:
+    """Papers with no vector for ``model``, or changed since it was made; in id order from ``after``."""
+    rows = session.execute(
+        sa.text(
+            "SELECT p.id, p.title, p.abstract, p.content_hash FROM papers p "
+            "LEFT JOIN paper_vectors v ON v.paper_id = p.id AND v.model = :model "
+            "WHERE p.id > :after AND (v.id IS NULL OR v.content_hash <> p.content_hash) "
+            "ORDER BY p.id LIMIT :limit"
+        ),
+        {"model": model, "limit": limit, "after": after},
+    )
+    return [PendingPaper(r[0], r[1] or "", r[2] or "", r[3]) for r in rows]
+
+
+def count_pending(session: Session, model: str) -> int:
+    return session.execute(
+        sa.text(
+            "SELECT count(*) FROM papers p "
+            "LEFT JOIN paper_vectors v ON v.paper_id = p.id AND v.model = :model "
+            "WHERE v.id IS NULL OR v.content_hash <> p.content_hash"
+        ),
+        {"model": model},
+    ).scalar_one()
+
+
+def save_vectors(
+    session: Session, model: str, papers: Sequence[tuple[str, str]], vectors: np.ndarray
+) -> None:
+    """Store one vector per ``(paper_id, content_hash)``, replacing that paper's older vector of ``model``.
+
+    Replacing is delete + insert (not update) so the row id grows: in-process indexes notice new rows by id.
+    """
+    if not papers:
+        return
+    ids = [paper_id for paper_id, _ in papers]
+    session.execute(
+        sa.text("DELETE FROM paper_vectors WHERE model = :model AND paper_id IN :ids").bindparams(
+            sa.bindparam("ids", expanding=True)
+        ),
+        {"model": model, "ids": ids},
+    )
+    sqlite = _is_sqlite(session)
+    value = ":vector" if sqlite else "CAST(:vector AS vector)"
+    session.execute(
+        sa.text(
+            "INSERT INTO paper_vectors (paper_id, model, content_hash, vector) "
+            f"VALUES (:paper_id, :model, :content_hash, {value})"
+        ),
+        [
+            {
+                "paper_id": paper_id,
+                "model": model,
+                "content_hash": digest,
+                "vector": vec.astype(np.float32).tobytes() if sqlite else to_pgvector(vec),
+            }
+            for (paper_id, digest), vec in zip(papers, vectors, strict=True)
+        ],
+    )
+
+
+def delete_vectors(session: Session, model: str | None = None) -> int:
+    """Drop the vectors of ``model`` (or of every model): a full re-index starts from here."""
+    if model is None:
+        return session.execute(sa.text("DELETE FROM paper_vectors")).rowcount
+    return session.execute(sa.text("DELETE FROM paper_vectors WHERE model = :m"), {"m": model}).rowcount
+
+
+def has_vectors(session: Session, model: str) -> bool:
+    return session.execute(
+        sa.text("SELECT 1 FROM paper_vectors WHERE model = :m LIMIT 1"), {"m": model}
+    ).first() is not None
+
+
+def vector_state(session: Session, model: str) -> tuple[int, int]:
+    """``(count, highest row id)`` of a model's vectors: changes whenever a vector is added or dropped."""
+    count, top = session.execute(
+        sa.text("SELECT count(*), coalesce(max(id), 0) FROM paper_vectors WHERE model = :m"), {"m": model}
+    ).one()
+    return int(count), int(top)
+
+
+def iter_vector_blocks(
+    session: Session, model: str, *, after_id: int = 0, block: int = 20000
+) -> Iterator[tuple[list[str], np.ndarray, int]]:
+    """``(paper ids, float32 matrix, last row id)`` blocks of a model's vectors with row id > ``after_id``."""
+    last = after_id
+    column = "vector" if _is_sqlite(session) else "vector::text"
+    while True:
+        rows = session.execute(
+            sa.text(
+                f"SELECT id, paper_id, {column} FROM paper_vectors WHERE model = :m AND id > :last "
+                "ORDER BY id LIMIT :block"
+            ),
+            {"m": model, "last": last, "block": block},
+        ).all()
+        if not rows:
+            return
+        if isinstance(rows[0][2], str):
+            matrix = np.stack([from_pgvector(r[2]) for r in rows])
+        else:
+            matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        last = int(rows[-1][0])
+        yield [r[1] for r in rows], matrix, last
+
+
+def get_vector(session: Session, paper_id: str, model: str) -> np.ndarray | None:
+    column = "vector" if _is_sqlite(session) else "vector::text"
+    value = session.execute(
+        sa.text(f"SELECT {column} FROM paper_vectors WHERE paper_id = :p AND model = :m"),
+        {"p": paper_id, "m": model},
+    ).scalar()
+    if value is None:
+        return None
+    return from_pgvector(value) if isinstance(value, str) else np.frombuffer(value, dtype=np.float32).copy()
+
+
+def content_hashes(session: Session, paper_ids: Sequence[str]) -> dict[str, str]:
+    """The current content hash of each stored paper among ``paper_ids`` (unknown ids are absent)."""
+    if not paper_ids:
+        return {}
+    rows = session.execute(
+        sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids").bindparams(
+            sa.bindparam("ids", expanding=True)
+        ),
+        {"ids": list(paper_ids)},
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+def without_vector(session: Session, model: str, paper_ids: Sequence[str]) -> dict[str, str]:
+    """Content hashes of the listed papers that exist and have no vector of ``model`` yet."""
+    if not paper_ids:
+        return {}
+    rows = session.execute(
+        sa.text(
+            "SELECT p.id, p.content_hash FROM papers p LEFT JOIN paper_vectors v "
+            "ON v.paper_id = p.id AND v.model = :model WHERE p.id IN :ids AND v.id IS NULL"
+        ).bindparams(sa.bindparam("ids", expanding=True)),
+        {"model": model, "ids": list(paper_ids)},
+    )
+    return {r[0]: r[1] for r in rows}
