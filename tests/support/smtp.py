@@ -2,7 +2,7 @@
 
 The sink can misbehave the way real servers do: refuse with a reply code after N accepted messages
 (``refuse_after`` / ``refuse_reply``, e.g. 421 for an outage), reject chosen recipients permanently (550),
-or hold each message for a while (``delay_s``) so a test can kill a sender in the middle of a run.
+hold each message for a while (``delay_s``), or call back when a client starts a message (to kill it).
 Port 0 is not supported by aiosmtpd's Controller (it connects to the port to check the server is up), so
 a free port is picked first.
 """
@@ -13,13 +13,12 @@ import asyncio
 import email
 import email.policy
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from paperfeed.config import Settings
@@ -38,6 +37,16 @@ class SmtpSink:
     refuse_reply: str = "421 4.3.2 Service shutting down"
     reject_recipients: set[str] = field(default_factory=set)
     delay_s: float = 0.0
+    # Called with the number of messages accepted so far when a client starts the next one (MAIL FROM):
+    # at that moment every accepted message has been acknowledged, so a test can kill the sender there.
+    on_mail_from: Callable[[int], None] | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ANN001, N802
+        if self.on_mail_from is not None:
+            self.on_mail_from(len(self.messages))
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, N802
         if address in self.reject_recipients:
@@ -92,8 +101,8 @@ def start_smtp(sink: SmtpSink | None = None, port: int | None = None) -> SmtpSer
     return SmtpServer(controller.hostname, controller.port, sink, controller)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+def running_smtp() -> Iterator[SmtpServer]:
+    """The body of each mail test module's ``smtp_server`` fixture: a fresh server, stopped afterwards."""
     server = start_smtp()
     try:
         yield server

@@ -1,0 +1,66 @@
+"""A digest run killed half way (SIGKILL, no cleanup) is completed by the next run, without duplicates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from paperfeed.mail.outbox import outbox_counts
+from paperfeed.store import Database
+from tests.support.smtp import SmtpServer, add_papers, add_subscriber, running_smtp
+
+DAY = date(2026, 6, 30)
+CLI = [str(Path(sys.executable).parent / "paperfeed")]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    yield from running_smtp()
+
+
+def digest_cli(db: Database, smtp: SmtpServer, home: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PAPERFEED_HOME": str(home), "PAPERFEED_DATABASE_URL": db.url,
+           "PAPERFEED_SECRET_KEY": "kill-test", "PAPERFEED_SMTP_HOST": smtp.host,
+           "PAPERFEED_SMTP_PORT": str(smtp.port), "PAPERFEED_BASE_URL": "http://testserver"}
+    return subprocess.Popen([*CLI, "digest", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_digest_run_killed_half_way_is_completed_by_the_rerun(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    add_papers(db, DAY, 3)
+    subscribers = [f"reader{n:02d}@example.org" for n in range(20)]
+    for address in subscribers:
+        add_subscriber(db, address)
+    run = digest_cli(db, smtp_server, tmp_path, "run", "--now", "2026-06-30T07:00Z")
+
+    def kill_after_seven(accepted: int) -> None:
+        if accepted == 7:
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=30)
+
+    smtp_server.sink.on_mail_from = kill_after_seven
+    run.wait(timeout=120)
+    assert run.returncode == -signal.SIGKILL
+    assert len(smtp_server.sink.messages) == 7
+    counts = outbox_counts(db)
+    assert counts == {"sent": 7, "pending": 13}  # the whole outbox was built before sending began
+
+    smtp_server.sink.on_mail_from = None
+    # The killed sender's lease on the rest of its batch runs out after ten minutes; rerun after that.
+    rerun = digest_cli(db, smtp_server, tmp_path, "run", "--now", "2026-06-30T07:15Z")
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, err.decode()
+    assert "20 already queued" in err.decode()
+
+    delivered = Counter(smtp_server.sink.recipients())
+    assert sorted(delivered) == subscribers and set(delivered.values()) == {1}
+    assert outbox_counts(db) == {"sent": 20}
