@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import digest, ingest_files, ingest_sources, jobs, stats
+from paperfeed.cli import digest, ingest_files, ingest_sources, jobs, search, stats
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
@@ -22,6 +22,9 @@ app.command("jobs")(jobs.jobs)
 app.add_typer(digest.digest_app, name="digest")
 app.command("subscribe")(digest.subscribe)
 app.command("unsubscribe")(digest.unsubscribe)
+app.command("search")(search.search)
+app.command("similar")(search.similar)
+app.command("reindex")(search.reindex)
 
 
 def main() -> None:
