@@ -156,13 +156,18 @@ def confirm_subscription(
         return _subscription(row)
 
 
+def check_unsubscribe_token(settings: Settings, token: str) -> dict[str, object]:
+    """The token's content, or InvalidToken: the unsubscribe page checks before showing its button."""
+    try:
+        return _unsubscribe_signer(settings).loads(token)
+    except BadSignature as error:
+        raise InvalidToken("This unsubscribe link is not valid; check that it was copied whole.") from error
+
+
 def unsubscribe_by_token(
     db: Database, settings: Settings, token: str, *, now: datetime | None = None
 ) -> Subscription:
-    try:
-        data = _unsubscribe_signer(settings).loads(token)
-    except BadSignature as error:
-        raise InvalidToken("This unsubscribe link is not valid; check that it was copied whole.") from error
+    data = check_unsubscribe_token(settings, token)
     return _unsubscribe(db, sa.and_(SubscriptionRow.id == data["s"], SubscriptionRow.email == data["e"]), now)
 
 

@@ -1,0 +1,94 @@
+"""Subscribe, confirm, unsubscribe: the digest's web pages.
+
+- ``POST /subscribe`` answers the same whatever the address's state, so the form cannot be used to learn
+  who is subscribed; the confirmation mail goes out after the response (a slow SMTP server never slows
+  the page).
+- ``GET /unsubscribe/{token}`` only *shows* a button: mail scanners and link previewers fetch links in
+  mails, and must not unsubscribe anyone by doing so.
+- ``POST /unsubscribe/{token}`` is the RFC 8058 one-click endpoint. Mail clients POST
+  ``List-Unsubscribe=One-Click`` with no cookies, so it takes no CSRF token: the signed token in the URL is
+  the proof, and unsubscribing is the one action it can trigger.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from paperfeed.config import Settings
+from paperfeed.mail.outbox import send_pending
+from paperfeed.services import subscriptions
+from paperfeed.services.subscriptions import FREQUENCIES, InvalidToken
+from paperfeed.store import Database
+from paperfeed.web.security import client_key, current_user, get_db, require_csrf
+from paperfeed.web.templating import render
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _deliver(db: Database, settings: Settings, outbox_id: int) -> None:
+    """Send one queued mail now; if SMTP is down it stays queued for ``digest send-pending``."""
+    send_pending(db, settings, only_ids=[outbox_id])
+
+
+@router.get("/subscribe")
+def subscribe_form(request: Request) -> Response:
+    user = current_user(request)
+    return render(request, "subscriptions/subscribe.html", error=None, frequencies=FREQUENCIES,
+                  form={"email": (user.email if user else "") or "", "frequency": "daily"})
+
+
+@router.post("/subscribe", dependencies=[Depends(require_csrf)])
+def subscribe(
+    request: Request, background: BackgroundTasks, email: str = Form(""), frequency: str = Form("daily"),
+) -> Response:
+    db, settings, user = get_db(request), _settings(request), current_user(request)
+    try:
+        outbox_id = subscriptions.request_subscription(
+            db, settings, email=email, frequency=frequency, user_id=user.id if user else None,
+            client_ip=client_key(request), now=request.app.state.clock(),
+        )
+    except ValueError as error:
+        return render(request, "subscriptions/subscribe.html", status_code=400, error=str(error),
+                      frequencies=FREQUENCIES, form={"email": email, "frequency": frequency})
+    if outbox_id is not None:
+        background.add_task(_deliver, db, settings, outbox_id)
+    # Rate-limited or not, new or known: the same page, so the answer reveals nothing about the address.
+    return render(request, "subscriptions/check_inbox.html", email=email.strip())
+
+
+@router.get("/confirm/{token}")
+def confirm(request: Request, token: str) -> Response:
+    try:
+        subscription = subscriptions.confirm_subscription(get_db(request), _settings(request), token)
+    except InvalidToken as error:
+        return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
+    return render(request, "subscriptions/confirmed.html", subscription=subscription)
+
+
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(request: Request, token: str) -> Response:
+    try:
+        subscriptions.check_unsubscribe_token(_settings(request), token)
+    except InvalidToken as error:
+        return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
+    return render(request, "subscriptions/unsubscribe.html", token=token)
+
+
+@router.post("/unsubscribe/{token}")
+async def unsubscribe(request: Request, token: str) -> Response:
+    form = await request.form()
+    one_click = form.get("List-Unsubscribe") == "One-Click"
+    try:
+        subscription = subscriptions.unsubscribe_by_token(get_db(request), _settings(request), token)
+    except (InvalidToken, LookupError) as error:
+        if one_click:
+            return PlainTextResponse(str(error), status_code=400)
+        return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
+    if one_click:
+        return PlainTextResponse("Unsubscribed.")
+    return render(request, "subscriptions/unsubscribed.html", subscription=subscription)
