@@ -20,12 +20,12 @@ from paperfeed.domain.paper import Paper
 from paperfeed.rank.tally import Tally, paper_totals, tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
 from paperfeed.store import Database
-from paperfeed.store.feed import latest_feed_day
+from paperfeed.store.feed import entries_for_paper, latest_feed_day
 from paperfeed.store.models import FeedEntryRow
 from paperfeed.store.papers import get_papers
 
 PeriodKind = Literal["day", "week", "month"]
-SORTS = ("upvotes", "trending")
+SORTS = ("upvotes", "trending", "newest")
 PAGE_SIZE = 50
 
 
@@ -131,7 +131,7 @@ def feed_page(
     db: Database, period: Period, *, sort: str = "upvotes", page: int = 1, page_size: int = PAGE_SIZE,
     now: datetime | None = None,
 ) -> FeedPage:
-    """One page of a period's papers, ``sort`` by total upvotes or by the trending score."""
+    """One page of a period's papers, ``sort`` by total upvotes, the trending score, or newest first."""
     if sort not in SORTS:
         raise FeedError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
     if page < 1 or page_size < 1:
@@ -187,6 +187,9 @@ def cards_for(db: Database, papers: list[Paper]) -> list[PaperCard]:
 def _order(tallies: list[Tally], sort: str, now: datetime) -> list[tuple[Tally, float | None]]:
     if sort == "trending":
         return list(rank_tallies(tallies, now))
+    if sort == "newest":
+        newest = sorted(tallies, key=lambda t: (-t.entry.featured_on.toordinal(), t.entry_order))
+        return [(t, None) for t in newest]
     ordered = sorted(tallies, key=lambda t: (-t.upvotes, t.entry.featured_on, t.entry_order))
     return [(t, None) for t in ordered]
 
@@ -202,3 +205,21 @@ def _neighbours(session: Session, period: Period) -> tuple[Period | None, Period
         period.containing(before) if before else None,
         period.containing(after) if after else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PaperDetail:
+    card: PaperCard
+    entries: list[FeedEntry]
+
+
+def paper_detail(db: Database, paper_id: str) -> PaperDetail | None:
+    """A paper with its vote total and every day it was featured; None if it is not stored."""
+    with db.sessions() as session:
+        paper = get_papers(session, [paper_id]).get(paper_id)
+        if paper is None:
+            return None
+        upvotes, comments = paper_totals(session, [paper_id])[paper_id]
+        entries = entries_for_paper(session, paper_id)
+    first = entries[0] if entries else None
+    return PaperDetail(PaperCard(paper, upvotes, comments, first), entries)

@@ -1,0 +1,1 @@
+"""The web app: server-rendered pages, the JSON API, feeds, health and metrics (FastAPI + Jinja2)."""

@@ -1,0 +1,118 @@
+"""The app factory: ``create_app(settings, db)`` wires settings, database, sessions, metrics and routers.
+
+Routers are listed by module name in :data:`ROUTER_MODULES`, each module exposing ``router``; another
+area adds its pages with one line there. The catch-all paper page (``/papers/{arxiv_id:path}``) lives in
+``pages``, which therefore comes last.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from paperfeed.config import Settings, get_settings
+from paperfeed.store import Database
+from paperfeed.web.metrics import Metrics, MetricsMiddleware
+from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
+from paperfeed.web.security import LoginRequired
+from paperfeed.web.templating import STATIC_DIR, make_templates, render
+
+ROUTER_MODULES = [
+    "paperfeed.web.routes.ops",
+    "paperfeed.web.routes.api",
+    "paperfeed.web.routes.accounts",
+    "paperfeed.web.routes.community",
+    "paperfeed.web.routes.collections",
+    "paperfeed.web.routes.feeds",
+    "paperfeed.web.routes.search",
+    "paperfeed.web.routes.subscriptions",
+    "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """A ready app. Without ``db`` it opens (and migrates) the database of ``settings``.
+
+    Session cookies are marked Secure when ``settings.base_url`` is https, so a deployment behind TLS
+    gets them by setting ``PAPERFEED_BASE_URL=https://…``.
+    """
+    settings = settings or get_settings()
+    if db is None:
+        db = Database(settings.resolved_database_url)
+        db.migrate()
+    app = FastAPI(
+        title="paperfeed",
+        summary="Research-paper discovery: daily feeds, trending, hybrid search; HF-style JSON API.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock or (lambda: datetime.now(UTC))
+    app.state.templates = make_templates()
+    app.state.limiter = SlidingWindowLimiter(DEFAULT_LIMITS)
+    app.state.metrics = Metrics(db)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="paperfeed_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    scripted = "application/json" in accept and "text/html" not in accept
+    return request.url.path.startswith("/api/") or scripted
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    if _wants_json(request):
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
+    response = render(request, "error.html", status_code=error.status_code, status=error.status_code,
+                      message=error.detail)
+    response.headers.update(headers)
+    return response
+
+
+async def _login_required(request: Request, error: Exception) -> Response:
+    assert isinstance(error, LoginRequired)
+    if _wants_json(request):
+        return JSONResponse({"detail": "Log in to vote, comment or save papers."}, status_code=401)
+    return RedirectResponse(f"/login?next={quote(error.next_path)}", status_code=303)
+
+
+async def _validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in error.errors()
+    )
+    if _wants_json(request):
+        return JSONResponse({"detail": problems}, status_code=422)
+    return render(request, "error.html", status_code=400, status=400, message=problems)

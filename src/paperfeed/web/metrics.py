@@ -1,0 +1,71 @@
+"""Prometheus metrics: request counts and latency by route template, and the number of papers.
+
+A registry per app (not the global one), so several apps in one process (tests) do not collide. Routes are
+labelled by their template (``/papers/{arxiv_id:path}``), never by the raw URL, to keep label sets small.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paperfeed.store import Database
+from paperfeed.store.papers import count_papers
+
+
+class Metrics:
+    def __init__(self, db: Database) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "paperfeed_http_requests", "HTTP requests served", ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "paperfeed_http_request_duration_seconds", "Time to serve a request", ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry,
+        )
+        papers = Gauge("paperfeed_papers", "Papers stored", registry=self.registry)
+        papers.set_function(lambda: _count(db))
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _count(db: Database) -> float:
+    with db.sessions() as session:
+        return float(count_papers(session))
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware), so streaming responses and background tasks are untouched."""
+
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = self.clock()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
+            self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
+            self.metrics.latency.labels(route).observe(self.clock() - started)

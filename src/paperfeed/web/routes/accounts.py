@@ -1,0 +1,83 @@
+"""Sign up, log in, log out, and the account page (API token, collections, the subscribe form)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from paperfeed.services import accounts, collections
+from paperfeed.services.accounts import AccountError, User
+from paperfeed.web.security import get_db, log_in_session, rate_limit, require_csrf, require_user
+from paperfeed.web.templating import render
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect after log-in would help phishers."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+@router.get("/signup")
+def signup_form(request: Request, next: str = "/") -> Response:
+    return render(request, "signup.html", next=safe_next(next), form={}, error=None)
+
+
+@router.post("/signup", dependencies=[Depends(require_csrf)])
+def signup(
+    request: Request, username: str = Form(""), password: str = Form(""), email: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
+    rate_limit("signup", request)
+    try:
+        user = accounts.sign_up(get_db(request), username, password, email or None)
+    except AccountError as error:
+        return render(request, "signup.html", status_code=400, next=safe_next(next), error=error,
+                      form={"username": username, "email": email})
+    log_in_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", next=safe_next(next), form={}, error=None)
+
+
+@router.post("/login", dependencies=[Depends(require_csrf)])
+def login(
+    request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")
+) -> Response:
+    rate_limit("login", request)
+    try:
+        user = accounts.log_in(get_db(request), username, password)
+    except AccountError as error:
+        return render(request, "login.html", status_code=400, next=safe_next(next), error=error,
+                      form={"username": username})
+    log_in_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(require_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/account")
+def account(request: Request, user: User = Depends(require_user)) -> Response:
+    db = get_db(request)
+    return render(request, "account.html", token=None, has_token=accounts.has_api_token(db, user.id),
+                  collections=collections.list_collections(db, user.id))
+
+
+@router.post("/account/token", dependencies=[Depends(require_csrf)])
+def new_token(request: Request, user: User = Depends(require_user)) -> Response:
+    """The token is shown on this response only; the database keeps just its digest."""
+    db = get_db(request)
+    token = accounts.new_api_token(db, user.id)
+    return render(request, "account.html", token=token, has_token=True,
+                  collections=collections.list_collections(db, user.id))

@@ -1,0 +1,133 @@
+"""The JSON API (OpenAPI at /api/openapi.json, docs at /api/docs). Writes need a Bearer token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperfeed.ingest.http import SourceUnavailable
+from paperfeed.services import community, feed
+from paperfeed.services.accounts import User
+from paperfeed.services.community import UnknownPaper
+from paperfeed.services.feed import FeedError, Period
+from paperfeed.services.search import SearchError, similar_papers
+from paperfeed.services.search import UnknownPaper as NoSuchPaper
+from paperfeed.services.submit import PaperNotFound, submit_paper
+from paperfeed.web.api_models import DailyItem, PaperOut, SubmitIn, VoteOut, daily_item, paper_out
+from paperfeed.web.searching import run_search
+from paperfeed.web.security import api_user, get_db, rate_limit, today
+
+router = APIRouter(prefix="/api", tags=["papers"])
+SORTS = {"publishedAt": "newest", "trending": "trending", "upvotes": "upvotes"}
+
+
+@router.get("/daily_papers", response_model=list[DailyItem])
+def daily_papers(
+    request: Request,
+    date: str | None = Query(None, description="YYYY-MM-DD; default: the latest day with papers"),
+    week: str | None = Query(None, description="YYYY-Www"),
+    month: str | None = Query(None, description="YYYY-MM"),
+    sort: str = Query("upvotes", description="publishedAt | trending | upvotes"),
+    p: int = Query(0, ge=0, description="page number, from 0"),
+    limit: int = Query(50, ge=1, le=100),
+) -> list[DailyItem]:
+    if sort not in SORTS:
+        raise HTTPException(400, f"sort {sort!r} is not one of {', '.join(SORTS)}")
+    period = _period(request, date, week, month)
+    now: datetime = request.app.state.clock()
+    try:
+        listing = feed.feed_page(
+            get_db(request), period, sort=SORTS[sort], page=p + 1, page_size=limit, now=now
+        )
+    except FeedError as error:
+        raise HTTPException(400, str(error)) from None
+    return [daily_item(card) for card in listing.cards]
+
+
+@router.get("/papers/search", response_model=list[DailyItem])
+def search(
+    request: Request, q: str = Query(..., description="words, a title or an arXiv id"),
+    limit: int = Query(20, ge=1, le=100), mode: str = "hybrid",
+) -> list[DailyItem]:
+    try:
+        results = run_search(get_db(request), q, mode=mode, limit=limit)
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
+    return [daily_item(card) for card in feed.cards_for(get_db(request), [h.paper for h in results.hits])]
+
+
+@router.post("/papers/submit", response_model=PaperOut, status_code=201)
+def submit(request: Request, body: SubmitIn, user: User = Depends(api_user)) -> PaperOut:
+    rate_limit("submit", request, key=f"user:{user.id}")
+    try:
+        stored = submit_paper(get_db(request), body.paper, submitted_by=user.username, today=today(request))
+    except (InvalidArxivId, PaperNotFound) as error:
+        raise HTTPException(400, str(error)) from None
+    except SourceUnavailable as error:
+        raise HTTPException(503, f"arXiv could not be reached; nothing was stored ({error}).") from None
+    return _paper(request, stored.id)
+
+
+@router.get("/papers/{paper_id:path}/similar", response_model=list[PaperOut])
+def similar(request: Request, paper_id: str, limit: int = Query(10, ge=1, le=50)) -> list[PaperOut]:
+    pid = _known_id(request, paper_id)
+    try:
+        hits = similar_papers(get_db(request), pid, limit=limit)
+    except NoSuchPaper as error:
+        raise HTTPException(404, str(error)) from None
+    except SearchError as error:
+        raise HTTPException(400, str(error)) from None
+    return [paper_out(card) for card in feed.cards_for(get_db(request), [h.paper for h in hits])]
+
+
+@router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut)
+def upvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> VoteOut:
+    return _vote(request, paper_id, user, community.upvote)
+
+
+@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut)
+def unvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> VoteOut:
+    return _vote(request, paper_id, user, community.remove_upvote)
+
+
+@router.get("/papers/{paper_id:path}", response_model=PaperOut)
+def paper(request: Request, paper_id: str) -> PaperOut:
+    return _paper(request, _known_id(request, paper_id))
+
+
+def _vote(request: Request, paper_id: str, user: User, action) -> VoteOut:  # type: ignore[no-untyped-def]
+    rate_limit("vote", request, key=f"user:{user.id}")
+    try:
+        result = action(get_db(request), user.id, _known_id(request, paper_id))
+    except UnknownPaper as error:
+        raise HTTPException(404, str(error)) from None
+    return VoteOut(paper=result.paper_id, upvotes=result.upvotes, voted=result.voted)
+
+
+def _known_id(request: Request, text: str) -> str:
+    try:
+        return parse_arxiv_id(text).base
+    except InvalidArxivId as error:
+        raise HTTPException(400, str(error)) from None
+
+
+def _paper(request: Request, paper_id: str) -> PaperOut:
+    detail = feed.paper_detail(get_db(request), paper_id)
+    if detail is None:
+        raise HTTPException(404, f"No paper with arXiv id {paper_id!r} is stored here.")
+    return paper_out(detail.card)
+
+
+def _period(request: Request, day: str | None, week: str | None, month: str | None) -> Period:
+    given = [(kind, key) for kind, key in (("day", day), ("week", week), ("month", month)) if key]
+    if len(given) > 1:
+        raise HTTPException(400, "Give at most one of date, week and month.")
+    try:
+        if given:
+            return feed.parse_period(given[0][0], given[0][1])  # type: ignore[arg-type]
+    except FeedError as error:
+        raise HTTPException(400, str(error)) from None
+    latest = feed.latest_day(get_db(request), today(request)) or today(request)
+    return feed.period_of("day", latest)

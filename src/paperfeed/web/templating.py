@@ -1,0 +1,59 @@
+"""Jinja2 set-up: autoescape on for every template, and the small formatting filters the cards use."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from paperfeed.services.feed import Period
+from paperfeed.web.security import csrf_token, current_user, today
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def pub_date(day: date | None, reference: date) -> str:
+    """"Oct 8, 2024", or "May 24" within the current year, as on Hugging Face's cards."""
+    if day is None:
+        return ""
+    if day.year == reference.year:
+        return f"{day.strftime('%b')} {day.day}"
+    return f"{day.strftime('%b')} {day.day}, {day.year}"
+
+
+def snippet(text: str, limit: int = 240) -> str:
+    """The first lines of an abstract, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+PERIOD_PATHS = {"day": "date", "week": "week", "month": "month"}
+
+
+def period_url(period: Period, suffix: str = "") -> str:
+    """/papers/date/2026-07-01, /papers/week/2026-W27, /papers/month/2026-07 (+ "/rss", "/atom")."""
+    return f"/papers/{PERIOD_PATHS[period.kind]}/{period.key}{suffix}"
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.autoescape = True  # every template, whatever its extension: paper text is untrusted input
+    env.filters["snippet"] = snippet
+    env.filters["pub_date"] = pub_date
+    env.globals["csrf_token"] = csrf_token
+    env.globals["period_url"] = period_url
+    return templates
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    templates: Jinja2Templates = request.app.state.templates
+    base = {"user": current_user(request), "today": today(request)}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
