@@ -1,0 +1,59 @@
+"""Whatever is typed into the search box: results, or a SearchError with a sentence for the user."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperfeed.services.search import SearchError, search_papers
+from paperfeed.store import Database
+from tests.test_search import corpus, search_db  # noqa: F401  (fixtures)
+
+ANSWERED = [
+    '"diffusion models"',
+    'say "hello',
+    "Schrödinger bridges für Bildgenerierung — 扩散模型",
+    "$\\ell_1$ regularisation of $\\mathcal{O}(n^2)$ losses",
+    "x" * 5 + " transformers " * 700,  # ~10,000 characters
+    'graph* NEAR(attention, 3) AND -pruning OR (vision',
+    "AND",
+    "- - transformer -",
+    "'; DROP TABLE papers; --",
+    "1 OR 1=1) UNION SELECT * FROM users",
+    "title:robots abstract:grasping",
+    "the of and",  # nothing but stop words is still a query
+    "e-mail",
+]
+REFUSED = ["", "   ", "\n\t", '"', "()*-", "%_%\\", "\u200b", "a" * 10_001]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
+@pytest.mark.parametrize("query", ANSWERED, ids=range(len(ANSWERED)))
+def test_odd_queries_are_answered(search_db: Database, query: str, mode: str) -> None:  # noqa: F811
+    results = search_papers(search_db, query, mode=mode, limit=5)
+    assert results.mode == mode
+    assert len(results.hits) <= 5
+    if mode != "keyword":
+        assert results.hits  # the embedding of any text has neighbours
+
+
+@pytest.mark.parametrize("query", REFUSED, ids=range(len(REFUSED)))
+def test_queries_without_words_are_refused_with_a_reason(search_db: Database, query: str) -> None:  # noqa: F811
+    with pytest.raises(SearchError) as error:
+        search_papers(search_db, query)
+    assert "query" in str(error.value)
+
+
+def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:  # noqa: F811
+    before = search_papers(search_db, "learning", mode="keyword", limit=3).hits
+    search_papers(search_db, "'; DROP TABLE papers; --", mode="keyword")
+    assert search_papers(search_db, "learning", mode="keyword", limit=3).hits == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [({"mode": "fuzzy"}, "mode"), ({"limit": 0}, "limit"), ({"limit": 10_000}, "limit"),
+     ({"offset": -1}, "offset")],
+)
+def test_bad_parameters_name_the_parameter(search_db: Database, kwargs: dict, named: str) -> None:  # noqa: F811
+    with pytest.raises(SearchError, match=named):
+        search_papers(search_db, "learning", **kwargs)
