@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -122,7 +123,7 @@ def _request(
             confirm_url=f"{settings.base_url.rstrip('/')}/confirm/{token}", frequency=frequency,
             site_url=settings.base_url,
         )
-        key = f"confirm:{row.id}:{now.isoformat()}"
+        key = f"confirm:{row.id}:{secrets.token_hex(8)}"  # every request may send one (within limits)
         return enqueue(session, settings, key=key, kind="confirm", recipient=row.email, mail=mail,
                        subscription_id=row.id, now=now).id
 

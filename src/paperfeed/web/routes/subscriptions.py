@@ -50,7 +50,7 @@ def subscribe(
     try:
         outbox_id = subscriptions.request_subscription(
             db, settings, email=email, frequency=frequency, user_id=user.id if user else None,
-            client_ip=client_key(request), now=request.app.state.clock(),
+            client_ip=client_key(request),
         )
     except ValueError as error:
         return render(request, "subscriptions/subscribe.html", status_code=400, error=str(error),
