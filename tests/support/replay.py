@@ -66,7 +66,7 @@ class ReplayServer:
         """Answer GETs of ``path`` whose query includes ``query`` with ``replies`` in turn (last repeats).
 
         The most specific script (most matching query parameters) wins, so a generic first-page script and
-        a script for one resumption token can coexist.
+        a script for one resumption token can coexist; among equals the latest script replaces the others.
         """
         with self._lock:
             self._routes.append((path, dict(query), deque(replies)))
@@ -88,12 +88,12 @@ class ReplayServer:
         with self._lock:
             self.requests.append(Seen(time.monotonic(), path, query, port))
             candidates = [
-                (len(want), replies) for p, want, replies in self._routes
+                (len(want), order, replies) for order, (p, want, replies) in enumerate(self._routes)
                 if p == path and all(query.get(k) == v for k, v in want.items())
             ]
             if not candidates:
                 return Reply(404, f"no script for {path}?{query}".encode(), {"Content-Type": "text/plain"})
-            _, replies = max(candidates, key=lambda c: c[0])
+            *_, replies = max(candidates, key=lambda c: c[:2])  # most specific, then the latest script
             return replies.popleft() if len(replies) > 1 else replies[0]
 
     def __enter__(self) -> ReplayServer:

@@ -62,6 +62,7 @@ def harvest_arxiv(
                 "max_results": size, "sortBy": "submittedDate", "sortOrder": "ascending",
             })
             page = _failing_job(db, job, lambda r=response: parse_atom_page(r.content, source=str(r.url)))
+            page.items[size:] = []  # never store more than --max asked for, whatever the server sent
             start += len(page.items)
             total = page.total if max_results is None else min(page.total, max_results)
             last = not page.items or start >= total
