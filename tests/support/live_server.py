@@ -6,23 +6,29 @@ so the pages have days to navigate. ``serve`` runs uvicorn in a thread on 127.0.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.testclient import TestClient
 
 from paperfeed.config import Settings
+from paperfeed.domain.feed import FeedEntry, FeedSource
+from paperfeed.domain.paper import Paper
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.records import Record
 from paperfeed.services.files import import_records
 from paperfeed.store import Database
+from paperfeed.store.feed import upsert_feed_entries
+from paperfeed.store.papers import upsert_papers
 from paperfeed.web.app import create_app
 
 SAMPLE = Path(str(resources.files("paperfeed") / "data" / "sample-papers.jsonl.gz"))
@@ -73,3 +79,39 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- Small factories for HTTP-level tests -------------------------------------------------------------
+
+def add_paper(
+    db: Database, paper_id: str, title: str, day: date, *, external_upvotes: int = 0,
+    submitted_by: str | None = None, **fields: object,
+) -> Paper:
+    """A paper featured on ``day`` (published that day unless given)."""
+    fields.setdefault("published", day)
+    fields.setdefault("authors", ("Ada Lovelace", "Alan Turing"))
+    fields.setdefault("abstract", f"An abstract about {title.lower()}.")
+    paper = Paper(paper_id, title, **fields)  # type: ignore[arg-type]
+    with db.session() as session:
+        upsert_papers(session, [paper])
+        upsert_feed_entries(session, [FeedEntry(paper_id, day, FeedSource.HF if external_upvotes else
+                                                FeedSource.ARXIV, submitted_by, external_upvotes)])
+    return paper
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    """The session's CSRF token, as a page hands it to the browser."""
+    page = client.get(path)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_up(client: TestClient, username: str, password: str = "a long enough password") -> str:
+    """Sign ``username`` up in ``client``'s session; returns the session's (new) CSRF token."""
+    response = client.post(
+        "/signup", data={"username": username, "password": password, "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(client, "/")

@@ -117,7 +117,8 @@ def parse_period(kind: PeriodKind, key: str) -> Period:
         else:
             day = date(numbers[0], numbers[1], 1)
     except ValueError:
-        raise FeedError(f"{kind} {key!r} is not a valid date; expected {example}") from None
+        name = "date" if kind == "day" else kind  # the name of the query parameter and URL part
+        raise FeedError(f"{name} {key!r} is not a valid {kind}; expected {example}") from None
     return period_of(kind, day)
 
 
