@@ -95,8 +95,9 @@ def send_pending(
             batch = _claim(db, now, ids)
             if not batch:
                 break
+            active = _active_subscriptions(db, {r.subscription_id for r in batch if r.kind == "digest"})
             for index, row in enumerate(batch):
-                _deliver(db, settings, transport, row, now, report)
+                _deliver(db, settings, transport, row, now, report, active)
                 if on_message:
                     on_message()
                 if report.outage is not None:
@@ -144,9 +145,9 @@ def _release(db: Database, ids: list[int], now: datetime) -> None:
 
 def _deliver(
     db: Database, settings: Settings, transport: SmtpTransport, row: OutboxRow, now: datetime,
-    report: DeliveryReport,
+    report: DeliveryReport, active: set[int],
 ) -> None:
-    if row.kind == "digest" and not _still_subscribed(db, row.subscription_id):
+    if row.kind == "digest" and row.subscription_id not in active:
         _record(db, row.id, status="cancelled", last_error="unsubscribed before delivery")
         report.cancelled += 1
         return
@@ -177,14 +178,14 @@ def _deliver(
     report.sent += 1
 
 
-def _still_subscribed(db: Database, subscription_id: int | None) -> bool:
-    if subscription_id is None:
-        return False
+def _active_subscriptions(db: Database, ids: set[int | None]) -> set[int]:
+    """Which of a batch's subscriptions are still active: a digest is re-checked just before it leaves."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return set()
     with db.sessions() as session:
-        status = session.scalar(
-            sa.select(SubscriptionRow.status).where(SubscriptionRow.id == subscription_id)
-        )
-    return status == "active"
+        return set(session.scalars(sa.select(SubscriptionRow.id).where(
+            SubscriptionRow.id.in_(wanted), SubscriptionRow.status == "active")))
 
 
 def _record(db: Database, row_id: int, **values: object) -> None:

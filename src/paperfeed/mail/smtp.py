@@ -5,7 +5,8 @@ decision a mail queue needs after each reply:
 
 - ``Permanent`` — a 5xx reply: the server will never take this message; record it as failed.
 - ``Transient`` — a 4xx reply about this message (e.g. 451, 452): try it again later, go on with the rest.
-- ``Outage`` — no server, a dropped connection or 421 "closing channel": stop the batch, retry later.
+- ``Outage`` — no server, a dropped connection, 421 "closing channel", or our sender refused (530 auth
+  required, a misconfigured ``mail_from``): stop the batch, retry later; no message is at fault.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ class SmtpTransport:
             code = replies[0][0] if replies else 550
             text = "; ".join(f"{c} {m.decode(errors='replace')}" for c, m in replies)
             raise (Permanent if code >= 500 else Transient)(f"recipient refused: {text}") from error
+        except smtplib.SMTPSenderRefused as error:
+            # MAIL FROM refused (e.g. 530 authentication required): our configuration, not this message,
+            # is at fault, and every other message would fail the same way.
+            raise Outage(f"SMTP server refused the sender {error.sender!r}: {_reply(error)}") from error
         except smtplib.SMTPResponseException as error:
             raise self._classify(error) from error
         except (smtplib.SMTPServerDisconnected, OSError) as error:
