@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from paperfeed.config import Settings
+from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.mail.compose import PaperCard, render_digest, snippet
 from paperfeed.mail.outbox import DeliveryReport, enqueue, send_pending, utc
@@ -263,21 +263,23 @@ def run_due_digests(
 
 
 def start_digest_scheduler(
-    db: Database, settings: Settings, *, interval_s: float = 300.0
+    db: Database, settings: Settings | None = None, *, interval_s: float = 300.0
 ) -> Callable[[], None]:
     """Run due digests in a background thread every ``interval_s``; returns the function that stops it.
 
     Does nothing unless ``PAPERFEED_DIGEST_SCHEDULER=true``: with several web workers, enable it in one.
     (Running it in two is still safe: idempotency keys and outbox leases prevent duplicates.)
     """
+    settings = settings or get_settings()
     if not settings.digest_scheduler:
         return lambda: None
+    active_settings = settings
     stopping = threading.Event()
 
     def loop() -> None:
         while not stopping.is_set():
             try:
-                run_due_digests(db, settings)
+                run_due_digests(db, active_settings)
             except Exception:  # a bad tick must not kill the scheduler; the next one retries
                 log.exception("digest scheduler tick failed")
             stopping.wait(interval_s)
