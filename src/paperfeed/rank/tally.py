@@ -14,8 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from paperfeed.domain.feed import FeedEntry
-from paperfeed.store.feed import row_to_entry
+from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.store.models import CommentRow, FeedEntryRow, PaperRow
 
 
@@ -34,13 +33,20 @@ class Tally:
 
 
 def tally_period(session: Session, first: date, last: date) -> list[Tally]:
-    """Every paper featured from ``first`` to ``last`` once (its earliest entry in the range)."""
-    rows = session.scalars(
-        sa.select(FeedEntryRow)
+    """Every paper featured from ``first`` to ``last`` once (its earliest entry in the range).
+
+    Plain column tuples, not ORM objects: a busy month holds thousands of entries and this runs on every
+    page view.
+    """
+    rows = session.execute(
+        sa.select(
+            FeedEntryRow.id, FeedEntryRow.paper_id, FeedEntryRow.featured_on, FeedEntryRow.source,
+            FeedEntryRow.submitted_by, FeedEntryRow.external_upvotes, FeedEntryRow.num_comments,
+        )
         .where(FeedEntryRow.featured_on.between(first, last))
         .order_by(FeedEntryRow.featured_on, FeedEntryRow.id)
     ).all()
-    earliest: dict[str, FeedEntryRow] = {}
+    earliest: dict[str, sa.Row] = {}
     for row in rows:
         earliest.setdefault(row.paper_id, row)
     if not earliest:
@@ -50,7 +56,8 @@ def tally_period(session: Session, first: date, last: date) -> list[Tally]:
     comments = _comment_counts(session, in_range)
     return [
         Tally(
-            entry=row_to_entry(row),
+            entry=FeedEntry(paper_id, row.featured_on, FeedSource(row.source), row.submitted_by,
+                            row.external_upvotes, row.num_comments),
             upvotes=totals.get(paper_id, (0, 0))[0],
             num_comments=totals.get(paper_id, (0, 0))[1] + comments.get(paper_id, 0),
             entry_order=row.id,
