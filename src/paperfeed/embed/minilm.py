@@ -60,6 +60,10 @@ class MiniLMEncoder:
         np.add.at(pooled, np.asarray(owner), vectors)
         return _normalise(pooled)
 
+    def windows(self, text: str) -> int:
+        """How many 256-token windows a document takes (1 for most abstracts)."""
+        return 1 + len(self._tokenizer.encode(text or "").overflowing)
+
     def _run(self, windows: list[tuple[list[int], list[int]]]) -> np.ndarray:
         """Mean-pooled, normalised vectors of token windows, computed in length-sorted batches."""
         out = np.zeros((len(windows), self.dim), dtype=np.float32)

@@ -63,11 +63,17 @@ def hybrid_rank(
     similarity: Callable[[np.ndarray, list[str]], dict[str, float]],
     vectors_of: Callable[[list[str]], np.ndarray],
     *,
-    keyword_weight: float = KEYWORD_WEIGHT,
-    prf_docs: int = PRF_DOCS,
-    prf_weight: float = PRF_WEIGHT,
+    keyword_weight: float | None = None,
+    prf_docs: int | None = None,
+    prf_weight: float | None = None,
 ) -> list[tuple[str, float]]:
-    """The hybrid ranking of the union of both candidate lists (see the module docstring)."""
+    """The hybrid ranking of the union of both candidate lists (see the module docstring).
+
+    Unset parameters take the module's values at call time (the benchmark tunes those).
+    """
+    keyword_weight = KEYWORD_WEIGHT if keyword_weight is None else keyword_weight
+    prf_docs = PRF_DOCS if prf_docs is None else prf_docs
+    prf_weight = PRF_WEIGHT if prf_weight is None else prf_weight
     candidates = list(dict.fromkeys([pid for pid, _ in keyword_hits] + [pid for pid, _ in semantic_hits]))
     keyword = dict(keyword_hits)
     semantic = similarity(query_vector, candidates)

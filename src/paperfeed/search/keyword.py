@@ -25,7 +25,13 @@ def keyword_search(
     dialect = session.get_bind().dialect.name
     where, params = filter_sql(filters, dialect)
     if dialect == "sqlite":
+        # Unfiltered, rank inside FTS5 first and join only the top rows: common words match a large
+        # share of a big corpus, and joining every match to papers before sorting is what costs.
         sql = (
+            "SELECT p.id, f.score FROM (SELECT rowid, -bm25(papers_fts, :wt, :wa, :wb) AS score "
+            "FROM papers_fts WHERE papers_fts MATCH :match ORDER BY score DESC LIMIT :limit) f "
+            "JOIN papers p ON p.rowid = f.rowid ORDER BY f.score DESC"
+        ) if not where else (
             "SELECT p.id, -bm25(papers_fts, :wt, :wa, :wb) AS score FROM papers_fts "
             "JOIN papers p ON p.rowid = papers_fts.rowid "
             f"WHERE papers_fts MATCH :match{where} ORDER BY score DESC LIMIT :limit"
