@@ -84,6 +84,8 @@ def send_pending(
     now = now or datetime.now(UTC)
     ids = list(only_ids) if only_ids is not None else None
     report = DeliveryReport()
+    if not _anything_due(db, now, ids):  # no connection (and no outage report) when there is nothing to send
+        return report
     try:
         transport = SmtpTransport(settings)
         transport.connect()
@@ -113,6 +115,14 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
         OutboxRow.status == "pending",
         sa.or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now),
     )
+
+
+def _anything_due(db: Database, now: datetime, ids: list[int] | None) -> bool:
+    query = sa.select(OutboxRow.id).where(_due(now)).limit(1)
+    if ids is not None:
+        query = query.where(OutboxRow.id.in_(ids))
+    with db.sessions() as session:
+        return session.scalar(query) is not None
 
 
 def _claim(db: Database, now: datetime, ids: list[int] | None) -> list[OutboxRow]:
