@@ -50,3 +50,12 @@ def test_content_hash_changes_with_any_field_and_only_then():
     paper = Paper("2501.00001", "T", abstract="a")
     assert paper.content_hash() == Paper("2501.00001", "T", abstract="a").content_hash()
     assert paper.content_hash() != Paper("2501.00001", "T", abstract="a", withdrawn=True).content_hash()
+
+
+def test_withdrawal_sticks_for_a_version_and_only_a_newer_version_lifts_it():
+    withdrawn = Paper("2501.00001", "T", version=2, withdrawn=True)
+    from_hf = Paper("2501.00001", "T", version=2, github_repo="https://github.com/a/b")
+    assert merge_papers(withdrawn, from_hf).withdrawn
+    assert merge_papers(from_hf, withdrawn).withdrawn
+    assert not merge_papers(withdrawn, Paper("2501.00001", "T", version=3)).withdrawn
+    assert merge_papers(withdrawn, Paper("2501.00001", "T", version=1)).withdrawn

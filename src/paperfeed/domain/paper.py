@@ -80,7 +80,8 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
 
     A newer (or equal) version's non-empty fields win; an older version never overwrites a newer one's
     text (a stale snapshot must not roll back a revised abstract), but it may fill fields still empty.
-    Versions are unioned, and withdrawal sticks once seen on the latest version.
+    Versions are unioned. Withdrawal sticks for a version once any source reports it (the Hugging Face
+    feed, say, knows nothing of withdrawals); only a strictly newer version can lift it.
     """
     latest, older = (incoming, stored) if incoming.version >= stored.version else (stored, incoming)
     changes = {
@@ -88,10 +89,12 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
         for name in _OPTIONAL_FIELDS
     }
     versions = {v.version: v for v in (*stored.versions, *incoming.versions)}
+    same_version = incoming.version == stored.version
     return replace(
         latest,
         title=latest.title or older.title,
         versions=tuple(versions[k] for k in sorted(versions)),
+        withdrawn=latest.withdrawn or (same_version and older.withdrawn),
         **changes,
     )
 
