@@ -5,7 +5,7 @@
 Starts the real server as a subprocess on 127.0.0.1 (a fresh SQLite database under a temp home, with the
 bundled sample and its precomputed vectors loaded), warms each route, then for each route sends
 ``--requests`` GETs from ``--clients`` concurrent httpx clients and records every latency. Prints a table
-and writes benchmarks/results/web_load.json.
+and writes benchmarks/results/web_load.json (web_load_workers<N>.json with --workers N).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from paperfeed.services.search import load_precomputed_vectors
 from paperfeed.store import Database
 
 ROUTES = ["/", "/search?q=diffusion", "/api/daily_papers"]
-RESULTS = Path(__file__).parent / "results" / "web_load.json"
+RESULTS = Path(__file__).parent / "results"
 
 
 def _free_port() -> int:
@@ -123,9 +123,10 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    path = RESULTS / ("web_load.json" if args.workers == 1 else f"web_load_workers{args.workers}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
