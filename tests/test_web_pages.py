@@ -165,3 +165,24 @@ def test_healthz_and_metrics(client: TestClient) -> None:
     assert f"paperfeed_http_requests_total{{{labels}}} 1.0" in metrics
     assert "paperfeed_papers 3.0" in metrics
     assert 'paperfeed_http_request_duration_seconds_bucket{le="0.005",route="/healthz"}' in metrics
+
+
+def test_voting_works_without_javascript(client: TestClient) -> None:
+    csrf = sign_up(client, "nojs")
+    response = client.post("/papers/2607.00001/upvote", data={"csrf_token": csrf}, follow_redirects=False,
+                           headers={"Referer": "http://testserver/papers/date/2026-07-01"})
+    assert response.status_code == 303 and response.headers["location"] == "/papers/date/2026-07-01"
+    html = client.get("/papers/date/2026-07-01").text
+    assert 'action="/papers/2607.00001/unvote"' in html and 'aria-pressed="true"' in html
+    assert '<span class="vote-count" aria-live="polite">4</span>' in html  # 3 from Hugging Face + 1
+    client.post("/papers/2607.00001/unvote", data={"csrf_token": csrf})
+    assert '<span class="vote-count" aria-live="polite">3</span>' in client.get("/").text
+
+
+def test_comments_show_with_their_author(client: TestClient) -> None:
+    csrf = sign_up(client, "critic")
+    page = client.post("/papers/2607.00001/comments", data={"body": "Nice *ablation*.", "csrf_token": csrf})
+    assert "Comments (1)" in page.text and "<strong>critic</strong>" in page.text
+    assert "<p>Nice <em>ablation</em>.</p>" in page.text
+    empty = client.post("/papers/2607.00001/comments", data={"body": "   ", "csrf_token": csrf})
+    assert empty.status_code == 400 and "The comment is empty" in empty.text
