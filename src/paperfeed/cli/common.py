@@ -23,7 +23,7 @@ from paperfeed.ingest.pipeline import IngestSummary
 from paperfeed.ingest.records import MalformedSource
 from paperfeed.store import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # error lines stay whole for grep and logs
 
 
 def open_db() -> Database:
