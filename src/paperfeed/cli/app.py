@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import digest, ingest_files, ingest_sources, jobs, search, stats
+from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, search, stats
 from paperfeed.cli import serve as serve_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
@@ -27,6 +27,7 @@ app.command("search")(search.search)
 app.command("similar")(search.similar)
 app.command("reindex")(search.reindex)
 app.command("serve")(serve_cli.serve)
+app.command("demo")(demo.demo)
 
 
 def main() -> None:
