@@ -45,3 +45,14 @@ def test_export_writes_a_file_that_imports_back(tmp_path: Path):
     a = json.loads(run(tmp_path / "a", "stats", "--json").stdout)
     b = json.loads(run(tmp_path / "b", "stats", "--json").stdout)
     assert a == b
+
+
+def test_demo_loads_the_sample_with_its_vectors_once(tmp_path: Path):
+    first = run(tmp_path, "demo", "--load-only")
+    second = run(tmp_path, "demo", "--load-only")
+    stats = json.loads(run(tmp_path, "stats", "--json").stdout)
+    found = json.loads(run(tmp_path, "search", "vision language models", "--mode", "semantic", "--json").stdout)
+    assert first.returncode == 0 and "3467 new" in first.stderr
+    assert "already loaded" in second.stderr
+    assert stats["papers"] == 3467
+    assert len(found) > 0 and {"id", "title", "score"} <= set(found[0])
