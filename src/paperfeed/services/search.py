@@ -9,6 +9,7 @@ and hybrid searches answer from the keyword index and say so in :attr:`SearchRes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.paper import Paper
@@ -27,11 +28,14 @@ from paperfeed.store.papers import get_papers
 from paperfeed.store.vectors import has_vectors
 
 __all__ = [
-    "MODES", "SearchError", "SearchFilters", "SearchHit", "SearchResults", "UnknownPaper", "drop_vectors",
-    "embed_pending", "load_precomputed_vectors", "pending_count", "search_papers", "similar_papers",
+    "MODES", "SAMPLE_VECTORS", "SearchError", "SearchFilters", "SearchHit", "SearchResults",
+    "UnknownPaper", "drop_vectors", "embed_pending", "load_precomputed_vectors", "pending_count",
+    "search_papers", "similar_papers",
 ]
 
 MODES = ("hybrid", "keyword", "semantic")
+# The bundled sample's vectors: call `load_precomputed_vectors(db, SAMPLE_VECTORS)` after importing it.
+SAMPLE_VECTORS = Path(__file__).resolve().parents[1] / "data" / "sample-vectors.npz"
 CANDIDATES = 100  # papers each side contributes to the hybrid fusion
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
