@@ -237,3 +237,23 @@ def test_keyword_index_follows_updated_papers(db: Database, corpus: Corpus) -> N
     old_word = max(paper.title.split(), key=len).strip(":,.()").lower()
     still = [h for h in search_papers(db, old_word, mode="keyword", limit=200).hits if h.paper.id == paper.id]
     assert all(old_word in h.paper.abstract.lower() for h in still)
+
+
+def test_on_a_large_corpus_very_common_words_give_way_to_rarer_ones(
+    sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperfeed.search import keyword
+
+    fill(sqlite_db, corpus, vectors=False)
+    target = corpus.records[64].paper
+    texts = [f"{r.paper.title} {r.paper.abstract}".lower() for r in corpus.records]
+    rare = min(re.findall(r"[A-Za-z]{6,}", target.title), key=lambda w: sum(w.lower() in t for t in texts))
+    query = f"learning {rare}"
+    everything = ids(search_papers(sqlite_db, query, mode="keyword", limit=200))
+    monkeypatch.setattr(keyword, "LARGE_CORPUS", 100)  # the ~200 papers count as "large"
+    monkeypatch.setattr(keyword, "COMMON_SHARE", 0.2)
+    guarded = search_papers(sqlite_db, query, mode="keyword", limit=200).hits
+    assert guarded and guarded[0].paper.id == target.id
+    assert len(guarded) < len(everything)  # papers matching only "learning" are no longer scored
+    assert all(rare.lower()[:5] in f"{h.paper.title} {h.paper.abstract}".lower() for h in guarded)
+    assert search_papers(sqlite_db, "learning models", mode="keyword").hits  # all common: kept as typed

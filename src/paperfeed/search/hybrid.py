@@ -17,7 +17,9 @@ import numpy as np
 # Chosen on one half of SciFact's queries and checked on the other (benchmarks/search_quality.py).
 KEYWORD_WEIGHT = 0.4  # share of the keyword z-score in the fused score
 PRF_DOCS = 3  # top fused papers the query vector moves towards
-PRF_WEIGHT = 1.0  # how far it moves (0 disables feedback)
+# Off: on SciFact feedback gained on the tuning half of the queries and lost on the other (see the ablation
+# rows of benchmarks/results/search_quality.md), so it is not shipped on by default.
+PRF_WEIGHT = 0.0  # how far it moves (0 disables feedback)
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:

@@ -8,6 +8,10 @@ weights mirror the same ratios.
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -15,6 +19,12 @@ from paperfeed.search.filters import SearchFilters, filter_sql
 from paperfeed.search.query import ParsedQuery, fts5_match, websearch_text
 
 TITLE_WEIGHT, AUTHORS_WEIGHT, ABSTRACT_WEIGHT = 2.0, 1.5, 1.0
+# Common-terms guard (as Lucene's common-terms query): on a large corpus, a word in more than this share of
+# papers ("learning", "model") adds little to BM25 but makes FTS5 visit a large part of the index (bm25()
+# counts its documents on every query), so it is dropped when a rarer word is left to search for.
+LARGE_CORPUS = 50_000
+COMMON_SHARE = 0.05
+DOC_COUNT_TTL_S = 600.0
 
 
 def keyword_search(
@@ -26,6 +36,7 @@ def keyword_search(
     dialect = session.get_bind().dialect.name
     where, params = filter_sql(filters, dialect)
     if dialect == "sqlite":
+        query = without_common_terms(session, query)
         # Unfiltered, rank inside FTS5 first and join only the top rows: common words match a large
         # share of a big corpus, and joining every match to papers before sorting is what costs.
         sql = (
@@ -49,6 +60,39 @@ def keyword_search(
         params |= {"text": websearch_text(query.terms), "weights": _pg_weights()}
     params["limit"] = limit
     return [(row[0], float(row[1])) for row in session.execute(sa.text(sql), params)]
+
+
+_doc_counts: dict[tuple[str, str], tuple[float, int]] = {}
+_doc_counts_lock = threading.Lock()
+
+
+def _doc_count(session: Session, term: str | None) -> int:
+    """Papers containing ``term`` (all papers for ``None``), cached per process for ``DOC_COUNT_TTL_S``."""
+    key = (str(session.get_bind().engine.url), term or "")
+    now = time.monotonic()
+    with _doc_counts_lock:
+        cached = _doc_counts.get(key)
+    if cached and now - cached[0] < DOC_COUNT_TTL_S:
+        return cached[1]
+    if term is None:
+        count = session.execute(sa.text("SELECT max(rowid) FROM papers_fts")).scalar() or 0
+    else:
+        count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
+                                {"m": fts5_match((term,))}).scalar_one()
+    with _doc_counts_lock:
+        _doc_counts[key] = (now, int(count))
+    return int(count)
+
+
+def without_common_terms(session: Session, query: ParsedQuery) -> ParsedQuery:
+    """The query without words found in more than COMMON_SHARE of a large corpus (see above)."""
+    if len(query.terms) < 2:
+        return query
+    total = _doc_count(session, None)
+    if total < LARGE_CORPUS:
+        return query
+    rare = tuple(t for t in query.terms if _doc_count(session, t) <= COMMON_SHARE * total)
+    return replace(query, terms=rare) if rare else query
 
 
 def _pg_weights() -> str:
