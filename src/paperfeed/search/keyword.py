@@ -66,19 +66,21 @@ _doc_counts: dict[tuple[str, str], tuple[float, int]] = {}
 _doc_counts_lock = threading.Lock()
 
 
-def _doc_count(session: Session, term: str | None) -> int:
-    """Papers containing ``term`` (all papers for ``None``), cached per process for ``DOC_COUNT_TTL_S``."""
-    key = (str(session.get_bind().engine.url), term or "")
+def _corpus_size(session: Session) -> int:
+    """About how many papers are indexed (the highest rowid: one index probe, so never cached)."""
+    return session.execute(sa.text("SELECT max(rowid) FROM papers")).scalar() or 0
+
+
+def _doc_count(session: Session, term: str) -> int:
+    """Papers containing ``term``, cached per process for ``DOC_COUNT_TTL_S`` (counting costs a scan)."""
+    key = (str(session.get_bind().engine.url), term)
     now = time.monotonic()
     with _doc_counts_lock:
         cached = _doc_counts.get(key)
     if cached and now - cached[0] < DOC_COUNT_TTL_S:
         return cached[1]
-    if term is None:
-        count = session.execute(sa.text("SELECT max(rowid) FROM papers_fts")).scalar() or 0
-    else:
-        count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
-                                {"m": fts5_match((term,))}).scalar_one()
+    count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
+                            {"m": fts5_match((term,))}).scalar_one()
     with _doc_counts_lock:
         _doc_counts[key] = (now, int(count))
     return int(count)
@@ -88,7 +90,7 @@ def without_common_terms(session: Session, query: ParsedQuery) -> ParsedQuery:
     """The query without words found in more than COMMON_SHARE of a large corpus (see above)."""
     if len(query.terms) < 2:
         return query
-    total = _doc_count(session, None)
+    total = _corpus_size(session)
     if total < LARGE_CORPUS:
         return query
     rare = tuple(t for t in query.terms if _doc_count(session, t) <= COMMON_SHARE * total)
