@@ -204,6 +204,22 @@ def load_previous() -> dict:
 def save(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    lines = ["| papers | build s (ingest + vectors + index) | keyword p50/p95/p99 ms "
+             "| semantic p50/p95/p99 ms | hybrid p50/p95/p99 ms | ANN recall@10 (expansion 128 / 256) "
+             "| index MB | RSS MB | load |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for size, row in sorted(results["sizes"].items(), key=lambda item: int(item[0])):
+        b, lat, rec = row["build_s"], row["latency"], row["ann_recall@10"]
+        timing = ("/".join(str(lat[m][f"p{p}_ms"]) for p in (50, 95, 99))
+                  for m in ("keyword", "semantic", "hybrid"))
+        cells = [f"{int(size):,}", f"{b['ingest_s']} + {b['vectors_s']} + {b['index_s']}", *timing,
+                 f"{rec['expansion_128']} / {rec['expansion_256']}", str(row["index_mb"]), str(row["rss_mb"]),
+                 str(row.get("load_average_1m", ""))]
+        lines.append("| " + " | ".join(cells) + " |")
+    embedding = results.get("embedding", {})
+    (RESULTS / "search_speed.md").write_text(
+        f"Search speed, SQLite backend, {results['machine']}; embedding {embedding.get('abstracts_per_s')} "
+        f"abstracts/s, {embedding.get('query_ms')} ms per query\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
