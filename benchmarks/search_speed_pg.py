@@ -62,7 +62,7 @@ def measure(db: Database, real: list[dict], size: int, build: dict, n_queries: i
         blocks = list(iter_vector_blocks(session, model))
     ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
     vectors = get_encoder().encode(queries)
-    recall = {}
+    recall, shipped = {}, semantic.EF_SEARCH
     for ef in (40, 100, 200):
         semantic.EF_SEARCH = ef
         found = []
@@ -72,7 +72,7 @@ def measure(db: Database, real: list[dict], size: int, build: dict, n_queries: i
         exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
         overlap = [len(e & f) / 10 for e, f in zip(exact, found, strict=True)]
         recall[f"ef_search_{ef}"] = round(float(np.mean(overlap)), 4)
-    semantic.EF_SEARCH = 100
+    semantic.EF_SEARCH = shipped
     with db.session() as session:
         plan = "\n".join(r[0] for r in session.execute(sa.text(
             "EXPLAIN SELECT paper_id FROM paper_vectors WHERE model = :m "

@@ -20,8 +20,9 @@ from paperfeed.search.query import ParsedQuery, fts5_match, websearch_text
 
 TITLE_WEIGHT, AUTHORS_WEIGHT, ABSTRACT_WEIGHT = 2.0, 1.5, 1.0
 # Common-terms guard (as Lucene's common-terms query): on a large corpus, a word in more than this share of
-# papers ("learning", "model") adds little to BM25 but makes FTS5 visit a large part of the index (bm25()
-# counts its documents on every query), so it is dropped when a rarer word is left to search for.
+# papers ("learning", "model") adds little to the ranking but makes the index visit a large part of the
+# corpus (FTS5's bm25() counts its documents on every query; ts_rank reads every matching row), so it is
+# dropped when a rarer word is left to search for.
 LARGE_CORPUS = 50_000
 COMMON_SHARE = 0.05
 DOC_COUNT_TTL_S = 600.0
@@ -35,8 +36,8 @@ def keyword_search(
         return []
     dialect = session.get_bind().dialect.name
     where, params = filter_sql(filters, dialect)
+    query = without_common_terms(session, query)
     if dialect == "sqlite":
-        query = without_common_terms(session, query)
         # Unfiltered, rank inside FTS5 first and join only the top rows: common words match a large
         # share of a big corpus, and joining every match to papers before sorting is what costs.
         sql = (
@@ -67,8 +68,11 @@ _doc_counts_lock = threading.Lock()
 
 
 def _corpus_size(session: Session) -> int:
-    """About how many papers are indexed (the highest rowid: one index probe, so never cached)."""
-    return session.execute(sa.text("SELECT max(rowid) FROM papers")).scalar() or 0
+    """About how many papers are indexed: one index probe (SQLite) or the planner's estimate (PostgreSQL)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(sa.text("SELECT max(rowid) FROM papers")).scalar() or 0
+    estimate = session.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'papers'")).scalar()
+    return int(estimate or 0)
 
 
 def _doc_count(session: Session, term: str) -> int:
@@ -79,8 +83,12 @@ def _doc_count(session: Session, term: str) -> int:
         cached = _doc_counts.get(key)
     if cached and now - cached[0] < DOC_COUNT_TTL_S:
         return cached[1]
-    count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
-                            {"m": fts5_match((term,))}).scalar_one()
+    if session.get_bind().dialect.name == "sqlite":
+        count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
+                                {"m": fts5_match((term,))}).scalar_one()
+    else:
+        count = session.execute(sa.text("SELECT count(*) FROM papers WHERE search_tsv @@ "
+                                        "websearch_to_tsquery('english', :t)"), {"t": term}).scalar_one()
     with _doc_counts_lock:
         _doc_counts[key] = (now, int(count))
     return int(count)
