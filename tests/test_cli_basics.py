@@ -51,7 +51,8 @@ def test_demo_loads_the_sample_with_its_vectors_once(tmp_path: Path):
     first = run(tmp_path, "demo", "--load-only")
     second = run(tmp_path, "demo", "--load-only")
     stats = json.loads(run(tmp_path, "stats", "--json").stdout)
-    found = json.loads(run(tmp_path, "search", "vision language models", "--mode", "semantic", "--json").stdout)
+    searched = run(tmp_path, "search", "vision language models", "--mode", "semantic", "--json")
+    found = json.loads(searched.stdout)
     assert first.returncode == 0 and "3467 new" in first.stderr
     assert "already loaded" in second.stderr
     assert stats["papers"] == 3467
