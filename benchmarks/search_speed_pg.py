@@ -13,7 +13,6 @@ import json
 import os
 import random
 import tempfile
-import time
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,11 +20,12 @@ import sqlalchemy as sa
 from paperfeed.embed import current_model_key, get_encoder
 from paperfeed.embed.vector_file import read_vector_file
 from paperfeed.search import semantic
-from paperfeed.services.search import search_papers
 from paperfeed.store import Database
 from paperfeed.store.vectors import iter_vector_blocks, to_pgvector
 
-from search_speed import RESULTS, SAMPLE_VECTORS, corpus, grow, load_real_papers  # isort: skip
+from search_speed import (  # isort: skip
+    RESULTS, SAMPLE_VECTORS, corpus, grow, load_real_papers, measure_latency,
+)
 
 
 def main() -> None:
@@ -77,16 +77,7 @@ def measure(db: Database, real: list[dict], size: int, build: dict, n_queries: i
         plan = "\n".join(r[0] for r in session.execute(sa.text(
             "EXPLAIN SELECT paper_id FROM paper_vectors WHERE model = :m "
             "ORDER BY vector <=> CAST(:q AS vector) LIMIT 10"), {"m": model, "q": to_pgvector(vectors[0])}))
-    latency = {}
-    for mode in ("keyword", "semantic", "hybrid"):
-        for q in queries[:10]:
-            search_papers(db, q, mode=mode, limit=20)
-        timings = []
-        for q in queries:
-            started = time.perf_counter()
-            search_papers(db, q, mode=mode, limit=20)
-            timings.append((time.perf_counter() - started) * 1000)
-        latency[mode] = {f"p{p}_ms": round(float(np.percentile(timings, p)), 2) for p in (50, 95, 99)}
+    latency = measure_latency(db, queries, warmup=10, label=f"pg {size:>9,}")
     build_s = {k: round(v, 1) for k, v in build.items()}
     row = {"papers": size, "build_s": build_s, "hnsw_recall@10": recall,
            "uses_hnsw_index": "ix_paper_vectors_hnsw" in plan, "latency": latency,

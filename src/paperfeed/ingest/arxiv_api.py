@@ -17,13 +17,13 @@ from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.records import MalformedSource, Record, RecordError, Rejected
 from paperfeed.ingest.text import clean_optional, clean_text, latex_to_unicode, looks_withdrawn, parse_day
+from paperfeed.ingest.xml import parse_root
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
     "arxiv": "http://arxiv.org/schemas/atom",
     "opensearch": "http://a9.com/-/spec/opensearch/1.1/",
 }
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 class ArxivApiError(MalformedSource):
@@ -46,12 +46,7 @@ def search_query(category: str, since: date, until: date) -> str:
 
 def parse_atom_page(body: bytes, *, source: str = "arXiv API response") -> AtomPage:
     """Parse one Atom page; a body that is not an Atom feed raises :class:`MalformedSource`."""
-    try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise MalformedSource(f"{source}: not XML ({error})") from error
-    if root.tag != f"{{{NS['atom']}}}feed":
-        raise MalformedSource(f"{source}: expected an Atom <feed>, found <{etree.QName(root).localname}>")
+    root = parse_root(body, f"{{{NS['atom']}}}feed", source=source, label="an Atom <feed>")
     entries = root.findall("atom:entry", NS)
     for entry in entries:
         if clean_text(entry.findtext("atom:title", "", NS)) == "Error" and "/api/errors" in (

@@ -24,9 +24,9 @@ from paperfeed.ingest.text import (
     parse_day,
     split_categories,
 )
+from paperfeed.ingest.xml import parse_root
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "arXiv": "http://arxiv.org/OAI/arXiv/"}
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
 class OaiError(MalformedSource):
@@ -59,13 +59,7 @@ class OaiPage:
 
 def parse_list_records(body: bytes, *, source: str = "OAI-PMH response") -> OaiPage:
     """Parse one page. ``noRecordsMatch`` is an empty last page, not an error; other errors raise."""
-    try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError as error:
-        raise MalformedSource(f"{source}: not XML ({error})") from error
-    if root.tag != f"{{{NS['oai']}}}OAI-PMH":
-        found = etree.QName(root).localname
-        raise MalformedSource(f"{source}: expected an <OAI-PMH> document, found <{found}>")
+    root = parse_root(body, f"{{{NS['oai']}}}OAI-PMH", source=source, label="an <OAI-PMH> document")
     for error in root.findall("oai:error", NS):
         code = error.get("code", "")
         if code == "noRecordsMatch":
