@@ -59,3 +59,24 @@ def test_background_embedder_embeds_new_papers(sqlite_db: Database) -> None:
         assert pending_count(sqlite_db) == 0
     finally:
         embedder.stop()
+
+
+def test_the_app_builds_the_search_index_at_start_up_not_on_the_first_search(sqlite_db: Database) -> None:
+    import time
+
+    from starlette.testclient import TestClient
+
+    from paperfeed.embed import current_model_key
+    from paperfeed.search.vector_index import forget_indexes, index_for
+    from paperfeed.services.sample import load_sample
+    from paperfeed.web.app import create_app
+
+    load_sample(sqlite_db)
+    forget_indexes()
+    index = index_for(str(sqlite_db.engine.url), current_model_key())
+    assert len(index) == 0
+    with TestClient(create_app(db=sqlite_db)):
+        deadline = time.monotonic() + 120  # a bound against hanging, not a speed claim
+        while len(index) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(index) == 3467

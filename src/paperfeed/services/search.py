@@ -8,6 +8,7 @@ and hybrid searches answer from the keyword index and say so in :attr:`SearchRes
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from paperfeed.store.vectors import has_vectors
 __all__ = [
     "MODES", "SAMPLE_VECTORS", "SearchError", "SearchFilters", "SearchHit", "SearchResults",
     "UnknownPaper", "drop_vectors", "embed_pending", "load_precomputed_vectors", "pending_count",
-    "search_papers", "similar_papers",
+    "search_papers", "similar_papers", "warm_up",
 ]
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -93,6 +94,19 @@ def search_papers(
         papers = get_papers(session, [pid for pid, _ in ranked])
     hits = [SearchHit(papers[pid], score) for pid, score in ranked if pid in papers]
     return SearchResults(hits=hits, mode=mode, query=parsed.text)
+
+
+def warm_up(db: Database) -> None:
+    """Load the encoder and build this process's vector index before the first user needs them.
+
+    Both are lazy; on a large corpus the in-process index takes minutes to build (362 s at 1M papers,
+    benchmarks/results/search_speed.md), which must not be the first visitor's wait. The web app runs this
+    in a background thread at start-up; a failure only costs the warm start, so it is logged, not raised.
+    """
+    try:
+        search_papers(db, "warm up", mode="semantic", limit=1)
+    except Exception:  # noqa: BLE001 - best effort, see docstring
+        logging.getLogger(__name__).exception("warming up search failed; the first search will be slower")
 
 
 def similar_papers(db: Database, paper_id: str, *, limit: int = 10) -> list[SearchHit]:

@@ -8,7 +8,9 @@ area adds its pages with one line there. The catch-all paper page (``/papers/{ar
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from paperfeed.config import Settings, get_settings
+from paperfeed.services.search import warm_up
 from paperfeed.store import Database
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
@@ -54,7 +57,14 @@ def create_app(
     if db is None:
         db = Database(settings.resolved_database_url)
         db.migrate()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=warm_up, args=(db,), name="search-warm-up", daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="paperfeed",
         summary="Research-paper discovery: daily feeds, trending, hybrid search; HF-style JSON API.",
         docs_url="/api/docs",
