@@ -59,3 +59,24 @@ def test_withdrawal_sticks_for_a_version_and_only_a_newer_version_lifts_it():
     assert merge_papers(from_hf, withdrawn).withdrawn
     assert not merge_papers(withdrawn, Paper("2501.00001", "T", version=3)).withdrawn
     assert merge_papers(withdrawn, Paper("2501.00001", "T", version=1)).withdrawn
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://github.com/a/b", "https://github.com/a/b"),
+        ("  http://example.org/x?y=1 ", "http://example.org/x?y=1"),
+        ("github.com/a/b", "https://github.com/a/b"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        ("data:text/html,<script>", None),
+        ("//evil.example/x", None),
+        ("https:/\\evil", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_only_absolute_http_links_are_kept(text, expected):
+    from paperfeed.domain.links import web_url
+
+    assert web_url(text) == expected

@@ -107,3 +107,16 @@ def test_an_error_status_from_the_url_is_a_clear_error(db, replay):
     replay.script("/api/daily_papers", Reply(404, b'{"error":"Not Found"}', JSON))
     with PoliteClient(interval_s=0, retries=0) as client, pytest.raises(MalformedSource, match="HTTP 404"):
         import_hf_daily(db, replay.url("/api/daily_papers"), client=client)
+
+
+def test_links_that_are_not_http_urls_are_dropped_and_bare_hosts_get_https(db, tmp_path):
+    items = [{"paper": {"id": "2607.00003", "title": "Links", "githubRepo": "javascript:alert(1)",
+                        "projectPage": "github.com/someone/project",
+                        "submittedOnDailyAt": "2026-07-01T00:00:00Z"}}]
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps(items))
+    import_hf_daily(db, str(path))
+    with db.sessions() as s:
+        paper = get_paper(s, "2607.00003")
+    assert paper.github_repo is None
+    assert paper.project_page == "https://github.com/someone/project"

@@ -143,3 +143,14 @@ def test_passwords_are_stored_as_argon2_hashes(client: TestClient, sqlite_db: Da
     with sqlite_db.sessions() as session:
         stored = session.query(UserRow.password_hash).filter(UserRow.username == "erin").scalar()
     assert stored.startswith("$argon2id$") and "a long enough password" not in stored
+
+
+def test_a_javascript_link_in_paper_metadata_never_becomes_an_href(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    add_paper(sqlite_db, "2607.00002", "Links", DAY, github_repo="javascript:alert(document.cookie)",
+              project_page="https://example.org/project")
+    with TestClient(test_app(sqlite_db, tmp_path)) as test_client:
+        page = test_client.get("/papers/2607.00002").text
+    assert "javascript:" not in page
+    assert 'href="https://example.org/project"' in page

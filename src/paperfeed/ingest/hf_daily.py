@@ -14,6 +14,7 @@ from typing import Any
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
+from paperfeed.domain.links import web_url
 from paperfeed.domain.paper import Paper
 from paperfeed.ingest.records import MalformedSource, Record, RecordError, Rejected
 from paperfeed.ingest.text import clean_optional, clean_text, parse_day
@@ -64,8 +65,8 @@ def _record(item: Any, paper_obj: Any) -> Record:
         authors=_authors(paper_obj.get("authors")),
         version=arxiv_id.version or 1,
         published=parse_day(published, "paper.publishedAt") if published else None,
-        github_repo=clean_optional(_str(paper_obj, "githubRepo", "paper.githubRepo")),
-        project_page=clean_optional(_str(paper_obj, "projectPage", "paper.projectPage")),
+        github_repo=web_url(clean_optional(_str(paper_obj, "githubRepo", "paper.githubRepo"))),
+        project_page=web_url(clean_optional(_str(paper_obj, "projectPage", "paper.projectPage"))),
     )
     featured_at = paper_obj.get("submittedOnDailyAt") or item.get("publishedAt")
     if not featured_at:

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
+from paperfeed.domain.links import web_url
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.files import iter_json_lines
 from paperfeed.ingest.records import Record, RecordError, Rejected
@@ -70,8 +71,8 @@ def paper_from_json(obj: dict[str, Any]) -> Paper:
         journal_ref=obj.get("journal_ref") or None,
         comments=obj.get("comment") or None,
         license=obj.get("license") or None,
-        github_repo=obj.get("github_repo") or None,
-        project_page=obj.get("project_page") or None,
+        github_repo=web_url(obj.get("github_repo")),
+        project_page=web_url(obj.get("project_page")),
         withdrawn=bool(obj.get("withdrawn", False)),
     )
 

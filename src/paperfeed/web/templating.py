@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from paperfeed.domain.links import web_url
 from paperfeed.services.feed import Period
 from paperfeed.web.security import csrf_token, current_user, today
 
@@ -48,6 +49,7 @@ def make_templates() -> Jinja2Templates:
     env.autoescape = True  # every template, whatever its extension: paper text is untrusted input
     env.filters["snippet"] = snippet
     env.filters["pub_date"] = pub_date
+    env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:
     env.globals["csrf_token"] = csrf_token
     env.globals["period_url"] = period_url
     return templates
