@@ -116,10 +116,11 @@ def parse_period(kind: PeriodKind, key: str) -> Period:
             day = date.fromisocalendar(numbers[0], numbers[1], 1)
         else:
             day = date(numbers[0], numbers[1], 1)
-    except ValueError:
+        period = period_of(kind, day)  # the last week/month of year 9999 overflows here
+    except (ValueError, OverflowError):
         name = "date" if kind == "day" else kind  # the name of the query parameter and URL part
         raise FeedError(f"{name} {key!r} is not a valid {kind}; expected {example}") from None
-    return period_of(kind, day)
+    return period
 
 
 def latest_day(db: Database, today: date) -> date | None:
