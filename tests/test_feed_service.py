@@ -90,7 +90,8 @@ def test_periods_parse_and_print_their_keys(kind: str, key: str, first: date, la
 
 @pytest.mark.parametrize(
     ("kind", "key"),
-    [("day", "2026-7-1"), ("week", "2026-W54"), ("month", "2026-13"), ("month", "9999-12"), ("week", "9999-W52")],
+    [("day", "2026-7-1"), ("week", "2026-W54"), ("month", "2026-13"), ("month", "9999-12"),
+     ("week", "9999-W52")],
 )
 def test_bad_period_keys_name_the_expected_form(kind: str, key: str) -> None:
     with pytest.raises(FeedError, match=re.escape(key)):

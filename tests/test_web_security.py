@@ -154,3 +154,16 @@ def test_a_javascript_link_in_paper_metadata_never_becomes_an_href(
         page = test_client.get("/papers/2607.00002").text
     assert "javascript:" not in page
     assert 'href="https://example.org/project"' in page
+
+
+def test_every_response_forbids_framing_and_sniffing_and_account_pages_are_not_cached(
+    client: TestClient,
+) -> None:
+    home = client.get("/")
+    account = client.get("/login")
+    for response in (home, account, client.get("/api/daily_papers")):
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert account.headers["cache-control"] == "no-store"
+    assert "no-store" not in home.headers.get("cache-control", "")

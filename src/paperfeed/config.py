@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,16 +56,29 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'paperfeed.sqlite3'}"
 
     def resolved_secret_key(self) -> str:
-        """The signing key: from the environment, or created once per install and kept private."""
+        """The signing key: from the environment, or created once per install and kept private.
+
+        Several server workers may start at once on a fresh install: the key is written to a private temp
+        file and linked into place, so every worker reads the same complete key and none ever an empty one.
+        """
         if self.secret_key:
             return self.secret_key
         path = self.home / "secret.key"
         if not path.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+            fd, tmp = tempfile.mkstemp(dir=self.home, prefix=".secret-")  # created with mode 0600
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                os.link(tmp, path)  # atomic; fails if another process won the race, whose key we then read
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} holds no usable secret key; delete it to have a new one made")
+        return key
 
 
 @lru_cache(maxsize=1)

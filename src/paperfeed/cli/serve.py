@@ -6,6 +6,7 @@ import typer
 import uvicorn
 
 from paperfeed.cli.common import console, open_db
+from paperfeed.config import get_settings
 from paperfeed.logs import configure_logging
 from paperfeed.services.digest import start_digest_scheduler
 from paperfeed.services.search import embed_pending
@@ -23,6 +24,7 @@ def serve(
 ) -> None:
     """Serve the site, the JSON API (/api/docs), feeds, /healthz and /metrics."""
     configure_logging()  # JSON lines on stderr (PAPERFEED_LOG_FORMAT=text for a terminal)
+    get_settings().resolved_secret_key()  # made once here, not raced for by the workers
     db = open_db()  # migrate once, before any worker starts
     start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
     embedder = PeriodicEmbedder(db, embed_pending, embed_every) if embed_every > 0 else None

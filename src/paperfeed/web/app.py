@@ -24,6 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
 from paperfeed.store import Database
+from paperfeed.web.headers import SecurityHeadersMiddleware
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
 from paperfeed.web.security import LoginRequired
@@ -85,6 +86,7 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
