@@ -107,6 +107,7 @@ def test_writes_need_a_bearer_token(client: TestClient, db: Database) -> None:
     assert client.post("/api/papers/2607.00002/upvote", headers=auth).json()["upvotes"] == 1  # idempotent
     assert client.delete("/api/papers/2607.00002/upvote", headers=auth).json()["upvotes"] == 0
     assert client.post("/api/papers/2607.99999/upvote", headers=auth).status_code == 404
+    assert client.delete("/api/papers/2607.99999/upvote", headers=auth).status_code == 404
 
 
 def test_token_made_on_the_account_page_works_and_is_stored_hashed(client: TestClient, db: Database) -> None:

@@ -167,3 +167,11 @@ def test_every_response_forbids_framing_and_sniffing_and_account_pages_are_not_c
         assert response.headers["x-content-type-options"] == "nosniff"
     assert account.headers["cache-control"] == "no-store"
     assert "no-store" not in home.headers.get("cache-control", "")
+
+
+def test_a_versioned_id_in_the_url_votes_for_the_paper(client: TestClient) -> None:
+    csrf = sign_up(client, "dave")
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    voted = client.post("/papers/2607.00001v2/upvote", headers=headers)
+    assert voted.json() == {"paper": "2607.00001", "upvotes": 1, "voted": True}
+    assert client.post("/papers/2607.99999/unvote", headers=headers).status_code == 404

@@ -148,9 +148,9 @@ def _bump(session: Session, paper_id: str, delta: int) -> None:
 
 def _result(db: Database, paper_id: str, *, voted: bool, changed: bool) -> VoteResult:
     with db.sessions() as session:
+        if session.get(PaperRow, paper_id) is None:
+            raise UnknownPaper(paper_id)
         totals = paper_totals(session, [paper_id])
-    if paper_id not in totals:
-        raise UnknownPaper(paper_id)
     return VoteResult(paper_id, totals[paper_id][0], voted, changed)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from fastapi import HTTPException, Request
 
+from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.services import accounts
 from paperfeed.services.accounts import User
 from paperfeed.store import Database
@@ -104,3 +105,11 @@ def rate_limit(bucket: str, request: Request, key: str | None = None) -> None:
             429, f"Too many {bucket} requests; try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
+
+
+def paper_id_from_path(text: str, *, status: int = 404) -> str:
+    """The stored id for an id in a URL (``2401.00001v2``, ``arXiv:…``); not an arXiv id → HTTP ``status``."""
+    try:
+        return parse_arxiv_id(text).base
+    except InvalidArxivId as error:
+        raise HTTPException(status, str(error)) from None

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperfeed.domain.arxiv_id import InvalidArxivId
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.services import community, feed
 from paperfeed.services.accounts import User
@@ -17,7 +17,7 @@ from paperfeed.services.search import UnknownPaper as NoSuchPaper
 from paperfeed.services.submit import PaperNotFound, submit_paper
 from paperfeed.web.api_models import DailyItem, PaperOut, SubmitIn, VoteOut, daily_item, paper_out
 from paperfeed.web.searching import run_search
-from paperfeed.web.security import api_user, get_db, rate_limit, today
+from paperfeed.web.security import api_user, get_db, paper_id_from_path, rate_limit, today
 
 router = APIRouter(prefix="/api", tags=["papers"])
 SORTS = {"publishedAt": "newest", "trending": "trending", "upvotes": "upvotes"}
@@ -107,10 +107,7 @@ def _vote(request: Request, paper_id: str, user: User, action) -> VoteOut:  # ty
 
 
 def _known_id(request: Request, text: str) -> str:
-    try:
-        return parse_arxiv_id(text).base
-    except InvalidArxivId as error:
-        raise HTTPException(400, str(error)) from None
+    return paper_id_from_path(text, status=400)
 
 
 def _paper(request: Request, paper_id: str) -> PaperOut:

@@ -17,7 +17,15 @@ from paperfeed.services.collections import CollectionError
 from paperfeed.services.community import CommentError, UnknownPaper
 from paperfeed.services.submit import PaperNotFound, submit_paper
 from paperfeed.web.routes.accounts import safe_next
-from paperfeed.web.security import LoginRequired, current_user, get_db, rate_limit, require_csrf, today
+from paperfeed.web.security import (
+    LoginRequired,
+    current_user,
+    get_db,
+    paper_id_from_path,
+    rate_limit,
+    require_csrf,
+    today,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)],
                    default_response_class=HTMLResponse)
@@ -51,6 +59,7 @@ def unvote(request: Request, paper_id: str) -> Response:
 
 
 def _vote(request: Request, paper_id: str, action) -> Response:  # type: ignore[no-untyped-def]
+    paper_id = paper_id_from_path(paper_id)
     back = _back(request, f"/papers/{paper_id}")
     user = _user(request, back)
     rate_limit("vote", request, key=f"user:{user.id}")
@@ -65,6 +74,7 @@ def _vote(request: Request, paper_id: str, action) -> Response:  # type: ignore[
 
 @router.post("/papers/{paper_id:path}/comments")
 def comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
+    paper_id = paper_id_from_path(paper_id)
     user = _user(request, f"/papers/{paper_id}")
     rate_limit("comment", request, key=f"user:{user.id}")
     try:
@@ -78,6 +88,7 @@ def comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
 
 @router.post("/papers/{paper_id:path}/save")
 def save(request: Request, paper_id: str, collection: str = Form("saved")) -> Response:
+    paper_id = paper_id_from_path(paper_id)
     user = _user(request, f"/papers/{paper_id}")
     try:
         saved_to = collections.save_paper(get_db(request), user.id, paper_id, collection)

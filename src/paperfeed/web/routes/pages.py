@@ -7,12 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.rank.trending import FORMULA, GRAVITY
 from paperfeed.services import community, feed
 from paperfeed.services.feed import FeedError, Period, PeriodKind
 from paperfeed.services.search import SearchError, similar_papers
-from paperfeed.web.security import current_user, get_db, today
+from paperfeed.web.security import current_user, get_db, paper_id_from_path, today
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -51,7 +50,7 @@ def trending(request: Request) -> Response:
 
 @router.get("/papers/{arxiv_id:path}")
 def paper(request: Request, arxiv_id: str) -> Response:
-    paper_id = _paper_id(arxiv_id)
+    paper_id = paper_id_from_path(arxiv_id)
     db = get_db(request)
     detail = feed.paper_detail(db, paper_id)
     if detail is None:
@@ -71,13 +70,6 @@ def _period(kind: PeriodKind, key: str) -> Period:
         return feed.parse_period(kind, key)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-
-
-def _paper_id(text: str) -> str:
-    try:
-        return parse_arxiv_id(text).base
-    except InvalidArxivId as error:
-        raise HTTPException(404, str(error)) from None
 
 
 def _listing(request: Request, period: Period, sort: str, page: int) -> Response:
