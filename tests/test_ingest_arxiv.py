@@ -158,3 +158,30 @@ def test_submit_rejects_bad_ids_and_unknown_papers_without_storing_anything(db, 
         submit_paper(db, "2606.99999", submitted_by="cli")
     with db.sessions() as s:
         assert count_papers(s) == 0
+
+
+def _emptied(relative: str) -> Reply:
+    """A recorded page with its entries cut out: the arXiv API's occasional empty answer mid-results."""
+    import re
+
+    body = (FIXTURES / relative).read_text(encoding="utf-8")
+    return Reply(200, re.sub(r"<entry>.*?</entry>\s*", "", body, flags=re.S).encode(), dict(ATOM))
+
+
+def test_an_empty_page_inside_the_results_is_asked_again_not_taken_as_the_end(db, replay):
+    page_2 = fixture("arxiv_api/cs.LG-start-2.xml", headers=ATOM)
+    script_pages(replay, start_2=_emptied("arxiv_api/cs.LG-start-2.xml"))
+    replay.script(API, _emptied("arxiv_api/cs.LG-start-2.xml"), page_2, start="2")
+    summary = harvest(db)
+    assert summary.new == 5
+    assert [r.query["start"] for r in replay.requests_to(API)] == ["0", "2", "2", "4"]
+
+
+def test_a_source_that_only_answers_empty_pages_leaves_a_resumable_harvest(db, replay):
+    script_pages(replay, start_2=_emptied("arxiv_api/cs.LG-start-2.xml"))
+    with pytest.raises(SourceUnavailable, match="empty pages at 2 of 5"):
+        harvest(db)
+    with db.sessions() as s:
+        (job,) = list_jobs(s)
+        assert count_papers(s) == 2
+    assert (job.status, job.checkpoint) == ("running", {"start": 2})

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from paperfeed.config import get_settings
 from paperfeed.ingest.arxiv_api import parse_atom_page, search_query
-from paperfeed.ingest.http import PoliteClient
+from paperfeed.ingest.http import PoliteClient, SourceUnavailable
 from paperfeed.ingest.oai import OaiError, OaiPage, parse_list_records
 from paperfeed.ingest.pipeline import IngestSummary, run_ingest
 from paperfeed.ingest.records import MalformedSource
@@ -31,6 +31,7 @@ from paperfeed.store.papers import UpsertCounts, get_papers, upsert_papers
 OnPage = Callable[[int, int | None], None]
 T = TypeVar("T")
 ARXIV_PAGE_SIZE = 100
+EMPTY_PAGE_RETRIES = 3
 
 
 def harvest_arxiv(
@@ -45,7 +46,7 @@ def harvest_arxiv(
     on_page: OnPage | None = None,
 ) -> IngestSummary:
     """Papers of ``category`` submitted from ``since`` to ``until`` (inclusive), oldest first."""
-    until = until or date.today()
+    until = until or datetime.now(UTC).date()  # arXiv's days are UTC days, not the server's local ones
     if until < since:
         raise ValueError(f"--until {until} is before --since {since}")
     key = f"{category}|{since}|{until}|{max_results or ''}"
@@ -53,6 +54,7 @@ def harvest_arxiv(
     with db.session() as session:
         job = start_job(session, "arxiv", key)
     start = int(job.checkpoint.get("start", 0))
+    empty_answers = 0
     summary = IngestSummary()
     with _using(client) as http:
         while max_results is None or start < max_results:
@@ -63,8 +65,19 @@ def harvest_arxiv(
             })
             page = _failing_job(db, job, lambda r=response: parse_atom_page(r.content, source=str(r.url)))
             page.items[size:] = []  # never store more than --max asked for, whatever the server sent
-            start += len(page.items)
             total = page.total if max_results is None else min(page.total, max_results)
+            if not page.items and start < total:
+                # The arXiv API now and then answers a page inside the result set with no entries; asking
+                # again (still paced) gets it. Ending here would silently cut the harvest short.
+                empty_answers += 1
+                if empty_answers > EMPTY_PAGE_RETRIES:
+                    raise SourceUnavailable(
+                        f"the arXiv API keeps answering empty pages at {start} of {total} results; "
+                        "run the same command again later to resume from there"
+                    )
+                continue
+            empty_answers = 0
+            start += len(page.items)
             last = not page.items or start >= total
             with db.session() as session:
                 summary.merge(run_ingest(session, page.items))
