@@ -96,3 +96,17 @@ def test_periods_parse_and_print_their_keys(kind: str, key: str, first: date, la
 def test_bad_period_keys_name_the_expected_form(kind: str, key: str) -> None:
     with pytest.raises(FeedError, match=re.escape(key)):
         feed.parse_period(kind, key)  # type: ignore[arg-type]
+
+
+def test_hugging_face_totals_seen_twice_are_not_added_up(db: Database) -> None:
+    from paperfeed.domain import FeedEntry, FeedSource, Paper
+    from paperfeed.rank.tally import paper_totals
+    from paperfeed.store.feed import upsert_feed_entries
+    from paperfeed.store.papers import upsert_papers
+
+    with db.session() as s:
+        upsert_papers(s, [Paper("2607.00042", "Twice featured")])
+        upsert_feed_entries(s, [FeedEntry("2607.00042", date(2026, 6, 30), FeedSource.HF, "a", 7, 1),
+                                FeedEntry("2607.00042", date(2026, 7, 1), FeedSource.HF, "a", 9, 2)])
+    with db.sessions() as s:
+        assert paper_totals(s, ["2607.00042"]) == {"2607.00042": (9, 2)}

@@ -79,11 +79,13 @@ def paper_totals(session: Session, paper_ids: list[str]) -> dict[str, tuple[int,
 
 
 def _totals(session: Session, ids: object) -> dict[str, tuple[int, int]]:
+    # Hugging Face reports a paper's running totals, so two HF entries of one paper (an old dump and a
+    # fresh one) carry the same votes twice: the largest is the count, not the sum.
     external = (
         sa.select(
             FeedEntryRow.paper_id.label("paper_id"),
-            sa.func.sum(FeedEntryRow.external_upvotes).label("ext"),
-            sa.func.sum(FeedEntryRow.num_comments).label("ext_comments"),
+            sa.func.max(FeedEntryRow.external_upvotes).label("ext"),
+            sa.func.max(FeedEntryRow.num_comments).label("ext_comments"),
         )
         .where(FeedEntryRow.paper_id.in_(ids))
         .group_by(FeedEntryRow.paper_id)
