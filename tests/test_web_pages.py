@@ -186,3 +186,12 @@ def test_comments_show_with_their_author(client: TestClient) -> None:
     assert "<p>Nice <em>ablation</em>.</p>" in page.text
     empty = client.post("/papers/2607.00001/comments", data={"body": "   ", "csrf_token": csrf})
     assert empty.status_code == 400 and "The comment is empty" in empty.text
+
+
+def test_search_pages_keep_their_filters_and_the_last_page_links_back(client: TestClient) -> None:
+    import html as html_lib
+
+    second = client.get("/search?q=paper&category=cs.CV&author=Ada&page=2").text
+    pager = html_lib.unescape(second.split('aria-label="Pages"', 1)[1].split("</nav>", 1)[0])
+    assert 'rel="prev"' in second and "More results" not in pager
+    assert "category=cs.CV" in pager and "author=Ada" in pager and "page=1" in pager
