@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -9,12 +12,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from paperfeed.mail.outbox import MAX_ATTEMPTS, outbox_counts, send_pending
-from paperfeed.services.digest import build_digests, period_key, run_digest
+from paperfeed.mail.outbox import LEASE, MAX_ATTEMPTS, outbox_counts, send_pending
+from paperfeed.services.digest import build_digests, period_key, run_digest, run_due_digests
 from paperfeed.services.subscriptions import unsubscribe_email
 from paperfeed.store import Database
 from paperfeed.store.models import DigestPaperRow, OutboxRow
-from tests.support.smtp import SmtpServer, add_papers, add_subscriber, running_smtp
+from tests.support.smtp import (
+    FakeClock,
+    SmtpServer,
+    add_papers,
+    add_subscriber,
+    running_smtp,
+    start_smtp,
+)
 
 DAY = date(2026, 6, 30)
 MORNING = datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
@@ -101,16 +111,19 @@ def test_digest_resumes_after_smtp_outage(db: Database, smtp_server: SmtpServer,
     for address in subscribers:
         add_subscriber(db, address)
     smtp_server.sink.refuse_after = 3  # then "421 Service shutting down" for everything
+    clock = FakeClock(MORNING)
 
-    first = run_digest(db, settings, frequency="daily", now=MORNING)
+    first = run_digest(db, settings, frequency="daily", now=MORNING, clock=clock)
     assert first.delivery is not None and first.delivery.outage and "421" in first.delivery.outage
     assert (first.delivery.sent, first.delivery.retrying) == (3, 1)
     assert outbox_counts(db) == {"sent": 3, "pending": 4}
 
     smtp_server.sink.refuse_after = None  # the server is back
-    soon = send_pending(db, settings, now=MORNING + timedelta(seconds=30))
+    clock.advance(timedelta(seconds=30))
+    soon = send_pending(db, settings, clock=clock)
     assert soon.sent == 3  # the three never tried go at once; the refused one waits for its back-off
-    later = run_digest(db, settings, frequency="daily", now=MORNING + timedelta(minutes=5))
+    clock.advance(timedelta(minutes=5))
+    later = run_digest(db, settings, frequency="daily", now=MORNING + timedelta(minutes=5), clock=clock)
     assert later.build.already_queued == 7 and later.delivery is not None and later.delivery.sent == 1
 
     assert sorted(smtp_server.sink.recipients()) == sorted(subscribers)  # everyone exactly once
@@ -197,3 +210,100 @@ def test_dry_run_writes_and_sends_nothing(db: Database, smtp_server: SmtpServer,
     report = run_digest(db, settings, frequency="daily", now=MORNING, dry_run=True)
     assert report.build.queued == 1 and report.build.papers == 3 and report.delivery is None
     assert outbox_counts(db) == {} and smtp_server.sink.messages == []
+
+
+def run_in_thread(target) -> threading.Thread:  # noqa: ANN001
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_for(condition, timeout: float = 20) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_build_longer_than_the_lease_does_not_let_a_second_sender_repeat_mails(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    settings = smtp_server.settings(tmp_path)
+    add_papers(db, DAY, 3)
+    subscribers = [f"reader{n}@example.org" for n in range(4)]
+    for address in subscribers:
+        add_subscriber(db, address)
+    clock = FakeClock(MORNING)
+    smtp_server.sink.delay_s = 0.3  # a slow server: the second sender starts while the first is sending
+
+    def slow_build() -> None:  # each subscriber takes four minutes to build: 16 in all, more than a lease
+        clock.advance(timedelta(minutes=4))
+
+    first = run_in_thread(lambda: run_digest(db, settings, frequency="daily", now=MORNING, clock=clock,
+                                             on_subscriber=slow_build))
+    wait_for(lambda: smtp_server.sink.messages)
+    assert clock() - MORNING > LEASE
+    second = send_pending(db, settings, clock=clock)  # a `digest send-pending` cron at that very moment
+    first.join(timeout=60)
+
+    assert second.sent == 0
+    assert Counter(smtp_server.sink.recipients()) == Counter(subscribers)  # everyone exactly once
+    assert outbox_counts(db) == {"sent": 4}
+
+
+def test_a_run_for_a_given_period_leases_rows_by_the_wall_clock(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """`digest run --now <an earlier morning>` beside the scheduler or a cron that runs on real time."""
+    settings = smtp_server.settings(tmp_path)
+    add_papers(db, DAY, 3)
+    subscribers = [f"reader{n}@example.org" for n in range(4)]
+    for address in subscribers:
+        add_subscriber(db, address)
+    smtp_server.sink.delay_s = 0.3
+
+    first = run_in_thread(lambda: run_digest(db, settings, frequency="daily", now=MORNING))
+    wait_for(lambda: smtp_server.sink.messages)
+    reports = run_due_digests(db, settings)  # the scheduler's tick, on the wall clock
+    first.join(timeout=60)
+
+    assert sum(r.delivery.sent for r in reports if r.delivery) == 0
+    assert Counter(smtp_server.sink.recipients()) == Counter(subscribers)
+    assert outbox_counts(db) == {"sent": 4}
+
+
+def test_a_sender_whose_lease_ran_out_mid_batch_skips_rows_another_sender_took(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    add_papers(db, DAY, 3)
+    subscribers = [f"reader{n}@example.org" for n in range(5)]
+    for address in subscribers:
+        add_subscriber(db, address)
+    build_digests(db, smtp_server.settings(tmp_path), frequency="daily", now=MORNING)
+    clock = FakeClock(MORNING)
+    stalled, resume = threading.Event(), threading.Event()
+
+    def slow_server(accepted: int) -> None:
+        clock.advance(timedelta(minutes=6))  # each message takes six minutes: the batch outlives its lease
+        if accepted == 1:  # hold the second message until the other sender is done
+            stalled.set()
+            resume.wait(timeout=30)
+
+    smtp_server.sink.on_mail_from = slow_server
+    other_server = start_smtp()  # the second sender relays through another server (and so is not blocked)
+    try:
+        first = run_in_thread(lambda: send_pending(db, smtp_server.settings(tmp_path), clock=clock))
+        wait_for(stalled.is_set)
+        # The batch was leased at 07:00 until 07:10; it is 07:12. The message in flight was renewed at
+        # 07:06 (until 07:16), the last three were not: another sender may take those, and only those.
+        second = send_pending(db, other_server.settings(tmp_path), clock=clock)
+        resume.set()
+        first.join(timeout=60)
+    finally:
+        resume.set()
+        other_server.stop()
+
+    assert second.sent == 3
+    assert len(smtp_server.sink.messages) == 2
+    assert Counter(smtp_server.sink.recipients() + other_server.sink.recipients()) == Counter(subscribers)
+    assert outbox_counts(db) == {"sent": 5}

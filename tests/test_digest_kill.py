@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,11 +55,20 @@ def test_digest_run_killed_half_way_is_completed_by_the_rerun(
     assert counts == {"sent": 7, "pending": 13}  # the whole outbox was built before sending began
 
     smtp_server.sink.on_mail_from = None
-    # The killed sender's lease on the rest of its batch runs out after ten minutes; rerun after that.
+    # A rerun builds nothing new, and sends nothing yet: the killed sender's lease on the rest of its
+    # batch (taken on the wall clock, whatever --now said) holds for ten minutes.
     rerun = digest_cli(db, smtp_server, tmp_path, "run", "--now", "2026-06-30T07:15Z")
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err.decode()
-    assert "20 already queued" in err.decode()
+    assert "20 already queued" in err.decode() and "sent 0," in err.decode()
+    assert len(smtp_server.sink.messages) == 7
+
+    # The cron's send-pending once the lease has run out (simulated: eleven minutes from now).
+    later = (datetime.now(UTC) + timedelta(minutes=11)).isoformat()
+    cron = digest_cli(db, smtp_server, tmp_path, "send-pending", "--now", later)
+    out, err = cron.communicate(timeout=120)
+    assert cron.returncode == 0, err.decode()
+    assert "sent 13," in err.decode()
 
     delivered = Counter(smtp_server.sink.recipients())
     assert sorted(delivered) == subscribers and set(delivered.values()) == {1}

@@ -15,7 +15,7 @@ import email.policy
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -108,6 +108,19 @@ def running_smtp() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.controller.stop(no_assert=True)
+
+
+@dataclass
+class FakeClock:
+    """A clock a test moves by hand, for the ``clock=`` parameters of the outbox and the digest."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 # --- data the mail tests need -------------------------------------------------------------------------

@@ -7,8 +7,13 @@ A run has two phases, both resumable:
    ``weekly:2026-W27``) *and* one ``digest_papers`` row per paper in it. The unique key means a rerun
    (after a crash, or the scheduler's next tick) skips subscribers already done; the ``digest_papers``
    primary key means a paper can never be queued twice to the same person, in this period or any later.
-2. **Send.** ``mail.outbox.send_pending`` delivers whatever is due; see there for retries and the
-   one-message at-least-once window.
+2. **Send.** ``mail.outbox.send_pending`` delivers whatever is due; see there for leases, retries and
+   the one-message at-least-once window.
+
+``now`` chooses the period (and what trends in it); it is never used for delivery times. Leases and
+back-offs are read from ``clock`` (the wall clock unless a test passes another) when they are written: a
+build can take longer than a lease, and a lease computed from the ``now`` of before the build would be
+expired on arrival, letting a second scheduler or a ``digest send-pending`` cron send the same mails.
 
 Only ``active`` (confirmed) subscriptions are built, and delivery re-checks the status, so a subscriber who
 leaves between build and send gets nothing.
@@ -29,7 +34,7 @@ from sqlalchemy.orm import Session
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.mail.compose import PaperCard, render_digest, snippet
-from paperfeed.mail.outbox import DeliveryReport, enqueue, send_pending, utc
+from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, utc, wall_clock
 from paperfeed.rank.trending import trending_papers
 from paperfeed.services.subscriptions import FREQUENCIES, check_frequency, unsubscribe_links
 from paperfeed.store import Database
@@ -93,14 +98,16 @@ def paper_url(settings: Settings, paper_id: str) -> str:
 def run_digest(
     db: Database, settings: Settings, *, frequency: str, now: datetime | None = None, dry_run: bool = False,
     on_subscriber: Callable[[], None] | None = None, on_message: Callable[[], None] | None = None,
+    clock: Clock = wall_clock,
 ) -> DigestRunReport:
-    """Build the period's digests, then deliver everything due (nothing is written or sent on a dry run)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    """Build the period of ``now``'s digests, then deliver everything due by ``clock`` (nothing is written
+    or sent on a dry run)."""
+    now = (now or clock()).astimezone(UTC)
     build = build_digests(db, settings, frequency=frequency, now=now, dry_run=dry_run,
                           on_subscriber=on_subscriber)
     if dry_run:
         return DigestRunReport(build)
-    return DigestRunReport(build, send_pending(db, settings, now=now, on_message=on_message))
+    return DigestRunReport(build, send_pending(db, settings, clock=clock, on_message=on_message))
 
 
 def build_digests(
@@ -248,15 +255,17 @@ def _paper_id(item: object) -> str:
 
 
 def run_due_digests(
-    db: Database, settings: Settings, *, now: datetime | None = None
+    db: Database, settings: Settings, *, now: datetime | None = None, clock: Clock = wall_clock,
 ) -> list[DigestRunReport]:
     """What the scheduler does on every tick: build any period not yet built (from the configured hour on),
-    then deliver what is due. Cheap when there is nothing to do: one indexed lookup per 500 subscribers."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    then deliver what is due. Cheap when there is nothing to do: one indexed lookup per 500 subscribers.
+
+    ``now`` (default: ``clock()`` at the start) picks the periods; delivery reads ``clock`` afresh."""
+    now = (now or clock()).astimezone(UTC)
     reports = []
     if now.hour >= settings.digest_hour_utc:
         reports = [DigestRunReport(build_digests(db, settings, frequency=f, now=now)) for f in FREQUENCIES]
-    delivery = send_pending(db, settings, now=now)
+    delivery = send_pending(db, settings, clock=clock)
     if reports:
         reports[-1].delivery = delivery
     return reports
@@ -268,7 +277,10 @@ def start_digest_scheduler(
     """Run due digests in a background thread every ``interval_s``; returns the function that stops it.
 
     Does nothing unless ``PAPERFEED_DIGEST_SCHEDULER=true``: with several web workers, enable it in one.
-    (Running it in two is still safe: idempotency keys and outbox leases prevent duplicates.)
+    Running it in two (or beside a ``digest send-pending`` cron) does not duplicate mail: idempotency keys
+    stop a second build, and outbox leases, taken from the wall clock when rows are claimed and renewed
+    before each message, stop a second sender. The one exception is the outbox's documented window: a
+    sender killed between the server's 250 and its commit, whose message the next sender repeats.
     """
     settings = settings or get_settings()
     if not settings.digest_scheduler:
