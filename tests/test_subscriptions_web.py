@@ -56,6 +56,15 @@ def link(message, pattern: str) -> str:  # noqa: ANN001
     return match.group(0)
 
 
+def click_confirm(client: httpx.Client, confirm_url: str) -> httpx.Response:
+    """Open the confirmation link, then press the page's button (a form that POSTs, with no extra fields)."""
+    page = client.get(confirm_url)
+    assert page.status_code == 200 and "Confirm subscription" in page.text, page.text[:500]
+    action = re.search(r'<form method="post" action="([^"]+)">', page.text)
+    assert action, page.text[:500]
+    return client.post(action.group(1))
+
+
 def test_subscribe_confirm_and_one_click_unsubscribe(
     db: Database, site: str, smtp_server: SmtpServer
 ) -> None:
@@ -71,7 +80,7 @@ def test_subscribe_confirm_and_one_click_unsubscribe(
         assert smtp_server.sink.recipients() == ["ann@example.org"]
 
         confirm_url = link(smtp_server.sink.messages[0], re.escape(site) + r"/confirm/\S+")
-        confirmed = browser.get(confirm_url)
+        confirmed = click_confirm(browser, confirm_url)
         assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
     subscription = get_subscription(db, "ann@example.org")
     assert (subscription.status, subscription.frequency) == ("active", "weekly")
@@ -114,6 +123,8 @@ def test_bad_input_and_bad_links_get_clear_pages(db: Database, site: str, smtp_s
                                                   "csrf_token": token})
         assert hourly.status_code == 400 and "frequency" in hourly.text
         assert browser.get("/confirm/forged.token").status_code == 400
+        forged = browser.post("/confirm/forged.token")
+        assert forged.status_code == 400 and "not valid" in forged.text
         assert "not valid" in browser.get("/unsubscribe/forged").text
         assert browser.post("/unsubscribe/forged", data={"List-Unsubscribe": "One-Click"}).status_code == 400
     assert smtp_server.sink.messages == []
@@ -123,7 +134,7 @@ def test_unsubscribe_button_in_the_browser(db: Database, site: str, smtp_server:
     with httpx.Client(base_url=site) as browser:
         browser.post("/subscribe", data={"email": "b@example.org", "csrf_token": csrf(browser)})
         wait_for_mail(smtp_server, 1)
-        browser.get(link(smtp_server.sink.messages[0], re.escape(site) + r"/confirm/\S+"))
+        click_confirm(browser, link(smtp_server.sink.messages[0], re.escape(site) + r"/confirm/\S+"))
         add_papers(db, DAY, 2)
         run_digest(db, smtp_server.settings(Path("/nonexistent"), base_url=site), frequency="daily", now=NOW)
         page_url = link(smtp_server.sink.messages[-1], re.escape(site) + r"/unsubscribe/\S+")
@@ -131,3 +142,26 @@ def test_unsubscribe_button_in_the_browser(db: Database, site: str, smtp_server:
         assert done.status_code == 200 and "You are unsubscribed" in done.text
         assert "b@example.org" in done.text
     assert get_subscription(db, "b@example.org").status == "unsubscribed"
+
+
+def test_opening_the_confirmation_link_alone_subscribes_nobody(
+    db: Database, site: str, smtp_server: SmtpServer
+) -> None:
+    """Corporate link scanners fetch every link in a mail (with HEAD too): only the button confirms."""
+    with httpx.Client(base_url=site) as browser:
+        browser.post("/subscribe", data={"email": "scanned@example.org", "csrf_token": csrf(browser)})
+        wait_for_mail(smtp_server, 1)
+    confirm_url = link(smtp_server.sink.messages[0], re.escape(site) + r"/confirm/\S+")
+
+    with httpx.Client() as scanner:
+        for _ in range(3):
+            page = scanner.get(confirm_url)
+            assert page.status_code == 200 and 'method="post"' in page.text
+            assert "You are subscribed" not in page.text
+        scanner.head(confirm_url)
+    assert get_subscription(db, "scanned@example.org").status == "pending"
+
+    with httpx.Client() as owner:  # from the mail client: no cookies, no CSRF token, just the button
+        confirmed = owner.post(confirm_url)
+        assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
+    assert get_subscription(db, "scanned@example.org").status == "active"

@@ -3,6 +3,10 @@
 - ``POST /subscribe`` answers the same whatever the address's state, so the form cannot be used to learn
   who is subscribed; the confirmation mail goes out after the response (a slow SMTP server never slows
   the page).
+- ``GET /confirm/{token}`` only *shows* a "Confirm subscription" button; ``POST /confirm/{token}`` (the
+  button) confirms. Corporate link scanners open every link in a mail, and must not subscribe an address
+  without its owner. The POST takes no CSRF token: the signed token in the URL is the proof, as for
+  unsubscribing, and confirming that one subscription is the one action it can trigger.
 - ``GET /unsubscribe/{token}`` only *shows* a button: mail scanners and link previewers fetch links in
   mails, and must not unsubscribe anyone by doing so.
 - ``POST /unsubscribe/{token}`` is the RFC 8058 one-click endpoint. Mail clients POST
@@ -14,11 +18,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperfeed.config import Settings
 from paperfeed.mail.outbox import send_pending
 from paperfeed.services import subscriptions
-from paperfeed.services.subscriptions import FREQUENCIES, InvalidToken
+from paperfeed.services.subscriptions import CONFIRM_MAX_AGE, CONFIRM_SALT, FREQUENCIES, InvalidToken
 from paperfeed.store import Database
 from paperfeed.web.security import client_key, current_user, get_db, require_csrf
 from paperfeed.web.templating import render
@@ -61,7 +66,28 @@ def subscribe(
     return render(request, "subscriptions/check_inbox.html", email=email.strip())
 
 
+def _check_confirm_token(settings: Settings, token: str) -> None:
+    """InvalidToken for an altered or expired link, so the page says so before showing its button.
+    (Only a signature check: whether the subscription still exists is for the POST to find out.)"""
+    serializer = URLSafeTimedSerializer(settings.resolved_secret_key(), salt=CONFIRM_SALT)
+    try:
+        serializer.loads(token, max_age=int(CONFIRM_MAX_AGE.total_seconds()))
+    except SignatureExpired as error:
+        raise InvalidToken("This confirmation link has expired; subscribe again to get a new one.") from error
+    except BadSignature as error:
+        raise InvalidToken("This confirmation link is not valid; check that it was copied whole.") from error
+
+
 @router.get("/confirm/{token}")
+def confirm_page(request: Request, token: str) -> Response:
+    try:
+        _check_confirm_token(_settings(request), token)
+    except InvalidToken as error:
+        return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
+    return render(request, "subscriptions/confirm.html", token=token)
+
+
+@router.post("/confirm/{token}")
 def confirm(request: Request, token: str) -> Response:
     try:
         subscription = subscriptions.confirm_subscription(get_db(request), _settings(request), token)
