@@ -13,10 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from paperfeed.mail.outbox import LEASE, MAX_ATTEMPTS, outbox_counts, send_pending
+from paperfeed.services import accounts
 from paperfeed.services.digest import build_digests, period_key, run_digest, run_due_digests
 from paperfeed.services.subscriptions import unsubscribe_email
 from paperfeed.store import Database
-from paperfeed.store.models import DigestPaperRow, OutboxRow
+from paperfeed.store.models import DigestPaperRow, OutboxRow, PaperRow, VoteRow
 from tests.support.smtp import (
     FakeClock,
     SmtpServer,
@@ -307,3 +308,34 @@ def test_a_sender_whose_lease_ran_out_mid_batch_skips_rows_another_sender_took(
     assert len(smtp_server.sink.messages) == 2
     assert Counter(smtp_server.sink.recipients() + other_server.sink.recipients()) == Counter(subscribers)
     assert outbox_counts(db) == {"sent": 5}
+
+
+def test_one_subscriber_whose_picks_fail_does_not_stop_the_others(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = smtp_server.settings(tmp_path)
+    add_papers(db, DAY, 3)
+    # Bad data, as an old import could leave it: a paper stored under a versioned id. The reader upvoted
+    # it, so their personal picks start from it, and similar_papers (which looks papers up by their
+    # unversioned id) raises UnknownPaper for it on every run.
+    user = accounts.sign_up(db, "unlucky", "correct horse battery", "unlucky@example.org")
+    with db.session() as session:
+        session.add(PaperRow(id="2605.00042v2", title="Stored under its versioned id", content_hash="x",
+                             created_at=MORNING, modified_at=MORNING))
+        session.flush()
+        session.add(VoteRow(user_id=user.id, paper_id="2605.00042v2", created_at=MORNING))
+    add_subscriber(db, "first@example.org")
+    unlucky = add_subscriber(db, "unlucky@example.org", user_id=user.id)
+    add_subscriber(db, "last@example.org")
+
+    with caplog.at_level("ERROR", logger="paperfeed.services.digest"):
+        report = run_digest(db, settings, frequency="daily", now=MORNING)
+
+    assert (report.build.queued, report.build.failed) == (2, 1)
+    assert sorted(smtp_server.sink.recipients()) == ["first@example.org", "last@example.org"]
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert f"subscription {unlucky} " in record.getMessage() and "UnknownPaper" in (record.exc_text or "")
+
+    again = run_digest(db, settings, frequency="daily", now=MORNING + timedelta(hours=1))  # the next tick
+    assert (again.build.already_queued, again.build.failed, again.build.queued) == (2, 1, 0)
+    assert len(smtp_server.sink.messages) == 2 and outbox_counts(db) == {"sent": 2}

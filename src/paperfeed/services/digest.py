@@ -15,6 +15,9 @@ back-offs are read from ``clock`` (the wall clock unless a test passes another) 
 build can take longer than a lease, and a lease computed from the ``now`` of before the build would be
 expired on arrival, letting a second scheduler or a ``digest send-pending`` cron send the same mails.
 
+A subscriber whose mail cannot be built (say, personal picks fail on bad data) is logged with its
+subscription id and counted as ``failed``; the others still get theirs, and the next run tries again.
+
 Only ``active`` (confirmed) subscriptions are built, and delivery re-checks the status, so a subscriber who
 leaves between build and send gets nothing.
 """
@@ -65,6 +68,7 @@ class BuildReport:
     queued: int = 0
     already_queued: int = 0
     nothing_new: int = 0
+    failed: int = 0  # subscribers whose mail could not be built (logged); retried by the next run
     papers: int = 0
     outbox_ids: list[int] = field(default_factory=list)
 
@@ -127,7 +131,12 @@ def build_digests(
             if _key(sub_id, report.period) in done:
                 report.already_queued += 1
             else:
-                _queue_one(db, settings, report, (sub_id, email, user_id), trending, label, now, dry_run)
+                try:
+                    _queue_one(db, settings, report, (sub_id, email, user_id), trending, label, now, dry_run)
+                except Exception:  # one subscriber's bad data must not stop everyone else's digest
+                    report.failed += 1
+                    log.exception("digest for subscription %s (%s) could not be built; skipped this run",
+                                  sub_id, report.period)
             if on_subscriber:
                 on_subscriber()
     return report
@@ -178,6 +187,7 @@ def _queue_one(
     """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
     sub_id, email, user_id = subscriber
     picks_ids = personal_picks(db, user_id, limit=PICKS_PER_MAIL * 4) if user_id is not None else []
+    papers, outbox_id = 0, None  # counted only once the transaction has committed (or, dry, would have)
     try:
         with db.session() as session:
             candidates = [pid for pid, _ in trending] + picks_ids
@@ -195,18 +205,20 @@ def _queue_one(
                 period_label=label, trending=[c for _, c in top], picks=[c for _, c in picks],
                 unsubscribe_url=unsubscribe_url, unsubscribe_mailto=mailto, site_url=settings.base_url,
             )
-            report.queued += 1
-            report.papers += len(top) + len(picks)
-            if dry_run:
-                return
-            row = enqueue(session, settings, key=_key(sub_id, report.period), kind="digest", recipient=email,
-                          mail=mail, subscription_id=sub_id, now=now)
-            session.add_all(DigestPaperRow(subscription_id=sub_id, paper_id=pid, outbox_id=row.id)
-                            for pid, _ in top + picks)
-            report.outbox_ids.append(row.id)
+            papers = len(top) + len(picks)
+            if not dry_run:
+                row = enqueue(session, settings, key=_key(sub_id, report.period), kind="digest",
+                              recipient=email, mail=mail, subscription_id=sub_id, now=now)
+                session.add_all(DigestPaperRow(subscription_id=sub_id, paper_id=pid, outbox_id=row.id)
+                                for pid, _ in top + picks)
+                outbox_id = row.id
     except IntegrityError:  # a concurrent run queued this subscriber (or one of these papers) first
-        report.queued -= 1
         report.already_queued += 1
+        return
+    report.queued += 1
+    report.papers += papers
+    if outbox_id is not None:
+        report.outbox_ids.append(outbox_id)
 
 
 def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> list[tuple[str, PaperCard]]:
