@@ -1,10 +1,11 @@
 """The embedded vector index for SQLite: the database's vectors held in memory, searched exactly or by HNSW.
 
 Up to ``ANN_THRESHOLD`` vectors an exact matrix product is both fast (a few ms) and perfect; beyond it a
-usearch HNSW graph answers in well under a millisecond with recall tuned by ``EXPANSION_SEARCH``
-(benchmarks/search_speed.py measures both). The index follows the ``paper_vectors`` table incrementally:
-rows are only ever added with a higher id (a re-embedded paper gets a new row), so a refresh reads just
-the rows past the last id seen; a shrinking count (papers deleted) triggers a rebuild.
+usearch HNSW graph answers in a few milliseconds with recall tuned by ``EXPANSION_SEARCH``
+(benchmarks/search_speed.py measures both; benchmarks/ann_tuning.py chose the graph's settings). The
+index follows the ``paper_vectors`` table incrementally: rows are only ever added with a higher id (a
+re-embedded paper gets a new row), so a refresh reads just the rows past the last id seen; a shrinking
+count (papers deleted) triggers a rebuild.
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from sqlalchemy.orm import Session
 from paperfeed.store.vectors import iter_vector_blocks, vector_state
 
 ANN_THRESHOLD = 50_000
-EXPANSION_SEARCH = 256  # recall@10 vs exact, 100k papers: 128 -> 0.95, 256 -> 0.98 (search_speed.json)
+# recall@10 vs exact (search_speed.py's queries), ann_tuning.json: 100k papers 256 -> 0.98, 512 -> 0.99;
+# 1M papers 256 -> 0.84, 512 -> 0.94, 1024 -> 0.97 at 7 ms p50 / 9 ms p95 a search (2 cores, loaded)
+EXPANSION_SEARCH = 1024
+# connectivity 32 at 1M: 0.95 at expansion 512 (6.5 ms p95), 0.98 at 1024 (11.6 ms p95), but a 45% longer
+# build (687 s vs 472 s) and 11% more memory; expansion_add 256 was not tried at 1M (ann_tuning.md)
 CONNECTIVITY = 16
+EXPANSION_ADD = 128
 COUNT_CHECK_INTERVAL_S = 10.0  # a full count (to notice deletions) costs a scan; max(id) is cheap
 
 
@@ -133,7 +139,7 @@ class VectorIndex:
 def _new_ann(dim: int):  # type: ignore[no-untyped-def]
     from usearch.index import Index
 
-    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY, expansion_add=128,
+    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
                  expansion_search=EXPANSION_SEARCH)
 
 
