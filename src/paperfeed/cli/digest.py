@@ -53,6 +53,9 @@ def run(
     console.print(f"{build.period}: {build.subscribers} subscribers; {verb} {build.queued} mails "
                   f"({build.papers} papers), {build.already_queued} already queued, "
                   f"{build.nothing_new} with nothing new")
+    if build.failed:
+        console.print(f"[red]{build.failed} subscribers' digests could not be built[/] (see the log); "
+                      "the next run tries them again")
     if report.delivery is not None:
         _print_delivery(report.delivery)
 
