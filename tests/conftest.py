@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from paperfeed.store import Database
 from tests.support import pg
+from tests.support.smtp import SmtpServer, running_smtp
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -76,3 +77,9 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives."""
+    yield from running_smtp()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,17 +22,11 @@ from tests.support.smtp import (
     SmtpServer,
     add_papers,
     add_subscriber,
-    running_smtp,
     start_smtp,
 )
 
 DAY = date(2026, 6, 30)
 MORNING = datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
 
 
 def paper_links(message) -> list[str]:  # noqa: ANN001

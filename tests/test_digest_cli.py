@@ -5,21 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from paperfeed.services.subscriptions import get_subscription
 from paperfeed.store import Database
-from tests.support.smtp import SmtpServer, free_port, running_smtp
+from tests.support.smtp import SmtpServer, free_port
 
 PAPERFEED = str(Path(sys.executable).parent / "paperfeed")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
 
 
 def cli(db: Database, home: Path, smtp_port: int, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,23 +7,15 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from paperfeed.mail.outbox import outbox_counts
 from paperfeed.store import Database
-from tests.support.smtp import SmtpServer, add_papers, add_subscriber, running_smtp
+from tests.support.smtp import SmtpServer, add_papers, add_subscriber
 
 DAY = date(2026, 6, 30)
 CLI = [str(Path(sys.executable).parent / "paperfeed")]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
 
 
 def digest_cli(db: Database, smtp: SmtpServer, home: Path, *args: str) -> subprocess.Popen[bytes]:

@@ -15,12 +15,7 @@ from paperfeed.mail.outbox import outbox_counts, send_pending
 from paperfeed.mail.smtp import Outage, SmtpTransport
 from paperfeed.services.digest import build_digests, start_digest_scheduler
 from paperfeed.store import Database
-from tests.support.smtp import SmtpServer, SmtpSink, add_papers, add_subscriber, free_port, running_smtp
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
+from tests.support.smtp import SmtpServer, SmtpSink, add_papers, add_subscriber, free_port
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201

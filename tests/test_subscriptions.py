@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -25,15 +24,10 @@ from paperfeed.services.subscriptions import (
     unsubscribe_email,
 )
 from paperfeed.store import Database
-from tests.support.smtp import SmtpServer, add_papers, running_smtp
+from tests.support.smtp import SmtpServer, add_papers
 
 DAY = date(2026, 6, 30)
 MORNING = datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
 
 
 def confirm_token(message) -> str:  # noqa: ANN001

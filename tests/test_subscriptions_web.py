@@ -16,15 +16,10 @@ from paperfeed.services.subscriptions import get_subscription
 from paperfeed.store import Database
 from paperfeed.web.app import create_app
 from tests.support.live_server import serve
-from tests.support.smtp import SmtpServer, add_papers, running_smtp
+from tests.support.smtp import SmtpServer, add_papers
 
 DAY = date(2026, 6, 30)
 NOW = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    yield from running_smtp()
 
 
 @pytest.fixture
