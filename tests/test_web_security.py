@@ -175,3 +175,19 @@ def test_a_versioned_id_in_the_url_votes_for_the_paper(client: TestClient) -> No
     voted = client.post("/papers/2607.00001v2/upvote", headers=headers)
     assert voted.json() == {"paper": "2607.00001", "upvotes": 1, "voted": True}
     assert client.post("/papers/2607.99999/unvote", headers=headers).status_code == 404
+
+
+def test_guessing_one_accounts_password_is_limited_per_account_not_only_per_address(
+    client: TestClient,
+) -> None:
+    client.app.state.limiter.limits["login"] = Limit(1000, 60)  # as if every guess came from a new address
+    client.app.state.limiter.limits["login_account"] = Limit(3, 3600)
+    sign_up(client, "erin")
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    csrf = csrf_of(client)
+    guess = {"username": "Erin", "password": "not the password", "csrf_token": csrf}
+    assert [client.post("/login", data=guess).status_code for _ in range(3)] == [400, 400, 400]
+    right = client.post("/login", data={**guess, "username": "erin", "password": "a long enough password"})
+    other = client.post("/login", data={**guess, "username": "someone-else"})
+    assert right.status_code == 429 and "Too many login requests" in right.text
+    assert other.status_code == 400

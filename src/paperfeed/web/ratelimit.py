@@ -48,6 +48,8 @@ class SlidingWindowLimiter:
 DEFAULT_LIMITS = {
     "signup": Limit(5, 3600),
     "login": Limit(10, 300),
+    # Per account, whatever the address: guessing one password from many addresses is slowed down too.
+    "login_account": Limit(30, 3600),
     "vote": Limit(60, 60),
     "comment": Limit(10, 60),
     "submit": Limit(10, 3600),

@@ -96,13 +96,13 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(bucket: str, request: Request, key: str | None = None) -> None:
+def rate_limit(bucket: str, request: Request, key: str | None = None, *, label: str | None = None) -> None:
     """429 with a sentence and Retry-After when ``key`` (default: the client's IP) is over the limit."""
     wait = request.app.state.limiter.hit(bucket, key or client_key(request))
     if wait is not None:
         seconds = int(wait) + 1
         raise HTTPException(
-            429, f"Too many {bucket} requests; try again in {seconds} seconds.",
+            429, f"Too many {label or bucket} requests; try again in {seconds} seconds.",
             headers={"Retry-After": str(seconds)},
         )
 

@@ -52,6 +52,7 @@ def login(
     request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
     rate_limit("login", request)
+    rate_limit("login_account", request, key=f"account:{username.strip().lower()}", label="login")
     try:
         user = accounts.log_in(get_db(request), username, password)
     except AccountError as error:
