@@ -51,3 +51,10 @@ def test_a_new_token_replaces_the_old_one(db: Database) -> None:
     new = accounts.new_api_token(db, user.id)
     assert accounts.user_for_token(db, old) is None and accounts.user_for_token(db, new) == user
     assert accounts.user_for_token(db, "pf_" + "x" * 43) is None and accounts.user_for_token(db, "") is None
+
+
+def test_usernames_differing_only_in_case_are_the_same_account(db: Database) -> None:
+    accounts.sign_up(db, "alice", "a long enough password")
+    with pytest.raises(AccountError, match="username is already taken"):
+        accounts.sign_up(db, "Alice", "another long password")
+    assert accounts.log_in(db, "ALICE", "a long enough password").username == "alice"

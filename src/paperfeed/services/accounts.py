@@ -62,7 +62,7 @@ def sign_up(db: Database, username: str, password: str, email: str | None = None
             session.flush()
             return _user(row)
     except IntegrityError:
-        taken = _find(db, UserRow.username == username)
+        taken = _find(db, _named(username))
         field = "username" if taken else "email"
         raise AccountError(field, f"That {field} is already taken.") from None
 
@@ -70,7 +70,7 @@ def sign_up(db: Database, username: str, password: str, email: str | None = None
 def log_in(db: Database, username: str, password: str) -> User:
     """The user whose password matches; one vague error either way, so names cannot be probed."""
     with db.sessions() as session:
-        row = session.scalar(sa.select(UserRow).where(UserRow.username == username.strip()))
+        row = session.scalar(sa.select(UserRow).where(_named(username)))
     try:
         _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -85,7 +85,12 @@ def get_user(db: Database, user_id: int) -> User | None:
 
 
 def get_user_by_name(db: Database, username: str) -> User | None:
-    return _find(db, UserRow.username == username)
+    return _find(db, _named(username))
+
+
+def _named(username: str) -> sa.ColumnElement[bool]:
+    """Usernames match without regard to case (a unique index on lower(username) keeps them distinct)."""
+    return sa.func.lower(UserRow.username) == username.strip().lower()
 
 
 def new_api_token(db: Database, user_id: int) -> str:
