@@ -21,6 +21,7 @@ from tests.support.smtp import (
     FakeClock,
     SmtpServer,
     add_papers,
+    add_readers,
     add_subscriber,
     start_smtp,
 )
@@ -101,9 +102,7 @@ def test_a_paper_is_never_sent_twice_across_periods(
 def test_digest_resumes_after_smtp_outage(db: Database, smtp_server: SmtpServer, tmp_path: Path) -> None:
     settings = smtp_server.settings(tmp_path)
     add_papers(db, DAY, 4)
-    subscribers = [f"reader{n}@example.org" for n in range(7)]
-    for address in subscribers:
-        add_subscriber(db, address)
+    subscribers = add_readers(db, 7)
     smtp_server.sink.refuse_after = 3  # then "421 Service shutting down" for everything
     clock = FakeClock(MORNING)
 
@@ -224,9 +223,7 @@ def test_a_build_longer_than_the_lease_does_not_let_a_second_sender_repeat_mails
 ) -> None:
     settings = smtp_server.settings(tmp_path)
     add_papers(db, DAY, 3)
-    subscribers = [f"reader{n}@example.org" for n in range(4)]
-    for address in subscribers:
-        add_subscriber(db, address)
+    subscribers = add_readers(db, 4)
     clock = FakeClock(MORNING)
     smtp_server.sink.delay_s = 0.3  # a slow server: the second sender starts while the first is sending
 
@@ -251,9 +248,7 @@ def test_a_run_for_a_given_period_leases_rows_by_the_wall_clock(
     """`digest run --now <an earlier morning>` beside the scheduler or a cron that runs on real time."""
     settings = smtp_server.settings(tmp_path)
     add_papers(db, DAY, 3)
-    subscribers = [f"reader{n}@example.org" for n in range(4)]
-    for address in subscribers:
-        add_subscriber(db, address)
+    subscribers = add_readers(db, 4)
     smtp_server.sink.delay_s = 0.3
 
     first = run_in_thread(lambda: run_digest(db, settings, frequency="daily", now=MORNING))
@@ -270,9 +265,7 @@ def test_a_sender_whose_lease_ran_out_mid_batch_skips_rows_another_sender_took(
     db: Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     add_papers(db, DAY, 3)
-    subscribers = [f"reader{n}@example.org" for n in range(5)]
-    for address in subscribers:
-        add_subscriber(db, address)
+    subscribers = add_readers(db, 5)
     build_digests(db, smtp_server.settings(tmp_path), frequency="daily", now=MORNING)
     clock = FakeClock(MORNING)
     stalled, resume = threading.Event(), threading.Event()

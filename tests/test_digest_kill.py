@@ -12,7 +12,7 @@ from pathlib import Path
 
 from paperfeed.mail.outbox import outbox_counts
 from paperfeed.store import Database
-from tests.support.smtp import SmtpServer, add_papers, add_subscriber
+from tests.support.smtp import SmtpServer, add_papers, add_readers
 
 DAY = date(2026, 6, 30)
 CLI = [str(Path(sys.executable).parent / "paperfeed")]
@@ -29,9 +29,7 @@ def test_digest_run_killed_half_way_is_completed_by_the_rerun(
     db: Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     add_papers(db, DAY, 3)
-    subscribers = [f"reader{n:02d}@example.org" for n in range(20)]
-    for address in subscribers:
-        add_subscriber(db, address)
+    subscribers = add_readers(db, 20)
     run = digest_cli(db, smtp_server, tmp_path, "run", "--now", "2026-06-30T07:00Z")
 
     def kill_after_seven(accepted: int) -> None:

@@ -152,3 +152,11 @@ def add_subscriber(
         session.add(row)
         session.flush()
         return row.id
+
+
+def add_readers(db: Database, count: int) -> list[str]:
+    """``count`` confirmed daily subscribers reader00@…, reader01@…; their addresses in order."""
+    addresses = [f"reader{n:02d}@example.org" for n in range(count)]
+    for address in addresses:
+        add_subscriber(db, address)
+    return addresses
