@@ -70,3 +70,18 @@ def test_feed_entries_are_one_per_paper_and_day(db):
         entries = entries_between(s, date(2025, 1, 1), date(2025, 1, 31))
     assert (first.new, again.unchanged, more.updated) == (1, 1, 1)
     assert [e.external_upvotes for e in entries] == [9]
+
+
+def test_timestamps_come_back_as_the_same_instant_in_utc_on_both_backends(db):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from paperfeed.store.models import UserRow
+
+    noon_in_berlin = datetime(2026, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with db.session() as s:
+        s.add(UserRow(username="tz", password_hash="x", created_at=noon_in_berlin))
+    with db.sessions() as s:
+        stored = s.query(UserRow).one().created_at
+    assert stored == noon_in_berlin and stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0) and stored.hour == 10
+    assert stored == datetime(2026, 1, 1, 10, 0, tzinfo=UTC)

@@ -71,13 +71,6 @@ class DeliveryReport:
     outage: str | None = None
 
 
-def utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; every one we store is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def enqueue(
     session: Session, settings: Settings, *, key: str, kind: str, recipient: str, mail: ComposedMail,
     subscription_id: int | None, now: datetime,

@@ -155,5 +155,4 @@ def _result(db: Database, paper_id: str, *, voted: bool, changed: bool) -> VoteR
 
 
 def _comment(row: CommentRow, username: str) -> Comment:
-    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-    return Comment(row.id, row.paper_id, username, row.body, render_markdown(row.body), created)
+    return Comment(row.id, row.paper_id, username, row.body, render_markdown(row.body), row.created_at)

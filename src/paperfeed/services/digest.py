@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.mail.compose import PaperCard, render_digest, snippet
-from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, utc, wall_clock
+from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, wall_clock
 from paperfeed.rank.trending import trending_papers
 from paperfeed.services.subscriptions import FREQUENCIES, check_frequency, unsubscribe_links
 from paperfeed.store import Database
@@ -246,7 +246,7 @@ def personal_picks(db: Database, user_id: int, *, limit: int) -> list[str]:
             .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
             .where(CollectionRow.user_id == user_id)
         )
-        touched = sorted([*votes, *saves], key=lambda pair: utc(pair[1]), reverse=True)
+        touched = sorted([*votes, *saves], key=lambda pair: pair[1], reverse=True)
     known = {paper_id for paper_id, _ in touched}
     seeds = list(dict.fromkeys(paper_id for paper_id, _ in touched))[:SEEDS]
     lists = [[_paper_id(item) for item in similar_papers(db, seed, limit=limit)] for seed in seeds]

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from paperfeed.config import Settings
 from paperfeed.mail.compose import render_confirmation
-from paperfeed.mail.outbox import cancel_pending, enqueue, utc
+from paperfeed.mail.outbox import cancel_pending, enqueue
 from paperfeed.mail.throttle import allow
 from paperfeed.store import Database
 from paperfeed.store.models import SubscriptionRow
@@ -145,7 +145,7 @@ def confirm_subscription(
         row = session.get(SubscriptionRow, data["s"], with_for_update=True)
         if row is None or row.email != data["e"]:
             raise InvalidToken("This confirmation link belongs to a subscription that no longer exists.")
-        left = utc(row.unsubscribed_at)
+        left = row.unsubscribed_at
         if row.status == "unsubscribed" and left is not None and issued < left.replace(microsecond=0):
             # An old link must not undo a later "unsubscribe"; only a fresh request can.
             raise InvalidToken("This confirmation link is older than your unsubscription; subscribe again.")

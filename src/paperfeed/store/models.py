@@ -7,7 +7,7 @@ the search layer's migrations. Changing this file means adding an Alembic revisi
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -20,7 +20,26 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-UtcDateTime = sa.DateTime(timezone=True)
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC timestamp on both backends.
+
+    SQLite keeps no offset: it would store an aware non-UTC time as its local wall time and hand every value
+    back naive. Normalising to UTC on the way in and marking UTC on the way out makes both backends agree, so
+    no caller has to patch time zones after a query.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
