@@ -16,7 +16,6 @@ from tests.support import pg
 from tests.support.smtp import SmtpServer, running_smtp
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -20,9 +20,12 @@ from paperfeed.services.files import import_records
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.models import PaperRow
 from paperfeed.store.papers import count_papers, get_paper
-from tests.conftest import FIXTURES, SHARED_DATA
+from tests.conftest import FIXTURES
 
-SAMPLE = SHARED_DATA / "arxiv-snapshot-sample-1000.jsonl"
+# Real records of the Kaggle snapshot, copied from its first 1000 (see tests/fixtures/make_fixtures.py):
+# SUBSET is the first 150 plus every withdrawn paper and near miss of those 1000; FEW is six of them.
+SUBSET = FIXTURES / "snapshot" / "subset.jsonl"
+SUBSET_SIZE = 162
 FEW = FIXTURES / "snapshot" / "sample.jsonl"
 
 
@@ -77,26 +80,55 @@ def test_tex_accents_in_parsed_names_become_unicode():
     assert snapshot_paper(without_parsed).authors == ("Rastislav Šrámek", "Broňa Brejová", "Tomáš Vinař")
 
 
-def test_withdrawn_papers_of_the_real_sample_are_marked(db):
-    import_records(db, read_snapshot(SAMPLE))
+def test_every_record_of_the_real_subset_is_cleaned(db):
+    raw = {r["id"]: r for r in map(json.loads, SUBSET.read_text(encoding="utf-8").splitlines())}
+    # The copied records keep the quirks of the real dump (this guards the fixture itself).
+    assert len(raw) == SUBSET_SIZE
+    assert all(r["abstract"].startswith("  ") and "\n" in r["abstract"] for r in raw.values())
+    assert sum("\n" in r["title"] for r in raw.values()) == 61
+    assert sum("\\" in r["authors"] for r in raw.values()) == 7  # TeX accents: Bal\'azs, \v{S}r\'amek, ...
+    assert sum(len(r["versions"]) > 1 for r in raw.values()) == 81
+    assert all(r["authors_parsed"] for r in raw.values())
+    summary = import_records(db, read_snapshot(SUBSET))
+    assert (summary.new, summary.rejected) == (SUBSET_SIZE, 0)
+    with db.sessions() as s:
+        papers = [get_paper(s, paper_id) for paper_id in raw]
+    for paper in papers:
+        record = raw[paper.id]
+        assert paper.title == " ".join(record["title"].split())
+        assert paper.abstract == " ".join(record["abstract"].split())
+        assert len(paper.authors) == len(record["authors_parsed"])
+        assert not any(mark in name for name in paper.authors for mark in "\\{}"), paper.authors
+        assert [v.version for v in paper.versions] == list(range(1, len(record["versions"]) + 1))
+        assert paper.version == len(record["versions"])
+        assert (paper.published, paper.updated) == (paper.versions[0].created, paper.versions[-1].created)
+    by_id = {paper.id: paper for paper in papers}
+    assert by_id["0704.0028"].authors == ("Péter E. Frenkel",)
+    assert by_id["0704.0032"].authors == ("A. Esteban-Pretel", "R. Tomàs", "J. W. F. Valle")
+    assert by_id["0704.0049"].authors == ("Mikkel Øbro",)
+
+
+def test_withdrawn_papers_of_the_real_subset_are_marked(db):
+    import_records(db, read_snapshot(SUBSET))
     with db.sessions() as s:
         withdrawn = s.scalars(sa.select(PaperRow.id).where(PaperRow.withdrawn).order_by(PaperRow.id)).all()
-    # Every record of the sample whose comment says it was withdrawn, and no other.
+    # Every record of the 1000 whose comment says it was withdrawn, and no other: not the near misses
+    # ("Journal-ref removed" 0704.0053, "typos removed" 0704.0786, and 0704.0700, 0704.0830, 0704.0981).
     assert withdrawn == ["0704.0156", "0704.0213", "0704.0374", "0704.0480", "0704.0525", "0704.0644",
                          "0704.0840"]
 
 
-def test_cli_imports_the_gzip_sample_and_a_second_run_changes_nothing(db, tmp_path):
+def test_cli_imports_the_gzip_subset_and_a_second_run_changes_nothing(db, tmp_path):
     archive = tmp_path / "snapshot.jsonl.gz"
-    archive.write_bytes(gzip.compress(SAMPLE.read_bytes()))
+    archive.write_bytes(gzip.compress(SUBSET.read_bytes()))
     first_code, first = cli(db.url, "ingest", "snapshot", str(archive))
     second_code, second = cli(db.url, "ingest", "snapshot", str(archive))
     assert (first_code, second_code) == (0, 0), first + second
-    assert "1000 new, 0 updated, 0 unchanged, 0 rejected" in first
-    assert "0 new, 0 updated, 1000 unchanged, 0 rejected" in second
+    assert f"{SUBSET_SIZE} new, 0 updated, 0 unchanged, 0 rejected" in first
+    assert f"0 new, 0 updated, {SUBSET_SIZE} unchanged, 0 rejected" in second
     assert "feed entries: 0 new, 0 updated" in second
     with db.sessions() as s:
-        assert count_papers(s) == 1000
+        assert count_papers(s) == SUBSET_SIZE
 
 
 def test_a_malformed_record_is_rejected_by_line_and_field_and_the_rest_goes_in(db, tmp_path):
@@ -122,7 +154,7 @@ def test_a_malformed_file_is_a_clear_error_and_stores_nothing(db, tmp_path, dama
     import_records(db, read_snapshot(FEW))  # the database already holds something
     path = tmp_path / "bad.jsonl.gz"
     if damage == "truncated gzip":
-        whole = gzip.compress(SAMPLE.read_bytes())
+        whole = gzip.compress(SUBSET.read_bytes())
         path.write_bytes(whole[: len(whole) // 2])
     else:
         path.write_text("<html><body>502 Bad Gateway</body></html>\n", encoding="utf-8")
