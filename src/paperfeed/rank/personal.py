@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,6 +127,10 @@ class Weights:
 
 DEFAULT_WEIGHTS = Weights()
 SOURCE_VERBS = {"upvote": "upvoted", "save": "saved", "like": "liked", "library": "have in your library"}
+SOURCE_ORDER = ("library", "save", "upvote", "like")  # weakest to strongest, for naming a reason
+AUTHOR_REASONS = {"follow": "whom you follow", "library": "an author in your library",
+                  "save": "whose work you saved", "upvote": "whose work you upvoted",
+                  "like": "whose work you liked"}
 
 
 def normalise_name(name: str) -> str:
@@ -199,6 +204,11 @@ class _Parts:
         pos = np.stack([self.positives[i].vector for i in usable]).astype(np.float32)  # type: ignore[misc]
         w = self.pos_weights[usable]
         sims = cand @ pos.T  # candidates × positives
+        # A paper the reader marked is not "like itself": its own signal does not count for it.
+        refs = {self.positives[j].ref: k for k, j in enumerate(usable)}
+        for i, c in enumerate(self.candidates):
+            if c.id in refs and len(usable) > 1:
+                sims[i, refs[c.id]] = -1.0
         t = self.weights.temperature
         # log-sum-exp of weighted similarities: a smooth maximum that still rewards several close papers.
         scaled = sims / t + np.log(w)[None, :]
@@ -224,14 +234,14 @@ class _Parts:
         found: list[tuple[float, str]] = []
         cand = self.candidates[i]
         if self.author_reason[i]:
-            name, followed = self.author_reason[i]  # type: ignore[misc]
-            why = "whom you follow" if followed else "an author in your library"
-            found.append((self.weights.authors * self.authors[i], f"By {name}, {why}"))
+            name, how = self.author_reason[i]  # type: ignore[misc]
+            found.append((self.weights.authors * self.authors[i], f"By {name}, {AUTHOR_REASONS[how]}"))
         nearest = self.nearest[i]
         if nearest is not None and self.nearest_sim[i] >= REASON_MIN_SIMILARITY:
             signal = self.positives[nearest]
             verb = SOURCE_VERBS.get(signal.source, "liked")
-            found.append((1.0 + float(self.nearest_sim[i]), f"Like “{_short(signal.title)}”, which you {verb}"))
+            why = f"Like “{_short(signal.title)}”, which you {verb}"
+            found.append((1.0 + float(self.nearest_sim[i]), why))
         followed = [c for c in cand.categories if c in self.interests.followed_categories]
         if followed:
             found.append((self.weights.category_followed, f"In {followed[0]}, which you follow"))
@@ -296,43 +306,78 @@ def _embedding_model(interests: Interests, pos: np.ndarray, pos_weights: np.ndar
 
 def _word_model(interests: Interests, positives: Sequence[Signal], pos_weights: np.ndarray,
                 candidates: Sequence[Candidate]) -> np.ndarray:
-    """arxiv-sanity-lite's idea on our examples: TF-IDF (fitted on this listing and the examples) + a
-    linear SVM, positives against 👎 and the background sample."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    """arxiv-sanity-lite's idea on our examples: TF-IDF + a linear SVM, positives against 👎 and the
+    background sample. IDF comes from the training texts; the texts are hashed into word and word-pair
+    counts once and cached, because the listing and the background are the same for every reader and
+    tokenising a month of abstracts costs more than everything else here together."""
+    from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.svm import LinearSVC
 
     dislikes = [s.text for s in interests.signals if not s.positive]
-    train = [s.text for s in positives] + dislikes + list(interests.background_texts)
     if not interests.background_texts and not dislikes:
         return np.zeros(len(candidates))
-    background = len(interests.background_texts)
-    vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1, max_df=0.5,
-                                 ngram_range=(1, 2), max_features=50_000, dtype=np.float32)
-    matrix = vectorizer.fit_transform(train + [c.text for c in candidates])
-    x, cand = matrix[: len(train)], matrix[len(train):]
-    labels = np.concatenate([np.ones(len(positives)), np.zeros(len(dislikes) + background)])
-    weights = np.concatenate([pos_weights, np.full(len(dislikes), DISLIKE_WEIGHT), np.ones(background)])
+    import scipy.sparse as sp
+
+    train = sp.vstack([_hashed_counts([s.text for s in positives]), _hashed_counts(dislikes),
+                       _hashed_counts(list(interests.background_texts))]).tocsr()
+    tfidf = TfidfTransformer(sublinear_tf=True)
+    x = tfidf.fit_transform(train)
+    labels = np.concatenate([np.ones(len(positives)), np.zeros(train.shape[0] - len(positives))])
+    weights = np.concatenate([pos_weights, np.full(len(dislikes), DISLIKE_WEIGHT),
+                              np.ones(len(interests.background_texts))])
     svm = LinearSVC(C=0.1, class_weight="balanced", max_iter=5000)
     svm.fit(x, labels, sample_weight=weights)
-    return svm.decision_function(cand)
+    return svm.decision_function(tfidf.transform(_hashed_counts([c.text for c in candidates])))
+
+
+_HASH_FEATURES = 2**20
+_hash_cache: OrderedDict[int, object] = OrderedDict()
+_hash_lock = threading.Lock()
+
+
+def _hashed_counts(texts: list[str]):  # type: ignore[no-untyped-def]
+    """Word and word-pair counts of ``texts`` (hashed: no vocabulary to fit), cached by content."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    if not texts:
+        return sp.csr_matrix((0, _HASH_FEATURES), dtype=np.float32)
+    key = hash(tuple(texts))
+    with _hash_lock:
+        if key in _hash_cache:
+            _hash_cache.move_to_end(key)
+            return _hash_cache[key]
+    vectorizer = HashingVectorizer(n_features=_HASH_FEATURES, alternate_sign=False, norm=None,
+                                   stop_words="english", ngram_range=(1, 2), dtype=np.float32)
+    counts = vectorizer.transform(texts)
+    if len(texts) >= 50:  # a reader's own few examples change with every click; not worth keeping
+        with _hash_lock:
+            _hash_cache[key] = counts
+            while len(_hash_cache) > 16:
+                _hash_cache.popitem(last=False)
+    return counts
 
 
 def _author_overlap(
     interests: Interests, positives: Sequence[Signal], pos_weights: np.ndarray,
     candidates: Sequence[Candidate],
-) -> tuple[np.ndarray, list[tuple[str, bool] | None]]:
+) -> tuple[np.ndarray, list[tuple[str, str] | None]]:
     """log(1 + weighted count of the candidate's authors in the reader's positives), followed authors
     counting extra; plus the author to name in the reason. The reader's own names never count."""
     own = {normalise_name(n) for n in interests.own_names}
     counts: Counter[str] = Counter()
+    verbs: dict[str, tuple[int, str]] = {}  # author → the strongest way the reader met their work
     for signal, weight in zip(positives, pos_weights, strict=True):
         for name in {normalise_name(a) for a in signal.authors} - own:
             counts[name] += float(weight)
+            strength = SOURCE_ORDER.index(signal.source) if signal.source in SOURCE_ORDER else 0
+            if strength >= verbs.get(name, (-1, ""))[0]:
+                verbs[name] = (strength, signal.source)
     followed = {normalise_name(n) for n in interests.followed_authors} - own
     scores = np.zeros(len(candidates))
-    reasons: list[tuple[str, bool] | None] = [None] * len(candidates)
+    reasons: list[tuple[str, str] | None] = [None] * len(candidates)
     for i, cand in enumerate(candidates):
-        best: tuple[float, str, bool] | None = None
+        best: tuple[float, str, str] | None = None
         total = 0.0
         for name in cand.authors:
             key = normalise_name(name)
@@ -341,7 +386,7 @@ def _author_overlap(
             value = counts.get(key, 0.0) + (AUTHOR_FOLLOW_COUNT if key in followed else 0.0)
             total += value
             if value > 0 and (best is None or value > best[0]):
-                best = (value, name, key in followed)
+                best = (value, name, "follow" if key in followed else verbs.get(key, (0, "library"))[1])
         scores[i] = math.log1p(total)
         if best is not None:
             reasons[i] = (best[1], best[2])

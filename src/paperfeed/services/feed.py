@@ -19,13 +19,15 @@ from paperfeed.domain.feed import FeedEntry
 from paperfeed.domain.paper import Paper
 from paperfeed.rank.tally import Tally, paper_totals, tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
+from paperfeed.services.for_you import rank_for_reader
 from paperfeed.store import Database
 from paperfeed.store.feed import entries_for_paper, latest_feed_day
 from paperfeed.store.models import FeedEntryRow
 from paperfeed.store.papers import get_papers
 
 PeriodKind = Literal["day", "week", "month"]
-SORTS = ("upvotes", "trending", "newest")
+SORTS = ("upvotes", "trending", "newest", "for_you")
+PERSONAL_SORT = "for_you"
 PAGE_SIZE = 50
 
 
@@ -70,6 +72,8 @@ class PaperCard:
     num_comments: int = 0
     entry: FeedEntry | None = None
     score: float | None = None
+    reasons: tuple[str, ...] = ()  # why a personal order put it here, in the reader's words
+    mark: str | None = None  # "upvote" | "save" | "like" when the reader marked it already
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class FeedPage:
     total: int
     previous: Period | None
     next: Period | None
+    personal: bool = False  # ordered for the reader (False on "for_you" for a reader with no interests yet)
+    hidden: int = 0  # papers the reader dismissed (👎), left out of a personal order
 
 
 def period_of(kind: PeriodKind, day: date) -> Period:
@@ -131,28 +137,52 @@ def latest_day(db: Database, today: date) -> date | None:
 
 def feed_page(
     db: Database, period: Period, *, sort: str = "upvotes", page: int = 1, page_size: int = PAGE_SIZE,
-    now: datetime | None = None,
+    now: datetime | None = None, reader: int | None = None,
 ) -> FeedPage:
-    """One page of a period's papers, ``sort`` by total upvotes, the trending score, or newest first."""
+    """One page of a period's papers, ``sort`` by total upvotes, the trending score, newest first, or for
+    the ``reader`` (``for_you``: their personal order, with reasons; 👎 papers left out)."""
     if sort not in SORTS:
         raise FeedError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
+    if sort == PERSONAL_SORT and reader is None:
+        raise FeedError("sort for_you needs a signed-in reader; log in, or sort by upvotes or trending")
     if page < 1 or page_size < 1:
         raise FeedError(f"page {page} does not exist; pages start at 1")
     now = now or datetime.now(UTC)
     with db.sessions() as session:
         tallies = tally_period(session, period.first, period.last)
-        ordered = _order(tallies, sort, now)
-        total = len(ordered)
-        chunk = ordered[(page - 1) * page_size : page * page_size]
-        papers = get_papers(session, [t.paper_id for t, _ in chunk])
         previous, following = _neighbours(session, period)
+    personal, hidden, reasons, marks = False, 0, {}, {}
+    if sort == PERSONAL_SORT and reader is not None:
+        ordered, personal, hidden, reasons, marks = _personal_order(db, reader, tallies, now)
+    else:
+        ordered = _order(tallies, sort, now)
+    total = len(ordered)
+    chunk = ordered[(page - 1) * page_size : page * page_size]
+    with db.sessions() as session:
+        papers = get_papers(session, [t.paper_id for t, _ in chunk])
     cards = [
-        PaperCard(papers[t.paper_id], t.upvotes, t.num_comments, t.entry, score)
+        PaperCard(papers[t.paper_id], t.upvotes, t.num_comments, t.entry, score,
+                  reasons.get(t.paper_id, ()), marks.get(t.paper_id))
         for t, score in chunk
         if t.paper_id in papers
     ]
     pages = max(1, -(-total // page_size))
-    return FeedPage(period, cards, sort, page, pages, total, previous, following)
+    return FeedPage(period, cards, sort, page, pages, total, previous, following, personal, hidden)
+
+
+def _personal_order(
+    db: Database, reader: int, tallies: list[Tally], now: datetime,
+) -> tuple[list[tuple[Tally, float | None]], bool, int, dict[str, tuple[str, ...]], dict[str, str]]:
+    """The reader's order of the listing. Starts from the trending order, so a reader with no interests
+    yet (and ties) still gets a sensible page."""
+    base = rank_tallies(tallies, now)
+    by_id = {t.paper_id: t for t, _ in base}
+    ranking = rank_for_reader(db, reader, [t.paper_id for t, _ in base], now=now)
+    ordered: list[tuple[Tally, float | None]] = [
+        (by_id[r.id], r.score if ranking.personal else None) for r in ranking.ranked
+    ]
+    reasons = {r.id: r.reasons for r in ranking.ranked}
+    return ordered, ranking.personal, len(ranking.hidden), reasons, ranking.known
 
 
 def daily_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:

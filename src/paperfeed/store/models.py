@@ -96,6 +96,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
     is_admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The secret in the personal feed's URL, stored as SHA-256 like the API token; a new one revokes the old.
+    feed_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -207,3 +209,60 @@ class IngestJobRow(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RatingRow(Base):
+    """A reader's explicit 👍 "more like this" (+1) or 👎 "not interested" (-1); one per reader and paper."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (sa.UniqueConstraint("user_id", "paper_id", name="uq_ratings_user_paper"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int] = mapped_column(sa.SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FollowRow(Base):
+    """An author, category or keyword a reader follows. ``key`` is the normalised form that makes a follow
+    unique ("Yann LeCun" and "yann lecun" are one follow); ``value`` is what the reader typed."""
+
+    __tablename__ = "follows"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind", "key", name="uq_follows_user_kind_key"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # author | category | keyword
+    key: Mapped[str] = mapped_column(sa.String(200))
+    value: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LibraryItemRow(Base):
+    """One entry of a reader's imported library (BibTeX, RIS, CSL-JSON or a list of ids).
+
+    ``match_key`` (``arxiv:2401.01234``, ``doi:10.…`` or ``title:…``) makes re-importing the same export a
+    no-op. An entry matched to a stored paper points at it; one that matched nothing keeps its own title and
+    abstract and, once embedded, its own vector (``vector`` as float32 bytes, ``vector_model`` the key of the
+    model that made it), so a library of older or non-arXiv papers still shapes the ranking.
+    """
+
+    __tablename__ = "library_items"
+    __table_args__ = (sa.UniqueConstraint("user_id", "match_key", name="uq_library_items_user_match_key"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    paper_id: Mapped[str | None] = mapped_column(sa.ForeignKey("papers.id", ondelete="SET NULL"), index=True)
+    match_key: Mapped[str] = mapped_column(sa.String(300))
+    matched_by: Mapped[str | None] = mapped_column(sa.String(16))  # arxiv | doi | title | None
+    title: Mapped[str] = mapped_column(sa.Text, default="")
+    abstract: Mapped[str] = mapped_column(sa.Text, default="")
+    authors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    arxiv_id: Mapped[str | None] = mapped_column(sa.String(40))
+    doi: Mapped[str | None] = mapped_column(sa.Text)
+    year: Mapped[int | None] = mapped_column(sa.Integer)
+    vector: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    vector_model: Mapped[str | None] = mapped_column(sa.String(120))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the reader added it (export), else import
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)

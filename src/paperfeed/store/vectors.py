@@ -148,9 +148,7 @@ def get_vector(session: Session, paper_id: str, model: str) -> np.ndarray | None
         sa.text(f"SELECT {column} FROM paper_vectors WHERE paper_id = :p AND model = :m"),
         {"p": paper_id, "m": model},
     ).scalar()
-    if value is None:
-        return None
-    return from_pgvector(value) if isinstance(value, str) else np.frombuffer(value, dtype=np.float32).copy()
+    return None if value is None else _decode(value)
 
 
 def content_hashes(session: Session, paper_ids: Sequence[str]) -> dict[str, str]:
@@ -178,3 +176,45 @@ def without_vector(session: Session, model: str, paper_ids: Sequence[str]) -> di
         {"model": model, "ids": list(paper_ids)},
     )
     return {r[0]: r[1] for r in rows}
+
+
+def vectors_for(session: Session, model: str, paper_ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """The ``model`` vectors of the listed papers that have one, in one query per 1,000 ids (a personal
+    ranking reads a whole month's listing at once)."""
+    column = "vector" if _is_sqlite(session) else "vector::text"
+    found: dict[str, np.ndarray] = {}
+    ids = list(dict.fromkeys(paper_ids))
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            sa.text(f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND paper_id IN :ids")
+            .bindparams(sa.bindparam("ids", expanding=True)),
+            {"m": model, "ids": ids[start : start + 1000]},
+        )
+        for paper_id, value in rows:
+            found[paper_id] = _decode(value)
+    return found
+
+
+def sample_vectors(session: Session, model: str, size: int, *, seed: int) -> dict[str, np.ndarray]:
+    """About ``size`` vectors of ``model`` picked at random by row id: an indexed lookup, not a scan with
+    ``ORDER BY random()``, so it costs the same at a million papers as at a thousand."""
+    top = session.execute(
+        sa.text("SELECT coalesce(max(id), 0) FROM paper_vectors WHERE model = :m"), {"m": model}
+    ).scalar_one()
+    if not top:
+        return {}
+    picks = np.random.default_rng(seed).integers(1, int(top) + 1, size=size * 2).tolist()
+    column = "vector" if _is_sqlite(session) else "vector::text"
+    rows = session.execute(
+        sa.text(f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND id IN :ids LIMIT :n")
+        .bindparams(sa.bindparam("ids", expanding=True)),
+        {"m": model, "ids": sorted(set(picks)), "n": size},
+    )
+    return {pid: _decode(value) for pid, value in rows}
+
+
+def _decode(value: str | bytes) -> np.ndarray:
+    """A stored vector as float32: pgvector's text form on PostgreSQL, raw float32 bytes on SQLite."""
+    if isinstance(value, str):
+        return np.array(value[1:-1].split(","), dtype=np.float32)
+    return np.frombuffer(value, dtype=np.float32).copy()
