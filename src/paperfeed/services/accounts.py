@@ -114,6 +114,33 @@ def user_for_token(db: Database, token: str) -> User | None:
     return _find(db, UserRow.api_token_hash == _token_digest(token))
 
 
+def new_feed_token(db: Database, user_id: int) -> str:
+    """A fresh secret for the reader's personal feed URL; the previous URL stops working at once."""
+    token = "pff_" + secrets.token_urlsafe(24)
+    with db.session() as session:
+        session.execute(
+            sa.update(UserRow).where(UserRow.id == user_id).values(feed_token_hash=_token_digest(token))
+        )
+    return token
+
+
+def revoke_feed_token(db: Database, user_id: int) -> None:
+    with db.session() as session:
+        session.execute(sa.update(UserRow).where(UserRow.id == user_id).values(feed_token_hash=None))
+
+
+def has_feed_token(db: Database, user_id: int) -> bool:
+    with db.sessions() as session:
+        return session.scalar(sa.select(UserRow.feed_token_hash).where(UserRow.id == user_id)) is not None
+
+
+def user_for_feed_token(db: Database, token: str) -> User | None:
+    """The reader whose personal feed ``token`` opens (feed readers cannot send cookies or headers)."""
+    if not token.startswith("pff_"):
+        return None
+    return _find(db, UserRow.feed_token_hash == _token_digest(token))
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

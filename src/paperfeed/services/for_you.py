@@ -89,6 +89,13 @@ def rank_for_reader(
     return result
 
 
+def has_interests(db: Database, user_id: int) -> bool:
+    """Whether the reader told us anything yet (then "For you" is their default order)."""
+    with db.sessions() as session:
+        fingerprint = _fingerprint(session, user_id)
+    return any(part[0] for part in fingerprint[:5])
+
+
 def load_interests(
     db: Database, user_id: int, *, now: datetime | None = None,
 ) -> tuple[Interests, set[str], dict[str, str]]:
