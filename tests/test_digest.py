@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from paperfeed.embed import current_model_key
 from paperfeed.mail.outbox import LEASE, MAX_ATTEMPTS, outbox_counts, send_pending
 from paperfeed.services import accounts
 from paperfeed.services.digest import build_digests, period_key, run_digest, run_due_digests
 from paperfeed.services.subscriptions import unsubscribe_email
 from paperfeed.store import Database
-from paperfeed.store.models import DigestPaperRow, OutboxRow, PaperRow, VoteRow
+from paperfeed.store.models import DigestPaperRow, LibraryItemRow, OutboxRow
 from tests.support.smtp import (
     FakeClock,
     SmtpServer,
@@ -301,15 +302,13 @@ def test_one_subscriber_whose_picks_fail_does_not_stop_the_others(
 ) -> None:
     settings = smtp_server.settings(tmp_path)
     add_papers(db, DAY, 3)
-    # Bad data, as an old import could leave it: a paper stored under a versioned id. The reader upvoted
-    # it, so their personal picks start from it, and similar_papers (which looks papers up by their
-    # unversioned id) raises UnknownPaper for it on every run.
+    # Bad data, as a crashed write could leave it: a library entry whose stored vector is cut short. The
+    # reader's personal picks read it on every run and fail.
     user = accounts.sign_up(db, "unlucky", "correct horse battery", "unlucky@example.org")
     with db.session() as session:
-        session.add(PaperRow(id="2605.00042v2", title="Stored under its versioned id", content_hash="x",
-                             created_at=MORNING, modified_at=MORNING))
-        session.flush()
-        session.add(VoteRow(user_id=user.id, paper_id="2605.00042v2", created_at=MORNING))
+        session.add(LibraryItemRow(user_id=user.id, match_key="title:cut short", title="Cut short",
+                                   authors=[], vector=b"abc", vector_model=current_model_key(),
+                                   added_at=MORNING, imported_at=MORNING))
     add_subscriber(db, "first@example.org")
     unlucky = add_subscriber(db, "unlucky@example.org", user_id=user.id)
     add_subscriber(db, "last@example.org")
@@ -320,7 +319,7 @@ def test_one_subscriber_whose_picks_fail_does_not_stop_the_others(
     assert (report.build.queued, report.build.failed) == (2, 1)
     assert sorted(smtp_server.sink.recipients()) == ["first@example.org", "last@example.org"]
     [record] = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert f"subscription {unlucky} " in record.getMessage() and "UnknownPaper" in (record.exc_text or "")
+    assert f"subscription {unlucky} " in record.getMessage() and "ValueError" in (record.exc_text or "")
 
     again = run_digest(db, settings, frequency="daily", now=MORNING + timedelta(hours=1))  # the next tick
     assert (again.build.already_queued, again.build.failed, again.build.queued) == (2, 1, 0)

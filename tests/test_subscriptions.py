@@ -13,6 +13,7 @@ from paperfeed.config import Settings
 from paperfeed.mail.outbox import outbox_counts, send_pending
 from paperfeed.services import accounts, community
 from paperfeed.services.digest import run_digest
+from paperfeed.services.feed import feed_page, period_of
 from paperfeed.services.subscriptions import (
     CONFIRM_MAX_AGE,
     CONFIRM_SALT,
@@ -141,20 +142,25 @@ def test_bad_addresses_are_named_in_the_error(db: Database, tmp_path: Path) -> N
     assert outbox_counts(db) == {}
 
 
-def test_personal_picks_follow_upvotes_and_skip_what_was_voted(
+def test_personal_picks_are_the_for_you_order_of_the_period_minus_trending_and_voted(
     db: Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     settings = smtp_server.settings(tmp_path)
-    add_papers(db, DAY, 3)
-    older = add_papers(db, DAY - timedelta(days=20), 8, prefix="2605")  # not trending today
+    today = add_papers(db, DAY, 16)  # external upvotes rise with n: the last ten trend
+    older = add_papers(db, DAY - timedelta(days=20), 3, prefix="2605")  # outside the daily window
     user = accounts.sign_up(db, "reader", "correct horse battery", "g@example.org")
     community.upvote(db, user.id, older[0])
+    community.upvote(db, user.id, today[0])
     token = subscribe_and_get_token(db, settings, smtp_server, "g@example.org", user_id=user.id)
     assert confirm_subscription(db, settings, token).user_id == user.id
 
     run_digest(db, settings, frequency="daily", now=MORNING)
     text = smtp_server.sink.messages[-1].get_body(("plain",)).get_content()
     trending_part, _, picks_part = text.partition("PICKED FOR YOU")
+    trending = re.findall(r"/papers/(\S+)", trending_part)
     picked = re.findall(r"/papers/(\S+)", picks_part.split("--")[0])
-    assert picked and set(picked) <= set(older[1:]), picked
-    assert older[0] not in text
+    site = feed_page(db, period_of("day", DAY), sort="for_you", reader=user.id, now=MORNING)  # "For you"
+    expected = [c.paper.id for c in site.cards if c.mark is None and c.paper.id not in trending][:5]
+    assert picked == expected and picked, (picked, expected)
+    assert set(picked) <= set(today) - set(trending) - {today[0]}
+    assert older[0] not in text and today[0] not in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, search, stats
+from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, readers, search, stats
 from paperfeed.cli import serve as serve_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
@@ -28,6 +28,9 @@ app.command("similar")(search.similar)
 app.command("reindex")(search.reindex)
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo.demo)
+app.add_typer(readers.users_app, name="users")
+app.add_typer(readers.library_app, name="library")
+app.command("recommend")(readers.recommend)
 
 
 def main() -> None:

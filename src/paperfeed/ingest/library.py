@@ -11,6 +11,7 @@ arrive as ``export.txt`` or ``My Library.bib`` whatever is inside. A bad entry b
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -27,6 +28,10 @@ from paperfeed.ingest.library_formats import (
     read_ids,
     read_ris,
 )
+
+# bibtexparser logs every broken block as a warning; each one is already a RejectedEntry with its position and
+# reason, which the CLI prints and the web page shows, so the log line would only say it a second time.
+logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
 __all__ = [
     "LibraryEntry",

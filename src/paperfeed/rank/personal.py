@@ -126,7 +126,8 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
-SOURCE_VERBS = {"upvote": "upvoted", "save": "saved", "like": "liked", "library": "have in your library"}
+SOURCE_REASONS = {"upvote": "which you upvoted", "save": "which you saved", "like": "which you liked",
+                  "library": "in your library"}
 SOURCE_ORDER = ("library", "save", "upvote", "like")  # weakest to strongest, for naming a reason
 AUTHOR_REASONS = {"follow": "whom you follow", "library": "an author in your library",
                   "save": "whose work you saved", "upvote": "whose work you upvoted",
@@ -239,8 +240,9 @@ class _Parts:
         nearest = self.nearest[i]
         if nearest is not None and self.nearest_sim[i] >= REASON_MIN_SIMILARITY:
             signal = self.positives[nearest]
-            verb = SOURCE_VERBS.get(signal.source, "liked")
-            why = f"Like “{_short(signal.title)}”, which you {verb}"
+            how = SOURCE_REASONS.get(signal.source, "which you liked")
+            why = f"Like “{_short(signal.title)}” {how}" if how.startswith("in ") else \
+                f"Like “{_short(signal.title)}”, {how}"
             found.append((1.0 + float(self.nearest_sim[i]), why))
         followed = [c for c in cand.categories if c in self.interests.followed_categories]
         if followed:

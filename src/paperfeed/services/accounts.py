@@ -44,7 +44,9 @@ class User:
     is_admin: bool = False
 
 
-def sign_up(db: Database, username: str, password: str, email: str | None = None) -> User:
+def sign_up(
+    db: Database, username: str, password: str, email: str | None = None, *, admin: bool = False
+) -> User:
     username = username.strip()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
@@ -54,7 +56,8 @@ def sign_up(db: Database, username: str, password: str, email: str | None = None
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise AccountError("email", f"{email!r} is not an e-mail address.")
     row = UserRow(
-        username=username, email=email, password_hash=_hasher.hash(password), created_at=datetime.now(UTC)
+        username=username, email=email, password_hash=_hasher.hash(password), created_at=datetime.now(UTC),
+        is_admin=admin,
     )
     try:
         with db.session() as session:
@@ -78,6 +81,15 @@ def log_in(db: Database, username: str, password: str) -> User:
     if row is None:
         raise AccountError("password", "Wrong username or password.")
     return _user(row)
+
+
+def set_password(db: Database, user_id: int, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    with db.session() as session:
+        session.execute(
+            sa.update(UserRow).where(UserRow.id == user_id).values(password_hash=_hasher.hash(password))
+        )
 
 
 def get_user(db: Database, user_id: int) -> User | None:

@@ -28,7 +28,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -38,17 +38,16 @@ from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.mail.compose import PaperCard, render_digest, snippet
 from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, wall_clock
-from paperfeed.rank.trending import trending_papers
+from paperfeed.rank.tally import tally_period
+from paperfeed.rank.trending import rank_tallies, trending_papers
+from paperfeed.services.for_you import rank_for_reader
 from paperfeed.services.subscriptions import FREQUENCIES, check_frequency, unsubscribe_links
 from paperfeed.store import Database
 from paperfeed.store.models import (
-    CollectionItemRow,
-    CollectionRow,
     DigestPaperRow,
     OutboxRow,
     PaperRow,
     SubscriptionRow,
-    VoteRow,
 )
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ TRENDING_PER_MAIL = 10
 PICKS_PER_MAIL = 5
 CANDIDATES = 200  # trending papers considered, so that enough unsent ones remain for long-time readers
 CHUNK = 500
-SEEDS = 5  # the reader's most recent upvotes/saves that personal picks start from
 
 
 @dataclass
@@ -186,7 +184,8 @@ def _queue_one(
 ) -> None:
     """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
     sub_id, email, user_id = subscriber
-    picks_ids = personal_picks(db, user_id, limit=PICKS_PER_MAIL * 4) if user_id is not None else []
+    picks_ids = personal_picks(db, user_id, now=now, window_days=WINDOW_DAYS[report.frequency],
+                               limit=PICKS_PER_MAIL + TRENDING_PER_MAIL) if user_id is not None else []
     papers, outbox_id = 0, None  # counted only once the transaction has committed (or, dry, would have)
     try:
         with db.session() as session:
@@ -229,41 +228,17 @@ def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> l
     return [(r.id, _card(settings, r, r.upvotes)) for r in picked]
 
 
-def personal_picks(db: Database, user_id: int, *, limit: int) -> list[str]:
-    """Papers similar to what the reader recently upvoted or saved, minus everything they voted or saved.
-
-    Neighbours of several seeds are interleaved (first of each, then second of each …) so one seed's topic
-    does not fill the whole section.
-    """
-    from paperfeed.services.search import similar_papers
-
+def personal_picks(db: Database, user_id: int, *, now: datetime, window_days: int, limit: int) -> list[str]:
+    """The reader's For-you order of the papers featured in the digest's window (the same model and the
+    same order as the site's "For you"), minus what they already upvoted, saved, liked, dismissed or have
+    in their library. Empty for a reader who has told us nothing yet: the trending part covers them."""
+    last = now.astimezone(UTC).date()
     with db.sessions() as session:
-        votes = session.execute(
-            sa.select(VoteRow.paper_id, VoteRow.created_at).where(VoteRow.user_id == user_id)
-        )
-        saves = session.execute(
-            sa.select(CollectionItemRow.paper_id, CollectionItemRow.added_at)
-            .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
-            .where(CollectionRow.user_id == user_id)
-        )
-        touched = sorted([*votes, *saves], key=lambda pair: pair[1], reverse=True)
-    known = {paper_id for paper_id, _ in touched}
-    seeds = list(dict.fromkeys(paper_id for paper_id, _ in touched))[:SEEDS]
-    lists = [[_paper_id(item) for item in similar_papers(db, seed, limit=limit)] for seed in seeds]
-    picks: list[str] = []
-    for rank in range(max((len(lst) for lst in lists), default=0)):
-        for neighbours in lists:
-            if rank < len(neighbours) and neighbours[rank] not in known and neighbours[rank] not in picks:
-                picks.append(neighbours[rank])
-    return picks[:limit]
-
-
-def _paper_id(item: object) -> str:
-    """``similar_papers`` results may be ids, papers or hits that carry a paper."""
-    if isinstance(item, str):
-        return item
-    paper = getattr(item, "paper", item)
-    return str(getattr(paper, "id", None) or item.paper_id)
+        tallies = tally_period(session, last - timedelta(days=window_days - 1), last)
+    ranking = rank_for_reader(db, user_id, [t.paper_id for t, _ in rank_tallies(tallies, now)], now=now)
+    if not ranking.personal:
+        return []
+    return [r.id for r in ranking.ranked if r.id not in ranking.known][:limit]
 
 
 def run_due_digests(

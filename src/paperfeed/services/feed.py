@@ -73,7 +73,7 @@ class PaperCard:
     entry: FeedEntry | None = None
     score: float | None = None
     reasons: tuple[str, ...] = ()  # why a personal order put it here, in the reader's words
-    mark: str | None = None  # "upvote" | "save" | "like" when the reader marked it already
+    mark: str | None = None  # "upvote" | "save" | "like" | "library" when the reader marked it already
 
 
 @dataclass(frozen=True, slots=True)

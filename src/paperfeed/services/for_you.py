@@ -61,7 +61,7 @@ class ReaderRanking:
     ranked: list[Ranked]
     hidden: set[str]
     personal: bool  # False when the reader has told us nothing yet (the caller keeps its own order)
-    known: dict[str, str]  # paper id → "upvote" | "save" | "like" for papers the reader already marked
+    known: dict[str, str]  # paper id → "upvote" | "save" | "like" | "library": what the reader marked
 
 
 def rank_for_reader(
@@ -140,7 +140,7 @@ def load_interests(
         background=background[0], background_texts=background[1],
     )
     hidden = {pid for pid, (source, _) in marks.items() if source == "dislike"}
-    known = {pid: source for pid, (source, _) in marks.items() if source in ("upvote", "save", "like")}
+    known = {pid: source for pid, (source, _) in marks.items() if source != "dislike"}
     return interests, hidden, known
 
 
@@ -193,7 +193,8 @@ def _candidates(session: Session, paper_ids: list[str]) -> list[Candidate]:
     ]
 
 
-KNOWN_REASONS = {"upvote": "You upvoted this", "save": "You saved this", "like": "You liked this"}
+KNOWN_REASONS = {"upvote": "You upvoted this", "save": "You saved this", "like": "You liked this",
+                 "library": "In your library"}
 
 
 def _explained(ranked: Ranked, mark: str | None, cold: bool) -> Ranked:
