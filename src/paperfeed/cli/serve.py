@@ -9,7 +9,9 @@ from paperfeed.cli.common import console, open_db
 from paperfeed.config import get_settings
 from paperfeed.logs import configure_logging
 from paperfeed.services.digest import start_digest_scheduler
+from paperfeed.services.library import embed_library_pending
 from paperfeed.services.search import embed_pending
+from paperfeed.store import Database
 from paperfeed.web.background import PeriodicEmbedder
 
 
@@ -27,7 +29,7 @@ def serve(
     get_settings().resolved_secret_key()  # made once here, not raced for by the workers
     db = open_db()  # migrate once, before any worker starts
     start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
-    embedder = PeriodicEmbedder(db, embed_pending, embed_every) if embed_every > 0 else None
+    embedder = PeriodicEmbedder(db, _embed_round, embed_every) if embed_every > 0 else None
     if embedder:
         embedder.start()
     console.print(f"paperfeed on http://{host}:{port}  (API docs: /api/docs)")
@@ -40,3 +42,8 @@ def serve(
         if embedder:
             embedder.stop()
         db.dispose()
+
+
+def _embed_round(db: Database) -> int:
+    """New papers first (search and every listing need them), then readers' unmatched library entries."""
+    return embed_pending(db) + embed_library_pending(db)

@@ -158,6 +158,7 @@ def _by_title(session: Session, title: str) -> str | None:
 def embed_library_pending(db: Database, *, on_progress: Callable[[int, int], None] | None = None,
                           limit: int | None = None) -> int:
     """Embed unmatched library entries that have no vector of the current model; returns how many."""
+    relink_library(db)
     encoder = get_encoder()
     model = model_key(encoder)
     pending = (LibraryItemRow.paper_id.is_(None) & (LibraryItemRow.title != "")
@@ -183,6 +184,18 @@ def embed_library_pending(db: Database, *, on_progress: Callable[[int, int], Non
         if on_progress:
             on_progress(done, total)
     return done
+
+
+def relink_library(db: Database) -> int:
+    """Point entries that name an arXiv id at the paper once it is stored (an id list imported before the
+    harvest caught up); returns how many were linked. An indexed join, run with every embedding round."""
+    stored = sa.select(PaperRow.id).where(PaperRow.id == LibraryItemRow.arxiv_id).exists()
+    with db.session() as session:
+        return session.execute(
+            sa.update(LibraryItemRow)
+            .where(LibraryItemRow.paper_id.is_(None), LibraryItemRow.arxiv_id.is_not(None), stored)
+            .values(paper_id=LibraryItemRow.arxiv_id, matched_by="arxiv")
+        ).rowcount
 
 
 def library_items(db: Database, user_id: int, *, limit: int = 500) -> list[LibraryItem]:
