@@ -40,6 +40,13 @@ class DailyItem(BaseModel):
     submittedBy: Submitter | None = None
 
 
+class ForYouItem(DailyItem):
+    score: float | None = Field(description="the reader's personal score, higher first; null until they have "
+                                            "told paperfeed their interests (the order is then trending)")
+    reasons: list[str] = Field(description="why the paper is here, in the reader's words, e.g. "
+                                           "'In cs.CL, which you follow'")
+
+
 class VoteOut(BaseModel):
     paper: str
     upvotes: int
@@ -75,3 +82,7 @@ def daily_item(card: PaperCard) -> DailyItem:
         summary=paper.summary, numComments=card.num_comments,
         submittedBy=Submitter(name=submitter) if submitter else None,
     )
+
+
+def for_you_item(card: PaperCard) -> ForYouItem:
+    return ForYouItem(**daily_item(card).model_dump(), score=card.score, reasons=list(card.reasons))

@@ -33,12 +33,15 @@ from paperfeed.web.templating import STATIC_DIR, make_templates, render
 ROUTER_MODULES = [
     "paperfeed.web.routes.ops",
     "paperfeed.web.routes.api",
+    "paperfeed.web.routes.api_for_you",
     "paperfeed.web.routes.accounts",
     "paperfeed.web.routes.community",
     "paperfeed.web.routes.collections",
     "paperfeed.web.routes.feeds",
     "paperfeed.web.routes.search",
     "paperfeed.web.routes.subscriptions",
+    "paperfeed.web.routes.interests",
+    "paperfeed.web.routes.for_you",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 

@@ -17,7 +17,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
-PRIVATE_PREFIXES = ("/account", "/login", "/signup", "/collections")
+PRIVATE_PREFIXES = ("/account", "/login", "/signup", "/collections", "/for-you", "/onboarding", "/settings",
+                    "/library")
 
 
 class SecurityHeadersMiddleware:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
@@ -89,6 +90,33 @@ def api_user(request: Request) -> User:
             401, "Send an API token as 'Authorization: Bearer pf_…' (create one on your account page).",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: an open redirect after log-in would help phishers."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+def wants_json(request: Request) -> bool:
+    """The page's script asked (``Accept: application/json``); plain forms get a redirect instead."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def back_path(request: Request, default: str) -> str:
+    """Where a plain form goes back to after a POST: the page it was on (same site only), else ``default``."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    return safe_next("/" + referer[len(base):]) if referer.startswith(base) else default
+
+
+def reader_or_login(request: Request, back: str) -> User:
+    """The logged-in user of a POST; an anonymous one is sent to log in and then back to ``back``."""
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired(back)
     return user
 
 

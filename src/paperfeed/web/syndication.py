@@ -22,6 +22,14 @@ class FeedItem:
     paper: Paper
     link: str
     day: date | None  # the day it was featured, else published
+    reasons: tuple[str, ...] = ()  # why a personal feed holds it, in the reader's words
+
+    @property
+    def description(self) -> str:
+        """The abstract, after the reasons when there are any (feed readers show only this text)."""
+        if not self.reasons:
+            return self.paper.abstract
+        return f"Why: {' · '.join(self.reasons)}. — {self.paper.abstract}"
 
 
 def _clean(text: str) -> str:
@@ -43,7 +51,7 @@ def rss(title: str, link: str, self_url: str, description: str, items: Sequence[
         etree.SubElement(node, "title").text = _clean(item.paper.title)
         etree.SubElement(node, "link").text = item.link
         etree.SubElement(node, "guid", isPermaLink="true").text = item.link
-        etree.SubElement(node, "description").text = _clean(item.paper.abstract)
+        etree.SubElement(node, "description").text = _clean(item.description)
         etree.SubElement(node, "pubDate").text = format_datetime(_when(item.day))
         for category in item.paper.categories:
             etree.SubElement(node, "category").text = category
@@ -71,7 +79,7 @@ def atom(title: str, link: str, self_url: str, items: Sequence[FeedItem]) -> byt
         add(entry, "id", item.link)
         add(entry, "link", href=item.link, rel="alternate")
         add(entry, "updated", _when(item.day).isoformat())
-        add(entry, "summary", item.paper.abstract)
+        add(entry, "summary", item.description)
         for name in item.paper.authors or ("unknown",):
             add(add(entry, "author"), "name", name)
         for category in item.paper.categories:

@@ -2,44 +2,47 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.services import accounts, collections
 from paperfeed.services.accounts import AccountError, User
-from paperfeed.web.security import get_db, log_in_session, rate_limit, require_csrf, require_user
+from paperfeed.web.security import (
+    get_db,
+    log_in_session,
+    rate_limit,
+    require_csrf,
+    require_user,
+    safe_next,
+)
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-def safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after log-in would help phishers."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-        return "/"
-    return target
+ONBOARDING = "/onboarding"
 
 
 @router.get("/signup")
-def signup_form(request: Request, next: str = "/") -> Response:
-    return render(request, "signup.html", next=safe_next(next), form={}, error=None)
+def signup_form(request: Request, next: str = "") -> Response:
+    return render(request, "signup.html", next=safe_next(next) if next else "", form={}, error=None)
 
 
 @router.post("/signup", dependencies=[Depends(require_csrf)])
 def signup(
     request: Request, username: str = Form(""), password: str = Form(""), email: str = Form(""),
-    next: str = Form("/"),
+    next: str = Form(""),
 ) -> Response:
+    """A new account goes on to onboarding, unless sign-up interrupted the way to somewhere (``next``)."""
     rate_limit("signup", request)
     try:
         user = accounts.sign_up(get_db(request), username, password, email or None)
     except AccountError as error:
-        return render(request, "signup.html", status_code=400, next=safe_next(next), error=error,
-                      form={"username": username, "email": email})
+        return render(request, "signup.html", status_code=400, next=safe_next(next) if next else "",
+                      error=error, form={"username": username, "email": email})
     log_in_session(request, user)
-    return RedirectResponse(safe_next(next), status_code=303)
+    going = safe_next(next) if next else "/"
+    return RedirectResponse(ONBOARDING if going == "/" else going, status_code=303)
 
 
 @router.get("/login")

@@ -35,7 +35,7 @@ def daily_papers(
 ) -> list[DailyItem]:
     if sort not in SORTS:
         raise HTTPException(400, f"sort {sort!r} is not one of {', '.join(SORTS)}")
-    period = _period(request, date, week, month)
+    period = listing_period(request, date, week, month)
     now: datetime = request.app.state.clock()
     try:
         listing = feed.feed_page(
@@ -117,7 +117,8 @@ def _paper(request: Request, paper_id: str) -> PaperOut:
     return paper_out(detail.card)
 
 
-def _period(request: Request, day: str | None, week: str | None, month: str | None) -> Period:
+def listing_period(request: Request, day: str | None, week: str | None, month: str | None) -> Period:
+    """The period of ``date``, ``week`` or ``month`` (at most one), else the latest day with papers."""
     given = [(kind, key) for kind, key in (("day", day), ("week", week), ("month", month)) if key]
     if len(given) > 1:
         raise HTTPException(400, "Give at most one of date, week and month.")

@@ -10,6 +10,7 @@ from paperfeed.services import collections
 from paperfeed.services.accounts import User
 from paperfeed.services.collections import Collection, CollectionError
 from paperfeed.services.feed import cards_for
+from paperfeed.web.reader_interests import card_marks
 from paperfeed.web.security import get_db, require_user
 from paperfeed.web.templating import render
 
@@ -31,8 +32,9 @@ def export_collection(request: Request, slug: str, fmt: str, user: User = Depend
 @router.get("/collections/{slug}", response_class=HTMLResponse)
 def collection_page(request: Request, slug: str, user: User = Depends(require_user)) -> Response:
     collection, papers = _collection(request, user.id, slug)
-    return render(request, "collection.html", collection=collection, cards=cards_for(get_db(request), papers),
-                  voted=set())
+    cards = cards_for(get_db(request), papers)
+    return render(request, "collection.html", collection=collection, cards=cards,
+                  **card_marks(request, cards))
 
 
 def _collection(request: Request, user_id: int, slug: str) -> tuple[Collection, list[Paper]]:

@@ -12,40 +12,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from paperfeed.domain.arxiv_id import InvalidArxivId
 from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.services import collections, community
-from paperfeed.services.accounts import User
 from paperfeed.services.collections import CollectionError
 from paperfeed.services.community import CommentError, UnknownPaper
 from paperfeed.services.submit import PaperNotFound, submit_paper
-from paperfeed.web.routes.accounts import safe_next
 from paperfeed.web.security import (
-    LoginRequired,
-    current_user,
+    back_path,
     get_db,
     paper_id_from_path,
     rate_limit,
+    reader_or_login,
     require_csrf,
     today,
+    wants_json,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)],
                    default_response_class=HTMLResponse)
-
-
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
-
-
-def _user(request: Request, back: str) -> User:
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired(back)
-    return user
-
-
-def _back(request: Request, default: str) -> str:
-    referer = request.headers.get("referer", "")
-    base = str(request.base_url)
-    return safe_next("/" + referer[len(base):]) if referer.startswith(base) else default
 
 
 @router.post("/papers/{paper_id:path}/upvote")
@@ -60,14 +42,14 @@ def unvote(request: Request, paper_id: str) -> Response:
 
 def _vote(request: Request, paper_id: str, action) -> Response:  # type: ignore[no-untyped-def]
     paper_id = paper_id_from_path(paper_id)
-    back = _back(request, f"/papers/{paper_id}")
-    user = _user(request, back)
+    back = back_path(request, f"/papers/{paper_id}")
+    user = reader_or_login(request, back)
     rate_limit("vote", request, key=f"user:{user.id}")
     try:
         result = action(get_db(request), user.id, paper_id)
     except UnknownPaper as error:
         raise HTTPException(404, str(error)) from None
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse({"paper": paper_id, "upvotes": result.upvotes, "voted": result.voted})
     return RedirectResponse(back, status_code=303)
 
@@ -75,7 +57,7 @@ def _vote(request: Request, paper_id: str, action) -> Response:  # type: ignore[
 @router.post("/papers/{paper_id:path}/comments")
 def comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
     paper_id = paper_id_from_path(paper_id)
-    user = _user(request, f"/papers/{paper_id}")
+    user = reader_or_login(request, f"/papers/{paper_id}")
     rate_limit("comment", request, key=f"user:{user.id}")
     try:
         posted = community.add_comment(get_db(request), user.id, paper_id, body)
@@ -89,20 +71,20 @@ def comment(request: Request, paper_id: str, body: str = Form("")) -> Response:
 @router.post("/papers/{paper_id:path}/save")
 def save(request: Request, paper_id: str, collection: str = Form("saved")) -> Response:
     paper_id = paper_id_from_path(paper_id)
-    user = _user(request, f"/papers/{paper_id}")
+    user = reader_or_login(request, f"/papers/{paper_id}")
     try:
         saved_to = collections.save_paper(get_db(request), user.id, paper_id, collection)
     except (CollectionError, UnknownPaper) as error:
         raise HTTPException(404, str(error)) from None
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse({"paper": paper_id, "collection": saved_to.slug})
-    return RedirectResponse(_back(request, f"/collections/{saved_to.slug}"), status_code=303)
+    return RedirectResponse(back_path(request, f"/collections/{saved_to.slug}"), status_code=303)
 
 
 @router.post("/submit")
 def submit(request: Request, paper: str = Form("")) -> Response:
     """Put a paper on today's page by arXiv id or URL (fetched from the arXiv API)."""
-    user = _user(request, "/")
+    user = reader_or_login(request, "/")
     rate_limit("submit", request, key=f"user:{user.id}")
     try:
         stored = submit_paper(get_db(request), paper, submitted_by=user.username, today=today(request))
@@ -116,7 +98,7 @@ def submit(request: Request, paper: str = Form("")) -> Response:
 
 @router.post("/collections")
 def new_collection(request: Request, name: str = Form("")) -> Response:
-    user = _user(request, "/account")
+    user = reader_or_login(request, "/account")
     try:
         created = collections.create_collection(get_db(request), user.id, name)
     except CollectionError as error:

@@ -31,14 +31,14 @@ def period_feed(request: Request, path: str, key: str, fmt: str) -> Response:
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     title = f"paperfeed — papers of {period.label}"
-    return _document(request, fmt, title, period_url(period), listing.cards)
+    return feed_document(request, fmt, title, period_url(period), listing.cards)
 
 
 @router.get("/trending.{fmt}")
 def trending_feed(request: Request, fmt: str) -> Response:
     now: datetime = request.app.state.clock()
     cards = feed.trending_cards(get_db(request), now=now, window_days=TRENDING_WINDOW_DAYS)
-    return _document(request, fmt, "paperfeed — trending papers", "/trending", cards)
+    return feed_document(request, fmt, "paperfeed — trending papers", "/trending", cards)
 
 
 @router.get("/search.{fmt}")
@@ -54,17 +54,15 @@ def search_feed(
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
     cards = [PaperCard(hit.paper, 0) for hit in results.hits]
-    return _document(request, fmt, f"paperfeed — search: {q}", f"/search?{params}", cards)
+    return feed_document(request, fmt, f"paperfeed — search: {q}", f"/search?{params}", cards)
 
 
-def _document(request: Request, fmt: str, title: str, page_path: str, cards: list[PaperCard]) -> Response:
+def feed_document(request: Request, fmt: str, title: str, page_path: str, cards: list[PaperCard]) -> Response:
+    """An RSS or Atom document of ``cards`` (each item's text starts with the card's reasons, if any)."""
     if fmt not in MEDIA:
         raise HTTPException(404, f"Unknown feed format {fmt!r}; use rss or atom.")
     base = str(request.base_url).rstrip("/")
-    items = [
-        FeedItem(c.paper, f"{base}/papers/{c.paper.id}", _day(c))
-        for c in cards
-    ]
+    items = [FeedItem(c.paper, f"{base}/papers/{c.paper.id}", _day(c), c.reasons) for c in cards]
     self_url = str(request.url)
     if fmt == "rss":
         body = rss(title, base + page_path, self_url, f"{title}, from paperfeed.", items)

@@ -9,9 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.rank.trending import FORMULA, GRAVITY
 from paperfeed.services import community, feed
-from paperfeed.services.feed import FeedError, Period, PeriodKind
+from paperfeed.services.feed import PERSONAL_SORT, FeedError, Period, PeriodKind
+from paperfeed.services.for_you import has_interests
 from paperfeed.services.search import SearchError, similar_papers
-from paperfeed.web.security import current_user, get_db, paper_id_from_path, today
+from paperfeed.web.reader_interests import card_marks, followed_on_paper
+from paperfeed.web.security import LoginRequired, current_user, get_db, paper_id_from_path, today
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -19,24 +21,24 @@ TRENDING_WINDOW_DAYS = 7
 
 
 @router.get("/")
-def home(request: Request, sort: str = "upvotes", page: int = 1) -> Response:
+def home(request: Request, sort: str | None = None, page: int = 1) -> Response:
     """Today's papers, or those of the latest day that has any (arXiv does not list on weekends)."""
     day = feed.latest_day(get_db(request), today(request)) or today(request)
     return _listing(request, feed.period_of("day", day), sort, page)
 
 
 @router.get("/papers/date/{key}")
-def daily(request: Request, key: str, sort: str = "upvotes", page: int = 1) -> Response:
+def daily(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
     return _listing(request, _period("day", key), sort, page)
 
 
 @router.get("/papers/week/{key}")
-def weekly(request: Request, key: str, sort: str = "upvotes", page: int = 1) -> Response:
+def weekly(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
     return _listing(request, _period("week", key), sort, page)
 
 
 @router.get("/papers/month/{key}")
-def monthly(request: Request, key: str, sort: str = "upvotes", page: int = 1) -> Response:
+def monthly(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
     return _listing(request, _period("month", key), sort, page)
 
 
@@ -44,8 +46,8 @@ def monthly(request: Request, key: str, sort: str = "upvotes", page: int = 1) ->
 def trending(request: Request) -> Response:
     now: datetime = request.app.state.clock()
     cards = feed.trending_cards(get_db(request), now=now, window_days=TRENDING_WINDOW_DAYS)
-    return render(request, "trending.html", cards=cards, voted=voted_ids(request, cards), formula=FORMULA,
-                  gravity=GRAVITY, window_days=TRENDING_WINDOW_DAYS)
+    return render(request, "trending.html", cards=cards, formula=FORMULA, gravity=GRAVITY,
+                  window_days=TRENDING_WINDOW_DAYS, **card_marks(request, cards))
 
 
 @router.get("/papers/{arxiv_id:path}")
@@ -59,9 +61,11 @@ def paper(request: Request, arxiv_id: str) -> Response:
         similar = feed.cards_for(db, [hit.paper for hit in similar_papers(db, paper_id, limit=6)])
     except SearchError:
         similar = []
+    user = current_user(request)
     return render(
         request, "paper.html", detail=detail, card=detail.card, similar=similar,
-        comments=community.list_comments(db, paper_id), voted=voted_ids(request, [detail.card]),
+        comments=community.list_comments(db, paper_id), **card_marks(request, [detail.card, *similar]),
+        followed=followed_on_paper(db, user.id, detail.card.paper) if user else set(),
     )
 
 
@@ -72,18 +76,19 @@ def _period(kind: PeriodKind, key: str) -> Period:
         raise HTTPException(400, str(error)) from None
 
 
-def _listing(request: Request, period: Period, sort: str, page: int) -> Response:
+def _listing(request: Request, period: Period, chosen: str | None, page: int) -> Response:
+    """``chosen`` is the sort in the URL; without one, a reader who told us their interests gets "For you"
+    and everyone else "upvotes". The chosen sort (only) is carried along by the arrows, tabs and pager."""
+    db, user = get_db(request), current_user(request)
+    if chosen == PERSONAL_SORT and user is None:
+        raise LoginRequired(f"{request.url.path}?sort={PERSONAL_SORT}")
+    sort = chosen or (PERSONAL_SORT if user is not None and has_interests(db, user.id) else "upvotes")
     try:
-        listing = feed.feed_page(get_db(request), period, sort=sort, page=page, now=request.app.state.clock())
+        listing = feed.feed_page(db, period, sort=sort, page=page, now=request.app.state.clock(),
+                                 reader=user.id if user else None)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     tabs = {kind: feed.period_of(kind, period.first) for kind in ("day", "week", "month")}
-    return render(request, "daily.html", listing=listing, period=period, tabs=tabs,
-                  voted=voted_ids(request, listing.cards))
-
-
-def voted_ids(request: Request, cards: list[feed.PaperCard]) -> set[str]:
-    user = current_user(request)
-    if user is None:
-        return set()
-    return community.voted_papers(get_db(request), user.id, [c.paper.id for c in cards])
+    keep = f"?sort={chosen}" if chosen else ""
+    return render(request, "daily.html", listing=listing, period=period, tabs=tabs, keep_sort=keep,
+                  **card_marks(request, listing.cards))

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from paperfeed.services import feed
 from paperfeed.services.search import SearchError, SearchResults
-from paperfeed.web.routes.pages import voted_ids
+from paperfeed.web.reader_interests import card_marks
 from paperfeed.web.searching import MODES, run_search
 from paperfeed.web.security import get_db
 from paperfeed.web.templating import render
@@ -39,4 +39,4 @@ def search_page(
     status = 400 if error else 200
     return render(request, "search.html", status_code=status, form=form, cards=cards, error=error,
                   results=results, modes=MODES, page=max(page, 1), per_page=PER_PAGE,
-                  voted=voted_ids(request, cards))
+                  **card_marks(request, cards))
