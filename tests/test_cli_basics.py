@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from paperfeed.services.sample import sample_path
-
-PAPERFEED = str(Path(sys.executable).with_name("paperfeed"))
-
-
-def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PAPERFEED_HOME": str(home)}
-    env.pop("PAPERFEED_DATABASE_URL", None)
-    return subprocess.run([PAPERFEED, *args], env=env, capture_output=True, text=True, timeout=300)
+from tests.support.cli import run
 
 
 def test_ingest_then_stats_json_counts_distinct_papers(tmp_path: Path):
