@@ -33,6 +33,8 @@ from paperfeed.web.templating import render
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a 20,000-entry BibTeX library with abstracts is about 8 MB
 SETTINGS = "/settings/interests"
+PART_NAMES = {"ratings": ("rating", "ratings"), "follows": ("follow", "follows"),
+              "library": ("library entry", "library entries")}
 
 
 def _upload_size_ok(request: Request) -> None:
@@ -164,8 +166,7 @@ def reset(request: Request, part: list[str] = Form([])) -> Response:
         removed = interests.reset_interests(get_db(request), user.id, tuple(dict.fromkeys(part)))
     except InterestError as error:
         raise HTTPException(400, str(error)) from None
-    done = ", ".join(f"{n} {what}" if what != "library" else f"{n} library entries"
-                     for what, n in removed.items())
+    done = ", ".join(f"{n} {PART_NAMES[what][n != 1]}" for what, n in removed.items())
     request.session["notice"] = f"Reset: removed {done}."
     return RedirectResponse(SETTINGS, status_code=303)
 
