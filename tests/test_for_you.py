@@ -108,6 +108,21 @@ def _title(db: Database, paper_id: str) -> str:
         return get_papers(session, [paper_id])[paper_id].title
 
 
+def test_a_dislike_pushes_the_dismissed_papers_neighbours_down(sample_db: Database) -> None:
+    db = sample_db
+    reader = accounts.sign_up(db, "reader", "a long enough password")
+    day = _day_ids(db)
+    interests.follow(db, reader.id, "keyword", "model")  # some interest, so the order is personal
+    before = _ids(_for_you(db, reader.id))
+    dismissed = before[len(before) // 2]
+    hits = search_papers(db, _title(db, dismissed), mode="semantic", limit=30).hits
+    neighbours = [h.paper.id for h in hits if h.paper.id in day and h.paper.id != dismissed][:5]
+    interests.rate(db, reader.id, dismissed, interests.DISLIKE)
+    after = _ids(_for_you(db, reader.id))
+    assert dismissed not in after
+    assert np.mean([after.index(p) for p in neighbours]) > np.mean([before.index(p) for p in neighbours]) + 10
+
+
 def test_follows_give_their_reasons(sample_db: Database) -> None:
     db = sample_db
     reader = accounts.sign_up(db, "reader", "a long enough password")
