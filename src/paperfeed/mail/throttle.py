@@ -12,23 +12,11 @@ import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from paperfeed.store.models import Base, UtcDateTime
+from paperfeed.store.models import MailThrottleRow
 
 KEEP = timedelta(days=1)
-
-
-class MailThrottleRow(Base):
-    """One mail-triggering request, counted against ``scope`` (``address`` or ``ip``) and its key."""
-
-    __tablename__ = "mail_throttle"
-    __table_args__ = (sa.Index("ix_mail_throttle_scope_key_at", "scope", "key_hash", "created_at"),)
-
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    scope: Mapped[str] = mapped_column(sa.String(16))
-    key_hash: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 def _digest(scope: str, key: str) -> str:

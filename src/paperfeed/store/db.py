@@ -46,7 +46,7 @@ class Database:
         with self.engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from paperfeed.store.models import Base
+from paperfeed.store.models import Base, include_object
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -18,6 +18,7 @@ if connection is None:  # pragma: no cover - only for `alembic` on the command l
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
+    include_object=include_object,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

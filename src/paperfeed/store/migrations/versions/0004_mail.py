@@ -1,7 +1,7 @@
 """mail: rate-limit counters for confirmation mails
 
 Revision ID: 0004_mail
-Revises: 0001
+Revises: 0002_search
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_mail"
-down_revision = "0001"
+down_revision = "0002_search"
 branch_labels = None
 depends_on = None
 

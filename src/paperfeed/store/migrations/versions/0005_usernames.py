@@ -1,7 +1,7 @@
-"""Usernames are unique regardless of case ("Alice" cannot impersonate "alice"); joins the branches.
+"""Usernames are unique regardless of case ("Alice" cannot impersonate "alice").
 
 Revision ID: 0005_usernames
-Revises: 0002_search, 0004_mail
+Revises: 0004_mail
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_usernames"
-down_revision = ("0002_search", "0004_mail")
+down_revision = "0004_mail"
 branch_labels = None
 depends_on = None
 
