@@ -37,9 +37,6 @@ class Settings(BaseSettings):
     http_retries: int = 4
     user_agent: str = "paperfeed/0.1 (self-hosted paper discovery; mailto:admin@localhost)"
 
-    embed_model: str = "minilm-l6-int8"
-    embed_batch_size: int = 32
-
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_user: str | None = None
@@ -48,6 +45,9 @@ class Settings(BaseSettings):
     mail_from: str = "paperfeed <digest@localhost>"
     digest_scheduler: bool = False  # build and send due digests from inside `paperfeed serve`
     digest_hour_utc: int = 6  # a day's digests are built from this hour (UTC) on
+
+    log_level: str = "info"
+    log_format: str = "json"  # json | text
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
+
+from paperfeed.config import get_settings
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -30,9 +31,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
-    """Install the root handler once; level and format default to PAPERFEED_LOG_LEVEL / _FORMAT."""
-    level = (level or os.environ.get("PAPERFEED_LOG_LEVEL", "info")).upper()
-    fmt = fmt or os.environ.get("PAPERFEED_LOG_FORMAT", "json")
+    """Install the root handler once; level and format default to the settings (PAPERFEED_LOG_LEVEL /
+    PAPERFEED_LOG_FORMAT, also from a .env file)."""
+    settings = get_settings()
+    level = (level or settings.log_level).upper()
+    fmt = fmt or settings.log_format
     handler = logging.StreamHandler()
     plain = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(JsonFormatter() if fmt == "json" else plain)
