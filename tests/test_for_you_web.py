@@ -25,7 +25,7 @@ from paperfeed.services.library import embed_library_pending
 from paperfeed.services.sample import sample_vectors_path
 from paperfeed.store import Database
 from paperfeed.store.vectors import content_hashes, save_vectors, vectors_for
-from tests.support.live_server import add_paper, load_sample, sign_up, test_app
+from tests.support.live_server import add_paper, csrf_of, load_sample, sign_up, test_app
 
 JUL1, JUN30 = "2026-07-01", "2026-06-30"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -91,9 +91,10 @@ def _closest_pair(site: Site) -> tuple[str, str]:
         vectors = vectors_for(session, current_model_key(), site.ids(JUN30) + site.ids(JUL1))
     later = site.ids(JUL1)
     matrix = np.stack([vectors[pid] for pid in later])
-    best = max(((float((matrix @ vectors[x]).max()), x, later[int((matrix @ vectors[x]).argmax())])
-                for x in site.ids(JUN30)))
-    return best[1], best[2]
+    scored = [(float((matrix @ vectors[x]).max()), x, later[int((matrix @ vectors[x]).argmax())])
+              for x in site.ids(JUN30)]
+    _, liked, similar = max(scored)
+    return liked, similar
 
 
 def test_more_like_this_pulls_similar_papers_up(site: Site) -> None:
@@ -129,14 +130,16 @@ def test_rating_a_plain_form_goes_back_and_unknown_papers_are_404(site: Site) ->
     token = sign_up(site.client, "reader")
     paper = site.ids(JUL1)[0]
     back = site.client.post(f"/papers/{paper}/rate", data={"value": "1", "csrf_token": token},
-                            headers={"referer": f"http://testserver/papers/date/{JUL1}"}, follow_redirects=False)
+                            headers={"referer": f"http://testserver/papers/date/{JUL1}"},
+                            follow_redirects=False)
     assert back.status_code == 303 and back.headers["location"] == f"/papers/date/{JUL1}"
     page = site.client.get(f"/papers/{paper}").text
     assert f'formaction="/papers/{paper}/unrate"' in page  # the pressed 👍 undoes
     assert re.search(r'value="1" class="rate-button like"\s+formaction="[^"]+"\s+aria-pressed="true"', page)
     for path in ("/papers/2607.99999/rate", "/papers/2607.99999/unrate"):
         assert site.client.post(path, data={"value": "1", "csrf_token": token}).status_code == 404
-    assert site.client.post(f"/papers/{paper}/rate", data={"value": "5", "csrf_token": token}).status_code == 400
+    five = site.client.post(f"/papers/{paper}/rate", data={"value": "5", "csrf_token": token})
+    assert five.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -199,7 +202,8 @@ def test_for_you_is_the_default_sort_only_for_a_reader_with_interests(site: Site
 def _bibtex(site: Site) -> bytes:
     first, second = site.ids(JUL1)[:2]
     return f"""
-@article{{one, title={{Whatever the file calls it}}, eprint={{{first}}}, archivePrefix={{arXiv}}, year={{2026}}}}
+@article{{one, title={{Whatever the file calls it}}, eprint={{{first}}}, archivePrefix={{arXiv}},
+  year={{2026}}}}
 @misc{{two, title={{Another one}}, note={{arXiv:{second}}}, url={{https://arxiv.org/abs/{second}}}}}
 @article{{mine,
   title={{Grazing patterns of alpine sheep under changing snow cover}},
@@ -260,7 +264,8 @@ def test_personal_feed_opens_with_its_token_and_not_after_revoking(site: Site) -
     assert all(e.findtext(f"{ATOM}summary").startswith("Why: ") for e in entries)
     assert any("In cs.CV, which you follow" in e.findtext(f"{ATOM}summary") for e in entries)
     rss = site.client.get(f"/feeds/for-you/{feed_token}.rss")
-    assert rss.status_code == 200 and etree.fromstring(rss.content).find("channel/item/description") is not None
+    assert rss.status_code == 200
+    assert etree.fromstring(rss.content).find("channel/item/description") is not None
 
     assert site.client.get("/feeds/for-you/pff_not-the-right-one.atom").status_code == 404
     revoked = site.client.post("/settings/feed-token/revoke", data={"csrf_token": token})
@@ -304,8 +309,6 @@ def test_a_liked_title_is_escaped_inside_a_reason(site: Site) -> None:
 
 
 def test_sign_up_leads_to_onboarding_unless_going_elsewhere(site: Site) -> None:
-    from tests.support.live_server import csrf_of
-
     fresh = site.client.post("/signup", data={"username": "newcomer", "password": "a long enough password",
                                               "csrf_token": csrf_of(site.client, "/signup")},
                              follow_redirects=False)
@@ -316,9 +319,9 @@ def test_sign_up_leads_to_onboarding_unless_going_elsewhere(site: Site) -> None:
     assert site.days[JUL1][3].paper.id in _card_ids(found) and "More like this" in found
 
     other = TestClient(site.client.app)
-    going = other.post("/signup", data={"username": "visitor", "password": "a long enough password",
-                                        "next": f"/papers/date/{JUL1}", "csrf_token": csrf_of(other, "/signup")},
-                       follow_redirects=False)
+    going = other.post("/signup", follow_redirects=False, data={
+        "username": "visitor", "password": "a long enough password", "next": f"/papers/date/{JUL1}",
+        "csrf_token": csrf_of(other, "/signup")})
     assert going.headers["location"] == f"/papers/date/{JUL1}"
 
 
@@ -335,8 +338,8 @@ def test_onboarding_categories_and_follow_buttons_on_the_paper_page(site: Site) 
 
     paper = site.days[JUL1][0].paper
     page = f"http://testserver/papers/{paper.id}"
-    followed = site.client.post("/follow", data={"csrf_token": token, "kind": "author", "value": paper.authors[0]},
-                                headers={"referer": page}, follow_redirects=False)
+    followed = site.client.post("/follow", headers={"referer": page}, follow_redirects=False,
+                                data={"csrf_token": token, "kind": "author", "value": paper.authors[0]})
     assert followed.headers["location"] == f"/papers/{paper.id}"
     html = site.client.get(f"/papers/{paper.id}").text
     assert f'aria-label="Unfollow {paper.authors[0]}"' in html

@@ -60,9 +60,10 @@
     const button = event.submitter;
     const url = button?.getAttribute("formaction") || form.getAttribute("action");
     const paper = form.dataset.paper;
+    const body = new FormData(form, button);  // before disabling: a disabled button sends no value
     form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     try {
-      const response = await post(url, new FormData(form, button));
+      const response = await post(url, body);
       if (response.status === 401) {
         window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
         return;
