@@ -62,11 +62,18 @@ def parse_atom_page(body: bytes, *, source: str = "arXiv API response") -> AtomP
 
 def _item(entry: etree._Element, position: int) -> Record | Rejected:
     raw_id = entry.findtext("atom:id", "", NS).strip()
+    where = f"entry {position + 1} (id {raw_id!r:.80})"
     try:
         paper = atom_paper(entry)
+        listing = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
+        return Record(paper, listing, where=where, field_names=FIELD_NAMES)
     except (RecordError, InvalidArxivId) as error:
-        return Rejected(f"entry {position + 1} (id {raw_id!r})", str(error))
-    return Record(paper, FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None)
+        return Rejected(where, str(error))
+
+
+# Attribute names as the Atom feed spells them, for the messages of rejected records.
+FIELD_NAMES = {"abstract": "summary", "authors": "author", "categories": "category", "comments": "comment",
+               "featured_on": "published"}
 
 
 def atom_paper(entry: etree._Element) -> Paper:

@@ -38,14 +38,23 @@ def read_daily_papers(items: list[Any]) -> Iterator[Record | Rejected]:
     for position, item in enumerate(items, start=1):
         paper_obj = item.get("paper") if isinstance(item, dict) else None
         raw_id = paper_obj.get("id") if isinstance(paper_obj, dict) else None
-        where = f"item {position} (id {raw_id!r})"
+        where = f"item {position} (id {raw_id!r:.60})"
         try:
-            yield _record(item, paper_obj)
+            yield _record(item, paper_obj, where)
         except (RecordError, InvalidArxivId) as error:
             yield Rejected(where, str(error))
 
 
-def _record(item: Any, paper_obj: Any) -> Record:
+# Attribute names as Hugging Face spells them, for the messages of rejected records.
+FIELD_NAMES = {"id": "paper.id", "title": "paper.title", "abstract": "paper.summary",
+               "authors": "paper.authors", "published": "paper.publishedAt",
+               "github_repo": "paper.githubRepo", "project_page": "paper.projectPage",
+               "featured_on": "paper.submittedOnDailyAt",
+               "submitted_by": "paper.submittedOnDailyBy", "external_upvotes": "paper.upvotes",
+               "num_comments": "numComments"}
+
+
+def _record(item: Any, paper_obj: Any, where: str) -> Record:
     if not isinstance(item, dict):
         raise RecordError(f"expected an object, found {type(item).__name__}")
     if not isinstance(paper_obj, dict):
@@ -80,7 +89,7 @@ def _record(item: Any, paper_obj: Any) -> Record:
         external_upvotes=_count(paper_obj.get("upvotes"), "paper.upvotes"),
         num_comments=_count(item.get("numComments"), "numComments"),
     )
-    return Record(paper, entry)
+    return Record(paper, entry, where=where, field_names=FIELD_NAMES)
 
 
 def _str(obj: dict[str, Any], key: str, field: str) -> str | None:

@@ -28,21 +28,32 @@ def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Ite
         if isinstance(obj, RecordError):
             yield Rejected(where, str(obj))
             continue
+        where = f"{where} (id {obj.get('id')!r:.60})"
         try:
-            yield from _records(obj)
+            records = _records(obj, where)
         except (RecordError, InvalidArxivId) as error:
-            yield Rejected(f"{where} (id {obj.get('id')!r})", str(error))
+            yield Rejected(where, str(error))
+            continue
+        yield from records
 
 
-def _records(obj: dict[str, Any]) -> Iterator[Record]:
+# Attribute names as this format spells them, for the messages of rejected records.
+FIELD_NAMES = {"comments": "comment", "featured_on": "featured.date", "source": "featured.source",
+               "submitted_by": "featured.submitted_by", "external_upvotes": "featured.upvotes",
+               "num_comments": "featured.num_comments"}
+_LISTED_NAMES = FIELD_NAMES | {"featured_on": "listed"}
+
+
+def _records(obj: dict[str, Any], where: str) -> list[Record]:
+    """Every record of one line, or :class:`RecordError` for the whole line (never half of it)."""
     paper = paper_from_json(obj)
     entries = [entry_from_json(paper.id, e) for e in obj.get("featured") or ()]
+    names = FIELD_NAMES
     if not entries and obj.get("listed"):
-        entries = [FeedEntry(paper.id, _date(obj, "listed"), FeedSource.ARXIV)]
+        entries, names = [FeedEntry(paper.id, _date(obj, "listed"), FeedSource.ARXIV)], _LISTED_NAMES
     if not entries:
-        yield Record(paper)
-    for entry in entries:
-        yield Record(paper, entry)
+        return [Record(paper, where=where, field_names=names)]
+    return [Record(paper, entry, where=where, field_names=names) for entry in entries]
 
 
 def paper_from_json(obj: dict[str, Any]) -> Paper:

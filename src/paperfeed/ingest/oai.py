@@ -83,7 +83,7 @@ def parse_list_records(body: bytes, *, source: str = "OAI-PMH response") -> OaiP
 
 def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
     identifier = record.findtext("oai:header/oai:identifier", "", NS).strip()
-    where = f"record {position} ({identifier or 'no identifier'})"
+    where = f"record {position} ({identifier[:80] or 'no identifier'})"
     header = record.find("oai:header", NS)
     try:
         if header is not None and header.get("status") == "deleted":
@@ -93,10 +93,15 @@ def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
         if metadata is None:
             raise RecordError("field 'metadata/arXiv' is missing (is metadataPrefix=arXiv?)")
         paper = oai_paper(metadata)
+        listing = FeedEntry(paper.id, paper.published, FeedSource.ARXIV)
+        page.items.append(Record(paper, listing, where=where, field_names=FIELD_NAMES))
     except (RecordError, InvalidArxivId) as error:
         page.items.append(Rejected(where, str(error)))
-        return
-    page.items.append(Record(paper, FeedEntry(paper.id, paper.published, FeedSource.ARXIV)))
+
+
+# Attribute names as the arXiv OAI format spells them, for the messages of rejected records.
+FIELD_NAMES = {"published": "created", "featured_on": "created", "journal_ref": "journal-ref",
+               "versions": "created"}
 
 
 def oai_paper(meta: etree._Element) -> Paper:

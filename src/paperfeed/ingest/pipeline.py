@@ -33,6 +33,8 @@ class IngestSummary:
     feed_updated: int = 0
     rejections: list[Rejected] = field(default_factory=list)
     changed_ids: list[str] = field(default_factory=list)
+    noted: int = 0  # records stored with something cut to fit (see ingest.records)
+    notes: list[str] = field(default_factory=list)  # the first of them: where, and what was cut
 
     def add_papers(self, counts: UpsertCounts) -> None:
         self.new += counts.new
@@ -45,6 +47,11 @@ class IngestSummary:
         if len(self.rejections) < MAX_REPORTED_REJECTIONS:
             self.rejections.append(rejection)
 
+    def add_note(self, record: Record) -> None:
+        self.noted += 1
+        if len(self.notes) < MAX_REPORTED_REJECTIONS:
+            self.notes.append(f"{record.where or 'record ' + record.paper.id}: {'; '.join(record.notes)}")
+
     def merge(self, other: IngestSummary) -> None:
         self.add_papers(UpsertCounts(other.new, other.updated, other.unchanged, other.changed_ids))
         self.feed_new += other.feed_new
@@ -52,6 +59,8 @@ class IngestSummary:
         for rejection in other.rejections:
             self.add_rejection(rejection)
         self.rejected += other.rejected - len(other.rejections)
+        self.notes.extend(other.notes[: MAX_REPORTED_REJECTIONS - len(self.notes)])
+        self.noted += other.noted
 
     def as_counts(self) -> dict[str, int]:
         return {
@@ -92,8 +101,10 @@ def run_ingest(
         for item in chunk:
             if isinstance(item, Rejected):
                 summary.add_rejection(item)
-            else:
-                records.append(item)
+                continue
+            if item.notes and (not records or records[-1].where != item.where or not item.where):
+                summary.add_note(item)  # once per source record, not per feed entry of it
+            records.append(item)
         store_batch(session, records, summary)
         session.expunge_all()  # keep the identity map from growing with the input
         if on_batch is not None:

@@ -33,13 +33,18 @@ def read_snapshot(path: Path, on_bytes: Callable[[int], None] | None = None) -> 
         if isinstance(obj, RecordError):
             yield Rejected(f"line {number}", str(obj))
             continue
+        where = f"line {number} (id {obj.get('id')!r:.60})"
         try:
             paper = snapshot_paper(obj)
+            entry = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
+            yield Record(paper, entry, where=where, field_names=FIELD_NAMES)
         except (RecordError, InvalidArxivId) as error:
-            yield Rejected(f"line {number} (id {obj.get('id')!r})", str(error))
-            continue
-        entry = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
-        yield Record(paper, entry)
+            yield Rejected(where, str(error))
+
+
+# Attribute names as the snapshot spells them, for the messages of rejected records.
+FIELD_NAMES = {"journal_ref": "journal-ref", "authors": "authors_parsed", "published": "versions.created",
+               "updated": "versions.created", "version": "versions", "featured_on": "versions.created"}
 
 
 def snapshot_paper(obj: dict[str, Any]) -> Paper:

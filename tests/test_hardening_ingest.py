@@ -1,0 +1,133 @@
+"""Issue #11, the ingest half: hostile or broken input is cleaned or rejected per record, never stored raw,
+and never aborts a whole file; on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from starlette.testclient import TestClient
+
+from paperfeed.ingest.jsonl import read_jsonl
+from paperfeed.ingest.pipeline import IngestSummary
+from paperfeed.services.files import import_records
+from paperfeed.services.hf_daily import import_hf_daily
+from paperfeed.store import Database
+from paperfeed.store.feed import entries_for_paper
+from paperfeed.store.papers import get_paper
+from tests.support.live_server import test_app
+
+DAY = "2026-06-01"
+
+
+def paper_json(n: int, **fields: Any) -> dict[str, Any]:
+    """A valid line of paperfeed's JSON-lines format, with ``fields`` replaced."""
+    return {"id": f"2606.{n:05d}", "listed": DAY, "title": f"Paper number {n}", "authors": ["Ada Lovelace"],
+            "categories": ["cs.LG"], "abstract": "An abstract.", **fields}
+
+
+def hf_item(n: int, **paper: Any) -> dict[str, Any]:
+    """A valid Hugging Face daily-papers item, with ``paper`` fields replaced."""
+    return {"paper": {"id": f"2606.{n:05d}", "title": f"Paper number {n}", "summary": "An abstract.",
+                      "authors": [{"name": "Ada Lovelace"}], "upvotes": 3,
+                      "submittedOnDailyAt": f"{DAY}T08:00:00.000Z", "submittedOnDailyBy": {"name": "ada"},
+                      **paper}, "numComments": 1}
+
+
+def write_jsonl(path: Path, objects: list[Any]) -> Path:
+    lines = [o if isinstance(o, str) else json.dumps(o) for o in objects]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def import_jsonl(db: Database, tmp_path: Path, objects: list[Any]) -> IngestSummary:
+    return import_records(db, read_jsonl(write_jsonl(tmp_path / "in.jsonl", objects)))
+
+
+def stored_ids(db: Database) -> list[str]:
+    with db.sessions() as s:
+        return sorted(p for p in (f"2606.{n:05d}" for n in range(100)) if get_paper(s, p))
+
+
+def reasons(summary: IngestSummary) -> dict[str, str]:
+    return {r.where.split(" (")[0]: r.reason for r in summary.rejections}
+
+
+@pytest.fixture
+def feeds(db: Database, tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(test_app(db, tmp_path)) as client:
+        yield client
+
+
+# --- finding 2: control characters in any field of any source ---
+
+def test_control_characters_in_every_field_are_cleaned_and_the_feeds_stay_xml(db, tmp_path, feeds):
+    dirty = paper_json(
+        1, title="Clean\u0001 title\x7f", abstract="Form\x0cfeed and \x1b[31mescape\u0085",
+        authors=["Ada\u0002"], categories=["cs.AI\u0001", "cs.LG"], comment="12 pages\x00",
+        journal_ref="J.\x08 Phys",
+        doi="10.1000/x\x01", license="http://creativecommons.org/licenses/by/4.0/\x03",
+        featured=[{"date": DAY, "source": "hf", "submitted_by": "ada\x07", "upvotes": 2}],
+    )
+    summary = import_jsonl(db, tmp_path, [dirty, paper_json(2)])
+    assert (summary.new, summary.rejected) == (2, 0), summary.rejections
+    with db.sessions() as s:
+        paper = get_paper(s, "2606.00001")
+        (entry,) = entries_for_paper(s, "2606.00001")
+    assert paper.title == "Clean title"
+    assert paper.abstract == "Form feed and [31mescape "
+    assert paper.authors == ("Ada",) and paper.categories == ("cs.AI", "cs.LG")
+    assert (paper.comments, paper.journal_ref, paper.doi) == ("12 pages", "J. Phys", "10.1000/x")
+    assert paper.license == "http://creativecommons.org/licenses/by/4.0/"
+    assert entry.submitted_by == "ada"
+    for path in (f"/papers/date/{DAY}/rss", f"/papers/date/{DAY}/atom", "/search.atom?q=clean"):
+        response = feeds.get(path)
+        assert response.status_code == 200, path
+        etree.fromstring(response.content)
+
+
+def test_control_characters_from_hugging_face_are_cleaned_too(db, tmp_path):
+    item = hf_item(3, title="Daily\u0001 paper", summary="Sum\x00mary", authors=[{"name": "Bo\x1fb"}],
+                   submittedOnDailyBy={"name": "bob\x01"}, githubRepo="https://github.com/a/b\x01")
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps([item]), encoding="utf-8")
+    summary = import_hf_daily(db, str(path))
+    assert (summary.new, summary.rejected) == (1, 0), summary.rejections
+    with db.sessions() as s:
+        paper = get_paper(s, "2606.00003")
+        (entry,) = entries_for_paper(s, "2606.00003")
+    assert (paper.title, paper.abstract, paper.authors) == ("Daily paper", "Summary", ("Bo b",))
+    assert paper.github_repo == "https://github.com/a/b" and entry.submitted_by == "bob"
+
+
+# --- finding 3: NUL bytes and column sizes behave alike on both backends ---
+
+def test_a_nul_byte_is_cleaned_and_oversized_values_are_rejected_by_field(db, tmp_path):
+    summary = import_jsonl(db, tmp_path, [
+        paper_json(1, title="Nul\x00 in the title"),
+        paper_json(2, categories=["cs." + "x" * 40]),
+        paper_json(3, id="a" * 40 + "/1234567"),
+        paper_json(4, featured=[{"date": DAY, "source": "hf", "submitted_by": "u" * 201}]),
+        paper_json(5),
+    ])
+    assert (summary.new, summary.rejected) == (2, 3), summary.rejections
+    assert stored_ids(db) == ["2606.00001", "2606.00005"]
+    with db.sessions() as s:
+        assert get_paper(s, "2606.00001").title == "Nul in the title"
+    why = reasons(summary)
+    assert "field 'categories'" in why["in.jsonl line 2"] and "40 characters" in why["in.jsonl line 2"]
+    assert "field 'id'" in why["in.jsonl line 3"] and "40 characters" in why["in.jsonl line 3"]
+    assert "field 'featured.submitted_by'" in why["in.jsonl line 4"] and "200" in why["in.jsonl line 4"]
+
+
+def test_hugging_face_values_beyond_column_sizes_are_rejected_by_field(db, tmp_path):
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps([hf_item(1, submittedOnDailyBy={"name": "u" * 201}), hf_item(2)]))
+    summary = import_hf_daily(db, str(path))
+    assert (summary.new, summary.rejected) == (1, 1)
+    assert "field 'paper.submittedOnDailyBy'" in reasons(summary)["item 1"]
+    assert stored_ids(db) == ["2606.00002"]
