@@ -151,6 +151,8 @@ def test_rating_a_plain_form_goes_back_and_unknown_papers_are_404(site: Site) ->
         ("/unfollow", {"kind": "category", "value": "cs.CV"}),
         ("/settings/interests/reset", {"part": "ratings"}),
         ("/settings/feed-token", {}),
+        ("/onboarding/categories", {"category": "cs.CV", "offered": "cs.CV"}),
+        ("/library/1/remove", {}),
     ],
 )
 def test_every_interest_form_needs_the_csrf_token(site: Site, path: str, form: dict[str, str]) -> None:
@@ -230,6 +232,12 @@ def test_library_upload_reports_matches_and_a_second_upload_changes_nothing(site
     assert "3 entries imported" in settings
     assert settings.count("badge matched") == 2 and settings.count("badge unmatched") == 1
     assert "Grazing patterns of alpine sheep" in settings
+    sheep = re.search(r'"/library/(\d+)/remove"[^<]*<input[^>]*>\s*<button[^>]*"Remove Grazing', settings)
+    assert sheep is not None
+    remove = f"/library/{sheep.group(1)}/remove"
+    removed = site.client.post(remove, data={"csrf_token": token})
+    assert "2 entries imported" in removed.text and "Grazing patterns" not in removed.text
+    assert site.client.post(remove, data={"csrf_token": token}).status_code == 404
 
 
 def test_library_upload_refuses_unreadable_and_oversized_files(site: Site) -> None:
