@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     digest_scheduler: bool = False  # build and send due digests from inside `paperfeed serve`
     digest_hour_utc: int = 6  # a day's digests are built from this hour (UTC) on
 
+    # The daily sync (`paperfeed sync`, and inside `serve` once categories are set).
+    sync_categories: str = ""  # comma-separated arXiv categories, e.g. cs.LG,cs.CL,cs.CV
+    sync_hour_utc: int = 3  # arXiv announces around 00:00-01:00 UTC; sync after
+    sync_hugging_face: bool = False  # also Hugging Face's daily papers (featured day, submitter, upvotes)
+    hf_daily_url: str = "https://huggingface.co/api/daily_papers"
+
     log_level: str = "info"
     log_format: str = "json"  # json | text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, readers, search, stats
+from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, readers, search, stats, sync
 from paperfeed.cli import serve as serve_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
@@ -31,6 +31,7 @@ app.command("demo")(demo.demo)
 app.add_typer(readers.users_app, name="users")
 app.add_typer(readers.library_app, name="library")
 app.command("recommend")(readers.recommend)
+app.command("sync")(sync.sync)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from paperfeed.logs import configure_logging
 from paperfeed.services.digest import start_digest_scheduler
 from paperfeed.services.library import embed_library_pending
 from paperfeed.services.search import embed_pending
+from paperfeed.services.sync import start_sync_scheduler
 from paperfeed.store import Database
 from paperfeed.web.background import PeriodicEmbedder
 
@@ -29,6 +30,7 @@ def serve(
     get_settings().resolved_secret_key()  # made once here, not raced for by the workers
     db = open_db()  # migrate once, before any worker starts
     start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
+    start_sync_scheduler(db, get_settings())  # daemon thread; a no-op unless PAPERFEED_SYNC_CATEGORIES is set
     embedder = PeriodicEmbedder(db, _embed_round, embed_every) if embed_every > 0 else None
     if embedder:
         embedder.start()

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from paperfeed.config import get_settings
+from paperfeed.config import Settings, get_settings
 from paperfeed.ingest.arxiv_api import parse_atom_page, search_query
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
 from paperfeed.ingest.oai import OaiError, OaiPage, parse_list_records
@@ -44,13 +44,14 @@ def harvest_arxiv(
     page_size: int = ARXIV_PAGE_SIZE,
     client: PoliteClient | None = None,
     on_page: OnPage | None = None,
+    settings: Settings | None = None,
 ) -> IngestSummary:
     """Papers of ``category`` submitted from ``since`` to ``until`` (inclusive), oldest first."""
     until = until or datetime.now(UTC).date()  # arXiv's days are UTC days, not the server's local ones
     if until < since:
         raise ValueError(f"--until {until} is before --since {since}")
     key = f"{category}|{since}|{until}|{max_results or ''}"
-    url = get_settings().arxiv_api_url
+    url = (settings or get_settings()).arxiv_api_url
     with db.session() as session:
         job = start_job(session, "arxiv", key)
     start = int(job.checkpoint.get("start", 0))
@@ -97,12 +98,13 @@ def harvest_oai(
     *,
     client: PoliteClient | None = None,
     on_page: OnPage | None = None,
+    settings: Settings | None = None,
 ) -> IngestSummary:
     """``ListRecords`` of ``set_spec`` changed from ``from_day``; resumes from a saved resumption token."""
     if until is not None and until < from_day:
         raise ValueError(f"--until {until} is before --from {from_day}")
     key = f"{set_spec}|{from_day}|{until or ''}"
-    url = get_settings().oai_url
+    url = (settings or get_settings()).oai_url
     with db.session() as session:
         job = start_job(session, "oai", key)
     token: str | None = job.checkpoint.get("token")

@@ -282,6 +282,19 @@ class MailThrottleRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+
+class LeaseRow(Base):
+    """A named lease: at most one holder at a time across every process and node (one sync, one embedder).
+
+    A holder that dies simply stops renewing; once ``expires_at`` passes, the next one takes over."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
 # Built by hand in migrations (backend-specific SQL), so not declared above: FTS5 and its shadow tables, the
 # vectors table (a pgvector column on PostgreSQL, a BLOB on SQLite), the generated tsvector, and indexes on
 # expressions, which SQLAlchemy cannot reflect.
