@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 from lxml import etree
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
+from paperfeed.cli.app import app
+from paperfeed.config import get_settings
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.pipeline import IngestSummary
 from paperfeed.services.files import import_records
@@ -55,6 +58,17 @@ def stored_ids(db: Database) -> list[str]:
 
 def reasons(summary: IngestSummary) -> dict[str, str]:
     return {r.where.split(" (")[0]: r.reason for r in summary.rejections}
+
+
+def cli(db: Database, *args: str) -> tuple[int, str]:
+    """The real command in this process; the exit code and its output with Rich's wrapping undone."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, list(args), env={"PAPERFEED_DATABASE_URL": db.url})
+    finally:
+        get_settings.cache_clear()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, " ".join(result.output.split())
 
 
 @pytest.fixture
@@ -131,3 +145,118 @@ def test_hugging_face_values_beyond_column_sizes_are_rejected_by_field(db, tmp_p
     assert (summary.new, summary.rejected) == (1, 1)
     assert "field 'paper.submittedOnDailyBy'" in reasons(summary)["item 1"]
     assert stored_ids(db) == ["2606.00002"]
+
+
+# --- finding 4: one wrongly typed field rejects its record, never the file ---
+
+BAD_JSONL_FIELDS = [
+    ({"doi": {"value": "10.1/x"}}, "doi"),
+    ({"featured": "2026-06-01"}, "featured"),
+    ({"featured": {"date": DAY}}, "featured"),
+    ({"featured": [7]}, "featured"),
+    ({"featured": [{"date": DAY, "upvotes": "many"}]}, "featured.upvotes"),
+    ({"featured": [{"date": DAY, "num_comments": -1}]}, "featured.num_comments"),
+    ({"featured": [{"date": DAY, "submitted_by": {"name": "ada"}}]}, "featured.submitted_by"),
+    ({"featured": [{"date": DAY, "upvotes": 2**70}]}, "featured.upvotes"),
+    ({"featured": [{"source": "hf"}]}, "featured.date"),
+    ({"github_repo": 7}, "github_repo"),
+    ({"project_page": ["https://a.b"]}, "project_page"),
+    ({"versions": ["v1"]}, "versions"),
+    ({"versions": {"version": 1}}, "versions"),
+    ({"versions": [{"version": 1, "created": "yesterday"}]}, "versions.created"),
+    ({"versions": [{"version": "one"}]}, "versions.version"),
+    ({"version": 2**70}, "version"),
+    ({"version": "2"}, "version"),
+    ({"version": True}, "version"),
+    ({"version": 0}, "version"),
+    ({"title": 7}, "title"),
+    ({"abstract": ["An", "abstract"]}, "abstract"),
+    ({"authors": {"name": "Ada"}}, "authors"),
+    ({"categories": 7}, "categories"),
+    ({"comment": 12}, "comment"),
+    ({"journal_ref": False}, "journal_ref"),
+    ({"license": {}}, "license"),
+    ({"withdrawn": "yes"}, "withdrawn"),
+    ({"listed": 20260601}, "listed"),
+    ({"published": "June"}, "published"),
+    ({"updated": []}, "updated"),
+    ({"id": "2606.00009\ud800"}, "id"),
+]
+
+
+@pytest.mark.parametrize(("fields", "name"), BAD_JSONL_FIELDS, ids=[f"{n}-{i}" for i, (_, n) in
+                                                                    enumerate(BAD_JSONL_FIELDS)])
+def test_a_wrongly_typed_jsonl_field_rejects_its_line_by_name_and_the_good_lines_go_in(
+        sqlite_db, tmp_path, fields, name):
+    lines = [paper_json(1), paper_json(2), paper_json(9, **fields), paper_json(3), paper_json(4)]
+    summary = import_jsonl(sqlite_db, tmp_path, lines)
+    assert (summary.new, summary.rejected) == (4, 1), summary.rejections
+    (rejection,) = summary.rejections
+    assert rejection.where.startswith("in.jsonl line 3 (id ")
+    assert f"field {name!r}" in rejection.reason
+    assert stored_ids(sqlite_db) == ["2606.00001", "2606.00002", "2606.00003", "2606.00004"]
+
+
+def test_wrongly_typed_jsonl_fields_go_the_same_way_on_both_backends(db, tmp_path):
+    bad = [paper_json(10 + i, **fields) for i, (fields, _) in enumerate(BAD_JSONL_FIELDS)]
+    summary = import_jsonl(db, tmp_path, [paper_json(1), *bad, paper_json(2)])
+    assert (summary.new, summary.rejected) == (2, len(BAD_JSONL_FIELDS)), summary.rejections
+    assert [f"line {n + 2} " in r.where for n, r in enumerate(summary.rejections)] == [True] * len(bad)
+
+
+def test_a_lone_surrogate_escape_in_a_text_field_is_dropped_and_the_paper_kept(db, tmp_path):
+    line = json.dumps(paper_json(5)).replace('"Paper number 5"', '"Paper \\ud800number 5"')
+    summary = import_jsonl(db, tmp_path, [paper_json(1), line])
+    assert (summary.new, summary.rejected) == (2, 0)
+    with db.sessions() as s:
+        assert get_paper(s, "2606.00005").title == "Paper number 5"
+
+
+BAD_HF_FIELDS = [
+    ({"upvotes": 2**70}, "paper.upvotes"),
+    ({"upvotes": "many"}, "paper.upvotes"),
+    ({"githubRepo": 7}, "paper.githubRepo"),
+    ({"summary": {"text": "x"}}, "paper.summary"),
+    ({"authors": "Ada Lovelace"}, "paper.authors"),
+    ({"authors": [{"name": 7}]}, "paper.authors"),
+    ({"submittedOnDailyBy": 7}, "paper.submittedOnDailyBy"),
+    ({"submittedOnDailyBy": {"name": ["ada"]}}, "paper.submittedOnDailyBy"),
+    ({"submittedOnDailyAt": "yesterday"}, "paper.submittedOnDailyAt"),
+    ({"submittedOnDailyAt": 20260601}, "paper.submittedOnDailyAt"),
+    ({"publishedAt": {"date": DAY}}, "paper.publishedAt"),
+    ({"id": ["2606.00009"]}, "paper.id"),
+]
+
+
+@pytest.mark.parametrize(("fields", "name"), BAD_HF_FIELDS, ids=[n for _, n in BAD_HF_FIELDS])
+def test_a_wrongly_typed_hugging_face_field_rejects_its_item_by_name_and_the_rest_go_in(
+        sqlite_db, tmp_path, fields, name):
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps([hf_item(1), hf_item(2), hf_item(9, **fields), hf_item(3), hf_item(4)]))
+    summary = import_hf_daily(sqlite_db, str(path))
+    assert (summary.new, summary.rejected) == (4, 1), summary.rejections
+    assert summary.rejections[0].where.startswith("item 3 ")
+    assert f"field {name!r}" in summary.rejections[0].reason
+    assert stored_ids(sqlite_db) == ["2606.00001", "2606.00002", "2606.00003", "2606.00004"]
+
+
+def test_wrongly_typed_hugging_face_fields_go_the_same_way_on_both_backends(db, tmp_path):
+    items = [hf_item(1), *(hf_item(10 + i, **fields) for i, (fields, _) in enumerate(BAD_HF_FIELDS)),
+             hf_item(2)]
+    path = tmp_path / "daily.json"
+    path.write_text(json.dumps(items))
+    summary = import_hf_daily(db, str(path))
+    assert (summary.new, summary.rejected) == (2, len(BAD_HF_FIELDS)), summary.rejections
+
+
+def test_the_commands_report_wrongly_typed_records_and_store_the_good_ones(db, tmp_path):
+    bad = [paper_json(10 + i, **fields) for i, (fields, _) in enumerate(BAD_JSONL_FIELDS)]
+    path = write_jsonl(tmp_path / "in.jsonl", [paper_json(1), *bad, paper_json(2)])
+    code, output = cli(db, "ingest", "jsonl", str(path))
+    assert code == 0 and "2 new" in output and f"{len(bad)} rejected" in output
+    assert "in.jsonl line 2 (id '2606.00010'): field 'doi' must be a string" in output
+    items = [hf_item(1), *(hf_item(10 + i, **fields) for i, (fields, _) in enumerate(BAD_HF_FIELDS))]
+    daily = tmp_path / "daily.json"
+    daily.write_text(json.dumps(items))
+    code, output = cli(db, "ingest", "hf-daily", str(daily))
+    assert code == 0 and "1 unchanged" in output and f"{len(BAD_HF_FIELDS)} rejected" in output

@@ -12,11 +12,17 @@ from datetime import date
 
 from lxml import etree
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.records import MalformedSource, Record, RecordError, Rejected
-from paperfeed.ingest.text import clean_optional, clean_text, latex_to_unicode, looks_withdrawn, parse_day
+from paperfeed.ingest.text import (
+    arxiv_id_field,
+    clean_optional,
+    clean_text,
+    latex_to_unicode,
+    looks_withdrawn,
+    parse_day,
+)
 from paperfeed.ingest.xml import parse_root
 
 NS = {
@@ -67,7 +73,7 @@ def _item(entry: etree._Element, position: int) -> Record | Rejected:
         paper = atom_paper(entry)
         listing = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
         return Record(paper, listing, where=where, field_names=FIELD_NAMES)
-    except (RecordError, InvalidArxivId) as error:
+    except RecordError as error:
         return Rejected(where, str(error))
 
 
@@ -78,7 +84,7 @@ FIELD_NAMES = {"abstract": "summary", "authors": "author", "categories": "catego
 
 def atom_paper(entry: etree._Element) -> Paper:
     """One ``<entry>`` as a :class:`Paper`; raises :class:`RecordError` naming the bad element."""
-    arxiv_id = parse_arxiv_id(entry.findtext("atom:id", "", NS))
+    arxiv_id = arxiv_id_field(entry.findtext("atom:id", "", NS), "id")
     title = clean_text(entry.findtext("atom:title", "", NS))
     if not title:
         raise RecordError("field 'title' is missing or empty")

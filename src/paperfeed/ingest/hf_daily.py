@@ -12,12 +12,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.links import web_url
 from paperfeed.domain.paper import Paper
 from paperfeed.ingest.records import MalformedSource, Record, RecordError, Rejected
-from paperfeed.ingest.text import clean_optional, clean_text, parse_day
+from paperfeed.ingest.text import arxiv_id_field, clean_optional, clean_text, parse_day
 
 
 def parse_daily_papers(body: bytes, *, source: str = "daily papers") -> list[dict[str, Any]]:
@@ -41,7 +40,7 @@ def read_daily_papers(items: list[Any]) -> Iterator[Record | Rejected]:
         where = f"item {position} (id {raw_id!r:.60})"
         try:
             yield _record(item, paper_obj, where)
-        except (RecordError, InvalidArxivId) as error:
+        except RecordError as error:
             yield Rejected(where, str(error))
 
 
@@ -59,10 +58,7 @@ def _record(item: Any, paper_obj: Any, where: str) -> Record:
         raise RecordError(f"expected an object, found {type(item).__name__}")
     if not isinstance(paper_obj, dict):
         raise RecordError("field 'paper' is missing or not an object")
-    raw_id = paper_obj.get("id")
-    if not isinstance(raw_id, str) or not raw_id.strip():
-        raise RecordError("field 'paper.id' is missing or not a string")
-    arxiv_id = parse_arxiv_id(raw_id)
+    arxiv_id = arxiv_id_field(paper_obj.get("id"), "paper.id")
     title = clean_text(_str(paper_obj, "title", "paper.title"))
     if not title:
         raise RecordError("field 'paper.title' is missing or empty")
@@ -85,7 +81,8 @@ def _record(item: Any, paper_obj: Any, where: str) -> Record:
         paper_id=paper.id,
         featured_on=parse_day(featured_at, field),
         source=FeedSource.HF,
-        submitted_by=_submitter(paper_obj.get("submittedOnDailyBy")) or _submitter(item.get("submittedBy")),
+        submitted_by=(_submitter(paper_obj.get("submittedOnDailyBy"), "paper.submittedOnDailyBy")
+                      or _submitter(item.get("submittedBy"), "submittedBy")),
         external_upvotes=_count(paper_obj.get("upvotes"), "paper.upvotes"),
         num_comments=_count(item.get("numComments"), "numComments"),
     )
@@ -105,15 +102,19 @@ def _authors(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise RecordError("field 'paper.authors' must be a list of {name} objects")
-    names = (a.get("name") if isinstance(a, dict) else a for a in value)
-    return tuple(clean_text(n) for n in names if isinstance(n, str) and n.strip())
+    names = [a.get("name") if isinstance(a, dict) else a for a in value]
+    if not all(isinstance(n, str | None) for n in names):
+        raise RecordError("field 'paper.authors' must be a list of {name} objects with a string name")
+    return tuple(clean_text(n) for n in names if n and n.strip())
 
 
-def _submitter(value: Any) -> str | None:
+def _submitter(value: Any, field: str) -> str | None:
     """A user object (``name`` is the HF username) or, in some dumps, the username itself."""
     if isinstance(value, dict):
         value = value.get("name") or value.get("fullname")
-    return clean_optional(value) if isinstance(value, str) else None
+    if value is not None and not isinstance(value, str):
+        raise RecordError(f"field {field!r} must be a user object or a user name, got {type(value).__name__}")
+    return clean_optional(value)
 
 
 def _count(value: Any, field: str) -> int:

@@ -13,12 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.links import web_url
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.files import iter_json_lines
 from paperfeed.ingest.records import Record, RecordError, Rejected
+from paperfeed.ingest.text import arxiv_id_field
 
 
 def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Iterator[Record | Rejected]:
@@ -31,7 +31,7 @@ def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Ite
         where = f"{where} (id {obj.get('id')!r:.60})"
         try:
             records = _records(obj, where)
-        except (RecordError, InvalidArxivId) as error:
+        except RecordError as error:
             yield Rejected(where, str(error))
             continue
         yield from records
@@ -47,9 +47,13 @@ _LISTED_NAMES = FIELD_NAMES | {"featured_on": "listed"}
 def _records(obj: dict[str, Any], where: str) -> list[Record]:
     """Every record of one line, or :class:`RecordError` for the whole line (never half of it)."""
     paper = paper_from_json(obj)
-    entries = [entry_from_json(paper.id, e) for e in obj.get("featured") or ()]
+    featured = obj.get("featured")
+    if featured is not None and not isinstance(featured, list):
+        raise RecordError(f"field 'featured' must be a list of {{date, source, …}} objects, got "
+                          f"{type(featured).__name__}")
+    entries = [entry_from_json(paper.id, e) for e in featured or ()]
     names = FIELD_NAMES
-    if not entries and obj.get("listed"):
+    if not entries and obj.get("listed") is not None:
         entries, names = [FeedEntry(paper.id, _date(obj, "listed"), FeedSource.ARXIV)], _LISTED_NAMES
     if not entries:
         return [Record(paper, where=where, field_names=names)]
@@ -57,49 +61,44 @@ def _records(obj: dict[str, Any], where: str) -> list[Record]:
 
 
 def paper_from_json(obj: dict[str, Any]) -> Paper:
-    raw_id = _text(obj, "id", required=True)
-    arxiv_id = parse_arxiv_id(raw_id)
-    version = obj.get("version") or arxiv_id.version or 1
-    if not isinstance(version, int) or version < 1:
-        raise RecordError(f"field 'version' must be a positive integer, got {version!r}")
-    published = _date(obj, "published") if obj.get("published") else (
-        _date(obj, "listed") if obj.get("listed") else None
-    )
+    """One line's paper; every field is type-checked, and a wrong one raises :class:`RecordError`."""
+    arxiv_id = arxiv_id_field(_text(obj, "id", required=True), "id")
+    version = _int(obj, "version")
+    published = _optional_date(obj, "published") or _optional_date(obj, "listed")
     return Paper(
         id=arxiv_id.base,
         title=_text(obj, "title", required=True),
         abstract=_text(obj, "abstract"),
         authors=_names(obj, "authors"),
         categories=_names(obj, "categories"),
-        version=version,
-        versions=tuple(
-            PaperVersion(int(v["version"]), date.fromisoformat(v["created"]) if v.get("created") else None)
-            for v in obj.get("versions") or ()
-        ),
+        version=version if version is not None else arxiv_id.version or 1,
+        versions=_versions(obj.get("versions")),
         published=published,
-        updated=_date(obj, "updated") if obj.get("updated") else None,
-        doi=obj.get("doi") or None,
-        journal_ref=obj.get("journal_ref") or None,
-        comments=obj.get("comment") or None,
-        license=obj.get("license") or None,
-        github_repo=web_url(obj.get("github_repo")),
-        project_page=web_url(obj.get("project_page")),
-        withdrawn=bool(obj.get("withdrawn", False)),
+        updated=_optional_date(obj, "updated"),
+        doi=_text(obj, "doi") or None,
+        journal_ref=_text(obj, "journal_ref") or None,
+        comments=_text(obj, "comment") or None,
+        license=_text(obj, "license") or None,
+        github_repo=web_url(_text(obj, "github_repo")),
+        project_page=web_url(_text(obj, "project_page")),
+        withdrawn=_bool(obj, "withdrawn"),
     )
 
 
-def entry_from_json(paper_id: str, obj: dict[str, Any]) -> FeedEntry:
+def entry_from_json(paper_id: str, obj: object) -> FeedEntry:
+    if not isinstance(obj, dict):
+        raise RecordError(f"field 'featured' must hold {{date, source, …}} objects, got {type(obj).__name__}")
     try:
         source = FeedSource(obj.get("source", "arxiv"))
     except ValueError as error:
         raise RecordError(f"field 'featured.source' is not one of arxiv, hf, submission: {error}") from error
     return FeedEntry(
         paper_id=paper_id,
-        featured_on=_date(obj, "date"),
+        featured_on=_date(obj, "date", "featured.date"),
         source=source,
-        submitted_by=obj.get("submitted_by"),
-        external_upvotes=int(obj.get("upvotes") or 0),
-        num_comments=int(obj.get("num_comments") or 0),
+        submitted_by=_text(obj, "submitted_by", field="featured.submitted_by") or None,
+        external_upvotes=_int(obj, "upvotes", "featured.upvotes") or 0,
+        num_comments=_int(obj, "num_comments", "featured.num_comments") or 0,
     )
 
 
@@ -143,14 +142,29 @@ def write_jsonl_line(handle: IO[str], paper: Paper, entries: Iterable[FeedEntry]
     handle.write(json.dumps(paper_to_json(paper, entries), ensure_ascii=False, sort_keys=False) + "\n")
 
 
-def _text(obj: dict[str, Any], name: str, *, required: bool = False) -> str:
+def _text(obj: dict[str, Any], name: str, *, required: bool = False, field: str = "") -> str:
     value = obj.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise RecordError(f"field {name!r} is missing or empty")
+            raise RecordError(f"field {field or name!r} is missing or empty")
         return ""
     if not isinstance(value, str):
-        raise RecordError(f"field {name!r} must be a string, got {type(value).__name__}")
+        raise RecordError(f"field {field or name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _int(obj: dict[str, Any], name: str, field: str = "") -> int | None:
+    """A whole number or None; its range is checked with the record (see ``ingest.records``)."""
+    value = obj.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RecordError(f"field {field or name!r} must be a whole number, got {value!r:.60}")
+    return value
+
+
+def _bool(obj: dict[str, Any], name: str) -> bool:
+    value = obj.get(name, False)
+    if not isinstance(value, bool):
+        raise RecordError(f"field {name!r} must be true or false, got {value!r:.60}")
     return value
 
 
@@ -163,9 +177,30 @@ def _names(obj: dict[str, Any], name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _date(obj: dict[str, Any], name: str) -> date:
+def _versions(value: object) -> tuple[PaperVersion, ...]:
+    """``[{"version": 1, "created": "2026-06-01"}, …]``, as :func:`paper_to_json` writes them."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise RecordError("field 'versions' must be a list of {version, created} objects")
+    versions = []
+    for item in value:
+        number = _int(item, "version", "versions.version")
+        if number is None:
+            raise RecordError("field 'versions.version' is missing")
+        versions.append(PaperVersion(number, _optional_date(item, "created", "versions.created")))
+    return tuple(versions)
+
+
+def _date(obj: dict[str, Any], name: str, field: str = "") -> date:
     value = obj.get(name)
     try:
-        return date.fromisoformat(str(value)[:10])
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return date.fromisoformat(value[:10])
     except ValueError as error:
-        raise RecordError(f"field {name!r} is not a YYYY-MM-DD date: {value!r}") from error
+        raise RecordError(f"field {field or name!r} is not a YYYY-MM-DD date: {value!r:.60}") from error
+
+
+def _optional_date(obj: dict[str, Any], name: str, field: str = "") -> date | None:
+    return None if obj.get(name) is None else _date(obj, name, field)

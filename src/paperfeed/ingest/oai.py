@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.records import MalformedSource, Record, RecordError, Rejected
 from paperfeed.ingest.text import (
+    arxiv_id_field,
     author_name,
     clean_optional,
     clean_text,
@@ -87,7 +87,7 @@ def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
     header = record.find("oai:header", NS)
     try:
         if header is not None and header.get("status") == "deleted":
-            page.deleted.append(parse_arxiv_id(identifier.removeprefix("oai:arXiv.org:")).base)
+            page.deleted.append(arxiv_id_field(identifier.removeprefix("oai:arXiv.org:"), "identifier").base)
             return
         metadata = record.find("oai:metadata/arXiv:arXiv", NS)
         if metadata is None:
@@ -95,7 +95,7 @@ def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
         paper = oai_paper(metadata)
         listing = FeedEntry(paper.id, paper.published, FeedSource.ARXIV)
         page.items.append(Record(paper, listing, where=where, field_names=FIELD_NAMES))
-    except (RecordError, InvalidArxivId) as error:
+    except RecordError as error:
         page.items.append(Rejected(where, str(error)))
 
 
@@ -106,7 +106,7 @@ FIELD_NAMES = {"published": "created", "featured_on": "created", "journal_ref": 
 
 def oai_paper(meta: etree._Element) -> Paper:
     """One ``<arXiv>`` metadata element as a :class:`Paper`; raises :class:`RecordError` naming the field."""
-    arxiv_id = parse_arxiv_id(meta.findtext("arXiv:id", "", NS))
+    arxiv_id = arxiv_id_field(meta.findtext("arXiv:id", "", NS), "id")
     title = clean_text(meta.findtext("arXiv:title", "", NS))
     if not title:
         raise RecordError("field 'title' is missing or empty")

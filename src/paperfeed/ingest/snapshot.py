@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.domain.paper import Paper, PaperVersion
 from paperfeed.ingest.files import iter_json_lines
 from paperfeed.ingest.records import Record, RecordError, Rejected
 from paperfeed.ingest.text import (
+    arxiv_id_field,
     author_name,
     clean_optional,
     clean_text,
@@ -38,7 +38,7 @@ def read_snapshot(path: Path, on_bytes: Callable[[int], None] | None = None) -> 
             paper = snapshot_paper(obj)
             entry = FeedEntry(paper.id, paper.published, FeedSource.ARXIV) if paper.published else None
             yield Record(paper, entry, where=where, field_names=FIELD_NAMES)
-        except (RecordError, InvalidArxivId) as error:
+        except RecordError as error:
             yield Rejected(where, str(error))
 
 
@@ -49,10 +49,7 @@ FIELD_NAMES = {"journal_ref": "journal-ref", "authors": "authors_parsed", "publi
 
 def snapshot_paper(obj: dict[str, Any]) -> Paper:
     """One snapshot object as a :class:`Paper`; raises :class:`RecordError` naming the bad field."""
-    raw_id = obj.get("id")
-    if not isinstance(raw_id, str) or not raw_id.strip():
-        raise RecordError("field 'id' is missing or not a string")
-    arxiv_id = parse_arxiv_id(raw_id)
+    arxiv_id = arxiv_id_field(obj.get("id"), "id")
     title = clean_text(_string(obj, "title"))
     if not title:
         raise RecordError("field 'title' is missing or empty")

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from pylatexenc.latex2text import LatexNodes2Text
 
+from paperfeed.domain.arxiv_id import ArxivId, InvalidArxivId, parse_arxiv_id
 from paperfeed.ingest.records import RecordError
 
 _SPACE = re.compile(r"\s+")
@@ -87,3 +88,14 @@ def parse_day(value: object, field: str) -> date:
         return parsedate_to_datetime(text).date()
     except (ValueError, TypeError, IndexError) as error:
         raise RecordError(f"field {field!r} is not a date: {value!r}") from error
+
+
+def arxiv_id_field(value: object, field: str) -> ArxivId:
+    """``value`` parsed as an arXiv id; anything else raises :class:`RecordError` naming ``field``."""
+    if not isinstance(value, str) or not value.strip():
+        raise RecordError(f"field {field!r} is missing or not a string")
+    try:
+        return parse_arxiv_id(value)
+    except InvalidArxivId as error:
+        raise RecordError(f"field {field!r} is not an arXiv id: {value[:60]!r}; expected e.g. 2410.12345, "
+                          "2410.12345v2, hep-th/9901001 or an arxiv.org/abs/… URL") from error
