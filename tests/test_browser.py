@@ -72,7 +72,7 @@ def test_daily_page_shows_cards_and_arrows_walk_the_days(page: Page, site: str) 
 
 def test_sign_up_vote_and_see_the_count_change(page: Page, site: str) -> None:
     _sign_up(page, site, "voter")
-    page.goto(site)
+    page.goto(site + "/?sort=upvotes")  # after a vote "For you" becomes this reader's default order
     first = page.locator("form.vote").first
     count = first.locator(".vote-count")
     before = int(count.inner_text())
