@@ -39,3 +39,15 @@ def corpus_stats(db: Database) -> dict[str, Any]:
         "categories": {k or "(none)": v for k, v in categories.items()},
         "months": months,
     }
+
+
+def category_counts(db: Database, limit: int = 200) -> list[tuple[str, int]]:
+    """Primary categories present in the database, most papers first (one grouped query)."""
+    count = sa.func.count().label("n")
+    with db.sessions() as session:
+        rows = session.execute(
+            sa.select(PaperRow.primary_category, count).where(PaperRow.primary_category.is_not(None))
+            .group_by(PaperRow.primary_category).order_by(count.desc(), PaperRow.primary_category)
+            .limit(limit)
+        ).all()
+    return [(category, int(n)) for category, n in rows]

@@ -14,9 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 from paperfeed.services import accounts, feed, interests
 from paperfeed.services.accounts import User
 from paperfeed.services.feed import PERSONAL_SORT, FeedError, FeedPage, PeriodKind
+from paperfeed.services.reader_overview import interests_overview
 from paperfeed.services.search import SearchError
+from paperfeed.services.stats import category_counts
 from paperfeed.store import Database
-from paperfeed.web.reader_interests import card_marks, category_counts, interests_overview
+from paperfeed.web.reader_interests import card_marks
 from paperfeed.web.routes.feeds import feed_document
 from paperfeed.web.searching import run_search
 from paperfeed.web.security import get_db, require_user, today

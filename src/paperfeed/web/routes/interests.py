@@ -17,8 +17,8 @@ from paperfeed.ingest.library import LibraryFormatError
 from paperfeed.services import accounts, interests, library
 from paperfeed.services.community import UnknownPaper
 from paperfeed.services.interests import RESETTABLE, InterestError
+from paperfeed.services.reader_overview import interests_overview
 from paperfeed.store.papers import get_papers
-from paperfeed.web.reader_interests import interests_overview
 from paperfeed.web.security import (
     back_path,
     get_db,
