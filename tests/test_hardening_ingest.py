@@ -4,6 +4,7 @@ and never aborts a whole file; on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,20 @@ from typer.testing import CliRunner
 
 from paperfeed.cli.app import app
 from paperfeed.config import get_settings
+from paperfeed.embed import get_encoder
+from paperfeed.embed.minilm import MAX_WINDOWS
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.pipeline import IngestSummary
+from paperfeed.ingest.records import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHORS,
+    MAX_CATEGORIES,
+    MAX_COMMENTS_CHARS,
+    MAX_DOI_CHARS,
+    MAX_JOURNAL_REF_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+)
 from paperfeed.services.files import import_records
 from paperfeed.services.hf_daily import import_hf_daily
 from paperfeed.store import Database
@@ -260,3 +273,49 @@ def test_the_commands_report_wrongly_typed_records_and_store_the_good_ones(db, t
     daily.write_text(json.dumps(items))
     code, output = cli(db, "ingest", "hf-daily", str(daily))
     assert code == 0 and "1 unchanged" in output and f"{len(BAD_HF_FIELDS)} rejected" in output
+
+
+# --- finding 5: bounded sizes: prose is cut with a note, identifiers and names are refused ---
+
+def test_oversized_prose_is_cut_with_a_note_and_oversized_names_are_refused(db, tmp_path):
+    huge = ("word " * 2_100_000)[:10_000_000]
+    first = paper_json(1, abstract=huge, comment="c" * (MAX_COMMENTS_CHARS + 1), journal_ref="j " * 5_000,
+                       authors=[f"Author {n}" for n in range(MAX_AUTHORS + 5)] + ["x" * 1_000])
+    summary = import_jsonl(db, tmp_path, [
+        first,
+        paper_json(2, title="t" * (MAX_TITLE_CHARS + 1)),
+        paper_json(3, doi="10.1/" + "d" * MAX_DOI_CHARS),
+        paper_json(4, categories=[f"cs.{n}" for n in range(MAX_CATEGORIES + 1)]),
+        paper_json(5, github_repo="https://github.com/" + "r" * MAX_URL_CHARS),
+        paper_json(6),
+    ])
+    assert (summary.new, summary.rejected, summary.noted) == (3, 3, 2), summary.rejections
+    why = reasons(summary)
+    assert "field 'title' is longer than 2,000 characters" in why["in.jsonl line 2"]
+    assert "field 'doi'" in why["in.jsonl line 3"] and "field 'categories'" in why["in.jsonl line 4"]
+    assert "field 'abstract' had 10,000,000 characters; the first 20,000 were kept" in summary.notes[0]
+    assert "in.jsonl line 5" in summary.notes[1] and "field 'github_repo'" in summary.notes[1]
+    with db.sessions() as s:
+        paper = get_paper(s, "2606.00001")
+        assert get_paper(s, "2606.00005").github_repo is None
+    assert len(paper.abstract) <= MAX_ABSTRACT_CHARS and paper.abstract.endswith("word…")
+    assert len(paper.comments) <= MAX_COMMENTS_CHARS and len(paper.journal_ref) <= MAX_JOURNAL_REF_CHARS
+    assert len(paper.authors) == MAX_AUTHORS and paper.authors[:2] == ("Author 0", "Author 1")
+    again = import_jsonl(db, tmp_path, [first])
+    assert (again.new, again.updated) == (0, 0)  # the same cut every time: re-importing changes nothing
+
+
+def test_the_command_prints_what_was_cut(db, tmp_path):
+    path = write_jsonl(tmp_path / "long.jsonl", [paper_json(1, abstract="a " * MAX_ABSTRACT_CHARS)])
+    code, output = cli(db, "ingest", "jsonl", str(path))
+    assert code == 0 and "1 new" in output
+    assert "note long.jsonl line 1 (id '2606.00001'): field 'abstract' had 40,000 characters" in output
+
+
+def test_the_embedder_reads_a_bounded_number_of_windows_of_any_document():
+    encoder = get_encoder()
+    endless = "graph neural networks for molecules " * 50_000
+    assert encoder.windows(endless) == MAX_WINDOWS
+    started = time.perf_counter()
+    (vector,) = encoder.encode_documents([endless])
+    assert time.perf_counter() - started < 10 and abs(float(vector @ vector) - 1) < 1e-4

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -51,9 +52,13 @@ def print_summary(summary: IngestSummary, *, what: str = "papers") -> None:
         f"feed entries: {summary.feed_new} new, {summary.feed_updated} updated"
     )
     for rejection in summary.rejections[:20]:
-        console.print(f"  [red]rejected[/] {rejection}")
+        console.print(f"  [red]rejected[/] {escape(str(rejection))}")
     if summary.rejected > 20:
         console.print(f"  … and {summary.rejected - 20} more rejections")
+    for note in summary.notes[:20]:
+        console.print(f"  [yellow]note[/] {escape(note)}")
+    if summary.noted > 20:
+        console.print(f"  … and {summary.noted - 20} more records cut to fit")
 
 
 @contextmanager

