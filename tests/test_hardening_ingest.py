@@ -3,6 +3,7 @@ and never aborts a whole file; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from rich.console import Console
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from paperfeed.cli import common
 from paperfeed.cli.app import app
 from paperfeed.config import get_settings
 from paperfeed.embed import get_encoder
@@ -35,7 +38,6 @@ from paperfeed.services.hf_daily import import_hf_daily
 from paperfeed.store import Database
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.papers import get_paper
-from tests.support.live_server import test_app
 
 DAY = "2026-06-01"
 
@@ -86,6 +88,8 @@ def cli(db: Database, *args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def feeds(db: Database, tmp_path: Path) -> Iterator[TestClient]:
+    from tests.support.live_server import test_app  # the web app, only for the tests that read feeds
+
     with TestClient(test_app(db, tmp_path)) as client:
         yield client
 
@@ -319,3 +323,41 @@ def test_the_embedder_reads_a_bounded_number_of_windows_of_any_document():
     started = time.perf_counter()
     (vector,) = encoder.encode_documents([endless])
     assert time.perf_counter() - started < 10 and abs(float(vector @ vector) - 1) < 1e-4
+
+
+# --- finding 7: untrusted text is never read as Rich markup ---
+
+def test_ids_titles_and_file_names_are_printed_as_they_are_not_as_markup(db, tmp_path):
+    path = write_jsonl(tmp_path / "[red]papers.jsonl", [
+        paper_json(1), {"id": "[/bogus]", "title": "x"}, paper_json(2, title="[/i] A title that closes"),
+        {"id": "[bold]2606.00003", "title": "y"}])
+    code, output = cli(db, "ingest", "jsonl", str(path))
+    assert code == 0 and "2 new" in output and "2 rejected" in output
+    assert "[red]papers.jsonl line 2 (id '[/bogus]')" in output
+    assert "(id '[bold]2606.00003')" in output
+    broken = tmp_path / "[bold]bad.jsonl"
+    broken.write_text("<html>[/oops]</html>\n")
+    code, output = cli(db, "ingest", "snapshot", str(broken))
+    assert code == 1 and "error:" in output and "[bold]bad.jsonl" in output
+
+
+def test_a_file_name_in_the_progress_bar_is_not_markup(monkeypatch):
+    screen = Console(file=io.StringIO(), force_terminal=True, width=200)
+    monkeypatch.setattr(common, "console", screen)
+    with common.progress_bar("importing [/bogus].jsonl", 10) as bar:
+        bar.update(bar.task_ids[0], completed=10)
+    assert "[/bogus].jsonl" in screen.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_reader_commands_print_library_labels_and_titles_as_they_are(db, tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [paper_json(1, title="[/i] Closing tags [link=x]here")])
+    assert cli(db, "ingest", "jsonl", str(path))[0] == 0
+    assert cli(db, "users", "add", "ada")[0] == 0
+    library = tmp_path / "[italic]lib.bib"
+    library.write_text("@misc{a, title={Whatever}, eprint={2606.00001}, archivePrefix={arXiv}}\n"
+                       "@article{[/bogus], title={never closed\n")
+    code, output = cli(db, "library", "import", "--user", "ada", "--no-embed", str(library))
+    assert code == 0 and "[italic]lib.bib" in output and "([/bogus])" in output
+    code, output = cli(db, "recommend", "--user", "ada", "--date", DAY)
+    assert code == 0 and "[/i]" in output and "[link=x]here" in output  # the table may wrap the title
+

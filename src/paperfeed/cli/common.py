@@ -1,4 +1,9 @@
-"""What every command needs: the database of the current settings, progress bars, and summaries."""
+"""What every command needs: the database of the current settings, progress bars, and summaries.
+
+Anything that came from input (ids, titles, file names, error messages quoting a record) is printed through
+``rich.markup.escape``: Rich would read ``[/bogus]`` in an id as a closing tag and fail after the import was
+already committed.
+"""
 
 from __future__ import annotations
 
@@ -41,11 +46,12 @@ def progress_bar(description: str, total: int | None, *, in_bytes: bool = False)
                DownloadColumn() if in_bytes else MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
-        progress.add_task(description, total=total)
+        progress.add_task(escape(description), total=total)  # file names are not markup
         yield progress
 
 
 def print_summary(summary: IngestSummary, *, what: str = "papers") -> None:
+    """Counts, then the first rejections and notes; their text comes from the input, so it is escaped."""
     console.print(
         f"{what}: [green]{summary.new} new[/], [yellow]{summary.updated} updated[/], "
         f"{summary.unchanged} unchanged, [red]{summary.rejected} rejected[/]; "
@@ -67,8 +73,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (MalformedSource, ValueError) as error:
-        console.print(f"[red]error:[/] {error}")
+        console.print(f"[red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from error
     except OSError as error:
-        console.print(f"[red]error:[/] {error.filename or ''}: {(error.strerror or str(error)).lower()}")
+        console.print(f"[red]error:[/] {escape(str(error.filename or ''))}: "
+                      f"{escape((error.strerror or str(error)).lower())}")
         raise typer.Exit(1) from error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from paperfeed.cli.common import console, open_db, print_summary, progress_bar, user_errors
 from paperfeed.ingest.files import file_size
@@ -28,4 +29,4 @@ def export(path: Path = typer.Argument(..., help="Output .jsonl or .jsonl.gz fil
         total = count_papers(session)
     with progress_bar(f"exporting to {path.name}", total) as bar:
         count = export_jsonl(db, path, on_paper=lambda: bar.advance(0))
-    console.print(f"exported {count} papers to {path}")
+    console.print(f"exported {count} papers to {escape(str(path))}")

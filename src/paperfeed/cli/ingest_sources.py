@@ -6,14 +6,16 @@ from datetime import date
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from paperfeed.cli.common import console, open_db, print_summary, progress_bar, user_errors
+from paperfeed.config import get_settings
 from paperfeed.ingest.files import file_size
 from paperfeed.ingest.snapshot import read_snapshot
+from paperfeed.services import submissions
 from paperfeed.services.files import import_records
 from paperfeed.services.harvest import harvest_arxiv, harvest_oai
 from paperfeed.services.hf_daily import import_hf_daily
-from paperfeed.services.submit import submit_paper
 
 
 def ingest_snapshot(
@@ -73,9 +75,13 @@ def submit(
 ) -> None:
     """Fetch one paper from arXiv and feature it on today's page as a submission."""
     db = open_db()
-    with user_errors():
-        stored = submit_paper(db, paper, submitted_by=user)
-    console.print(f"submitted {stored.id} v{stored.version}: {stored.title}")
+    with user_errors():  # queued like a web submission, then fetched here (or by the worker that has it)
+        queued = submissions.submit(db, paper, submitted_by=user, today=date.today())
+        result = submissions.run_now(db, get_settings(), queued.id)
+    if result.status != submissions.DONE:
+        console.print(f"[red]error:[/] {escape(result.error or result.status)} (submission #{result.id})")
+        raise typer.Exit(1)
+    console.print(f"submitted {result.paper_id}: {escape(result.title or '')} (submission #{result.id})")
 
 
 def _day(value: str, option: str) -> date:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from paperfeed.cli.common import console, open_db, progress_bar, user_errors
@@ -35,9 +36,10 @@ def add_user(
         user = accounts.sign_up(open_db(), name, password, email, admin=admin)
     role = "administrator" if user.is_admin else "reader"
     login = f"{get_settings().base_url.rstrip('/')}/login"
-    console.print(f"created {role} [bold]{user.username}[/] (id {user.id})")
-    console.print(f"They log in at {login} with the password [bold]{password}[/] (shown only now);")
-    console.print(f"to give them another: paperfeed users set-password {user.username}")
+    console.print(f"created {role} [bold]{escape(user.username)}[/] (id {user.id})")
+    console.print(f"They log in at {escape(login)} with the password [bold]{escape(password)}[/] "
+                  "(shown only now);")
+    console.print(f"to give them another: paperfeed users set-password {escape(user.username)}")
 
 
 @users_app.command("set-password")
@@ -50,7 +52,7 @@ def set_password(
     with user_errors():
         db = open_db()
         accounts.set_password(db, _reader(db, name).id, password)
-    console.print(f"password of {name} changed")
+    console.print(f"password of {escape(name)} changed")
 
 
 @library_app.command("import")
@@ -67,9 +69,10 @@ def library_import(
             report = import_library(db, reader.id, file.read_bytes())
         except LibraryFormatError as error:
             raise ValueError(f"{file}: {error}") from None
-    console.print(f"{file} ({report.format}): {report.summary()}")
+    console.print(f"{escape(str(file))} ({report.format}): {escape(report.summary())}")
     for rejected in report.rejected[:20]:
-        console.print(f"  [red]rejected[/] entry {rejected.position} ({rejected.label}): {rejected.reason}")
+        console.print(f"  [red]rejected[/] entry {rejected.position} "
+                      f"{escape(f'({rejected.label}): {rejected.reason}')}")
     if len(report.rejected) > 20:
         console.print(f"  … and {len(report.rejected) - 20} more")
     if embed and report.unmatched:
@@ -102,14 +105,16 @@ def recommend(
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not listing.personal:
-        console.print(f"[yellow]{reader.username} has no interests yet: this is the trending order[/]")
-    table = Table(title=f"For {reader.username}: {period.label} ({listing.total} papers, "
-                        f"{listing.hidden} dismissed)")
+        console.print(f"[yellow]{escape(reader.username)} has no interests yet: this is the trending "
+                      "order[/]")
+    table = Table(title=escape(f"For {reader.username}: {period.label} ({listing.total} papers, "
+                               f"{listing.hidden} dismissed)"))
     for column in ("#", "score", "paper", "why"):
         table.add_column(column)
     for rank, row in enumerate(rows, start=1):
         score = "" if row["score"] is None else f"{row['score']:.2f}"
-        table.add_row(str(rank), score, f"{row['id']}  {row['title']}", " · ".join(row["reasons"]))
+        paper, why = f"{row['id']}  {row['title']}", " · ".join(row["reasons"])
+        table.add_row(str(rank), score, escape(paper), escape(why))  # titles are not markup
     console.print(table)
 
 
