@@ -24,6 +24,7 @@ from paperfeed.store.models import UserRow
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 8
+MAX_EMAIL = 254  # RFC 5321's limit on a forward path; the column holds 320
 # Verified against when the username is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
@@ -53,6 +54,9 @@ def sign_up(
         raise AccountError("username", "Username must be 3–32 letters, digits, '.', '_' or '-'.")
     if len(password) < MIN_PASSWORD:
         raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    if email is not None and len(email) > MAX_EMAIL:
+        raise AccountError("email", f"An e-mail address has at most {MAX_EMAIL} characters; this one has "
+                                    f"{len(email):,}.")
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise AccountError("email", f"{email!r} is not an e-mail address.")
     row = UserRow(

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +25,7 @@ from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
 from paperfeed.store import Database
 from paperfeed.web.headers import SecurityHeadersMiddleware
+from paperfeed.web.inputs import refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
 from paperfeed.web.security import LoginRequired
@@ -74,6 +75,7 @@ def create_app(
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(refuse_unstorable_text)],  # every route's text inputs, checked once
     )
     app.state.settings = settings
     app.state.db = db
