@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,8 @@ from tests.support import pg
 from tests.support.smtp import SmtpServer, running_smtp
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# PostgreSQL test databases keep their node-local search indexes here, not under the real $PAPERFEED_HOME
+os.environ.setdefault("PAPERFEED_INDEX_DIR", tempfile.mkdtemp(prefix="paperfeed-test-index-"))
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     sync_hugging_face: bool = False  # also Hugging Face's daily papers (featured day, submitter, upvotes)
     hf_daily_url: str = "https://huggingface.co/api/daily_papers"
 
+    # Where a PostgreSQL deployment keeps its node-local search indexes (keyword index, saved vector graph);
+    # empty means $PAPERFEED_HOME/index. A SQLite database keeps them next to its file.
+    index_dir: str = ""
+
     log_level: str = "info"
     log_format: str = "json"  # json | text
 

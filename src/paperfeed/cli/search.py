@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 
 import typer
@@ -16,6 +17,8 @@ from paperfeed.services.search import (
     drop_vectors,
     embed_pending,
     pending_count,
+    rebuild_keyword_index,
+    rebuild_vector_index,
     search_papers,
     similar_papers,
 )
@@ -55,9 +58,25 @@ def similar(
 def reindex(
     full: bool = typer.Option(False, "--full", help="Drop every stored vector and embed all papers again"),
     limit: int | None = typer.Option(None, "--limit", help="Embed at most this many papers now"),
+    keyword: bool = typer.Option(False, "--keyword",
+                                 help="Rebuild the on-disk keyword index from the database instead"),
+    vectors: bool = typer.Option(False, "--vectors",
+                                 help="Rebuild and save the vector index (HNSW graph) instead"),
 ) -> None:
-    """Embed the papers that have no vector yet (resumable: stop it any time and run it again)."""
+    """Embed the papers that have no vector yet (resumable: stop it any time and run it again).
+
+    With --keyword or --vectors, rebuild that search index from the database (which is never changed)."""
     db = open_db()
+    if keyword or vectors:
+        if keyword:
+            started = time.perf_counter()
+            done = rebuild_keyword_index(db)
+            console.print(f"keyword index: {done} papers indexed in {time.perf_counter() - started:.1f} s")
+        if vectors:
+            started = time.perf_counter()
+            done = rebuild_vector_index(db)
+            console.print(f"vector index: {done} vectors saved in {time.perf_counter() - started:.1f} s")
+        return
     if full:
         console.print(f"dropped {drop_vectors(db)} vectors")
     total = pending_count(db) if limit is None else min(limit, pending_count(db))

@@ -15,11 +15,29 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 # Chosen on one half of SciFact's queries and checked on the other (benchmarks/search_quality.py).
-KEYWORD_WEIGHT = 0.4  # share of the keyword z-score in the fused score
+KEYWORD_WEIGHT = 0.4  # share of the keyword z-score in the fused score (the fixed share: ADAPTIVE = False)
+# The share adapts to the query: one or two precise words are what the reader wants to find, and the
+# embedding of a single word is a poor guess at a topic, so keywords lead; a sentence carries meaning that
+# words alone miss. Linear in the number of query words from SHORT_SHARE (1 word) to LONG_SHARE (LONG_WORDS
+# words and more). Chosen on the tuning halves of SciFact and of the short-query set, checked on the held-out
+# halves (benchmarks/search_quality.py).
+ADAPTIVE = True
+SHORT_SHARE = 0.8
+LONG_SHARE = 0.4
+LONG_WORDS = 6
 PRF_DOCS = 3  # top fused papers the query vector moves towards
 # Off: on SciFact feedback gained on the tuning half of the queries and lost on the other (see the ablation
 # rows of benchmarks/results/search_quality.md), so it is not shipped on by default.
 PRF_WEIGHT = 0.0  # how far it moves (0 disables feedback)
+
+
+def keyword_share(terms: Sequence[str]) -> float:
+    """The keyword share of the fusion for a query of these search words (stop words already out)."""
+    if not ADAPTIVE:
+        return KEYWORD_WEIGHT
+    n = max(len(terms), 1)
+    ramp = min((n - 1) / max(LONG_WORDS - 1, 1), 1.0)
+    return SHORT_SHARE + (LONG_SHARE - SHORT_SHARE) * ramp
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from paperfeed.embed import current_model_key, document_text, get_encoder, model_key
 from paperfeed.embed.vector_file import read_vector_file
-from paperfeed.search.vector_index import forget_indexes
+from paperfeed.search.vector_index import forget_indexes, remove_saved
 from paperfeed.store import Database
 from paperfeed.store.vectors import (
     content_hashes,
@@ -70,6 +70,7 @@ def drop_vectors(db: Database) -> int:
     with db.session() as session:
         dropped = delete_vectors(session)
     forget_indexes(db.url)
+    remove_saved(db.url)
     return dropped
 
 

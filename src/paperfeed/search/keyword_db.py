@@ -1,9 +1,10 @@
-"""Keyword search: BM25 over FTS5 on SQLite, weighted ``ts_rank`` over a tsvector on PostgreSQL.
+"""Keyword search inside the database: BM25 over FTS5 on SQLite, weighted ``ts_rank`` over a tsvector on
+PostgreSQL.
 
-Field weights follow the issue: a word in the title counts most, then authors, then the abstract. The
-title weight was chosen on one half of SciFact's queries (benchmarks/search_quality.py, from 1, 2, 3, 5);
-authors sit between title and abstract (SciFact has no authors to tune them on). PostgreSQL's ts_rank
-weights mirror the same ratios.
+This was paperfeed's only keyword engine; it now answers while the on-disk index (keyword_index) is being
+built or caught up, and is the "before" of benchmarks/search_speed.py. Both score every paper that matches
+a query word, which at a million papers costs hundreds of milliseconds for a common word. The field
+weights are those of :mod:`paperfeed.search.keyword`; PostgreSQL's ts_rank weights mirror their ratios.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 from paperfeed.search.filters import SearchFilters, filter_sql
 from paperfeed.search.query import ParsedQuery, fts5_match, websearch_text
 
-TITLE_WEIGHT, AUTHORS_WEIGHT, ABSTRACT_WEIGHT = 2.0, 1.5, 1.0
 # Common-terms guard (as Lucene's common-terms query): on a large corpus, a word in more than this share of
 # papers ("learning", "model") adds little to the ranking but makes the index visit a large part of the
 # corpus (FTS5's bm25() counts its documents on every query; ts_rank reads every matching row), so it is
@@ -29,7 +29,7 @@ DOC_COUNT_TTL_S = 600.0
 
 
 def keyword_search(
-    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters = SearchFilters()
+    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters, weights: tuple[float, float, float]
 ) -> list[tuple[str, float]]:
     """``(paper id, score)`` pairs, best first; higher scores are better on both backends."""
     if not query.terms or limit <= 0:
@@ -49,8 +49,7 @@ def keyword_search(
             "JOIN papers p ON p.rowid = papers_fts.rowid "
             f"WHERE papers_fts MATCH :match{where} ORDER BY score DESC LIMIT :limit"
         )
-        params |= {"match": fts5_match(query.terms), "wt": TITLE_WEIGHT, "wa": AUTHORS_WEIGHT,
-                   "wb": ABSTRACT_WEIGHT}
+        params |= {"match": fts5_match(query.terms), "wt": weights[0], "wa": weights[1], "wb": weights[2]}
     else:
         # weights are {D, C, B, A}: abstract is C, authors B, title A; normalisation 1 divides by log(length)
         sql = (
@@ -58,7 +57,7 @@ def keyword_search(
             "FROM papers p, websearch_to_tsquery('english', :text) q "
             f"WHERE p.search_tsv @@ q{where} ORDER BY score DESC, p.id LIMIT :limit"
         )
-        params |= {"text": websearch_text(query.terms), "weights": _pg_weights()}
+        params |= {"text": websearch_text(query.terms), "weights": _pg_weights(weights)}
     params["limit"] = limit
     return [(row[0], float(row[1])) for row in session.execute(sa.text(sql), params)]
 
@@ -105,31 +104,6 @@ def without_common_terms(session: Session, query: ParsedQuery) -> ParsedQuery:
     return replace(query, terms=rare) if rare else query
 
 
-def _pg_weights() -> str:
-    top = TITLE_WEIGHT
-    return "{" + f"0.0,{ABSTRACT_WEIGHT / top:.3f},{AUTHORS_WEIGHT / top:.3f},1.0" + "}"
-
-
-def exact_matches(
-    session: Session, query: ParsedQuery, filters: SearchFilters = SearchFilters()
-) -> list[str]:
-    """Papers the query names exactly (by arXiv id, or by whole title in any case) that pass the filters."""
-    where, params = filter_sql(filters, session.get_bind().dialect.name)
-    found: list[str] = []
-    if query.arxiv_id:
-        row = session.execute(
-            sa.text(f"SELECT p.id FROM papers p WHERE p.id = :id{where}"), params | {"id": query.arxiv_id}
-        ).first()
-        if row:
-            found.append(row[0])
-    title = query.text.strip().rstrip(".").lower()
-    if len(title) >= 8:
-        rows = session.execute(
-            sa.text(
-                f"SELECT p.id FROM papers p WHERE lower(p.title) IN (:t, :t_dot){where} ORDER BY p.id LIMIT 5"
-            ),
-            params | {"t": title, "t_dot": title + "."},
-        )
-        found.extend(r[0] for r in rows if r[0] not in found)
-    return found
-
+def _pg_weights(weights: tuple[float, float, float]) -> str:
+    title, authors, abstract = weights
+    return "{" + f"0.0,{abstract / title:.3f},{authors / title:.3f},1.0" + "}"

@@ -1,23 +1,30 @@
-"""The embedded vector index for SQLite: the database's vectors held in memory, searched exactly or by HNSW.
+"""The embedded vector index for SQLite: a saved, memory-mapped generation plus the newest vectors in memory.
 
-Up to ``ANN_THRESHOLD`` vectors an exact matrix product is both fast (a few ms) and perfect; beyond it a
-usearch HNSW graph answers in a few milliseconds with recall tuned by ``EXPANSION_SEARCH``
-(benchmarks/search_speed.py measures both; benchmarks/ann_tuning.py chose the graph's settings). The
-index follows the ``paper_vectors`` table incrementally: rows are only ever added with a higher id (a
-re-embedded paper gets a new row), so a refresh reads just the rows past the last id seen; a shrinking
-count (papers deleted) triggers a rebuild.
+Up to ``ANN_THRESHOLD`` vectors an exact matrix product is both fast (a few ms) and perfect, and the vectors
+are simply read from the database into memory. Beyond it a usearch HNSW graph answers in a few milliseconds
+with recall tuned by ``EXPANSION_SEARCH`` (benchmarks/ann_tuning.py chose the graph's settings); the graph
+and the vectors are saved next to the database as a *generation* (:mod:`vector_files`) that every worker
+maps, so a process starts in seconds and N workers share one copy. Rows of ``paper_vectors`` newer than the
+generation (rows are only ever added, with a higher id; a re-embedded paper gets a new row) are read into a
+small in-memory *delta*, searched exactly and merged; a base row superseded or deleted is masked. When the
+delta grows past ``SAVE_DELTA`` one process writes the next generation in the background (the others switch
+to it when ``CURRENT`` changes); ``paperfeed reindex --vectors`` rebuilds one from scratch.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from paperfeed.search import vector_files as vf
 from paperfeed.store.vectors import iter_vector_blocks, vector_state
 
+log = logging.getLogger(__name__)
 ANN_THRESHOLD = 50_000
 # recall@10 vs exact (search_speed.py's queries), ann_tuning.json: 100k papers 256 -> 0.98, 512 -> 0.99;
 # 1M papers 256 -> 0.84, 512 -> 0.94, 1024 -> 0.97 at 7 ms p50 / 9 ms p95 a search (2 cores, loaded)
@@ -27,42 +34,149 @@ EXPANSION_SEARCH = 1024
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 COUNT_CHECK_INTERVAL_S = 10.0  # a full count (to notice deletions) costs a scan; max(id) is cheap
+GENERATION_CHECK_S = 5.0  # how often a worker looks whether another one saved a newer generation
+SAVE_DELTA = 20_000  # vectors past the generation (new or masked) that make it worth saving the next one
+COMPACT_SHARE = 0.2  # dead rows beyond this share of a generation: rebuild it from the database instead
 
 
 class VectorIndex:
     """One model's vectors of one database, kept in step with the table by :meth:`refresh`."""
 
-    def __init__(self, model: str, *, ann_threshold: int = ANN_THRESHOLD) -> None:
+    def __init__(self, model: str, *, folder: Path | None = None, ann_threshold: int = ANN_THRESHOLD) -> None:
         self.model = model
+        self.folder = folder  # where generations are saved; None keeps everything in memory
         self.ann_threshold = ann_threshold
-        self.ids: list[str] = []
+        self.base: vf.Generation | None = None
+        self.base_name: str | None = None
+        self.base_live = 0
+        self.masked: set[str] = set()  # base ids superseded by the delta or deleted
+        self.ids: list[str] = []  # the delta (everything, without a saved generation)
         self.row_of: dict[str, int] = {}
         self.matrix = np.zeros((0, 0), dtype=np.float32)
-        self.ann = None  # usearch.index.Index once the corpus is past the threshold
+        self.ann = None  # in-memory graph over the delta, only when there is no folder to save to
         self.last_id = 0
         self._last_count_check = 0.0
+        self._generation_check = 0.0
         self._lock = threading.Lock()
+        self._saving: threading.Thread | None = None
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self.base_live - len(self.masked) + len(self.ids)
 
+    # --- keeping in step -------------------------------------------------------------------------------
     def refresh(self, session: Session) -> None:
         """Bring the index up to date with the table (cheap when nothing changed)."""
         with self._lock:
             now = time.monotonic()
+            if self.folder is not None and now - self._generation_check > GENERATION_CHECK_S:
+                self._generation_check = now
+                if vf.current_name(self.folder) != self.base_name:
+                    self._open_generation()
+                elif self.base is None and vector_state(session, self.model)[0] >= self.ann_threshold:
+                    self._build_generation(session)
             if now - self._last_count_check > COUNT_CHECK_INTERVAL_S:
                 count, top = vector_state(session, self.model)
                 self._last_count_check = now
-                if count < len(self.ids) or (top == self.last_id and count != len(self.ids)):
-                    self._reset()
+                if count < len(self) or (top == self.last_id and count != len(self)):
+                    self._forget_deleted(session)
             self._add_new_rows(session)
+            if (self.base is not None and len(self.ids) + len(self.masked) >= SAVE_DELTA
+                    and not (self._saving and self._saving.is_alive())):
+                self._saving = threading.Thread(target=self._save_next, name="vector-index-save", daemon=True)
+                self._saving.start()
 
-    def _reset(self) -> None:
-        self.ids, self.row_of, self.last_id, self.ann = [], {}, 0, None
+    def _open_generation(self) -> None:
+        assert self.folder is not None
+        generation = vf.open_current(self.folder, self.model)
+        self.base, self.base_name = generation, vf.current_name(self.folder)
+        self.base_live = 0 if generation is None else int(generation.sorted_rows.size)
+        self._reset_delta(generation.last_row_id if generation else 0)
+
+    def _reset_delta(self, last_id: int) -> None:
+        self.ids, self.row_of, self.ann, self.masked, self.last_id = [], {}, None, set(), last_id
         self.matrix = np.zeros((0, 0), dtype=np.float32)
 
-    def _add_new_rows(self, session: Session) -> None:
-        """Append rows past ``last_id``; a paper seen before (re-embedded) is overwritten in place."""
+    def _build_generation(self, session: Session) -> None:
+        """A first generation from the whole table, by one process of the node while the others wait."""
+        assert self.folder is not None
+        with vf.builder_lock(self.folder, blocking=True):
+            if vf.current_name(self.folder) is None:
+                self.save_from_table(session)
+        self._open_generation()
+
+    def save_from_table(self, session: Session) -> int:
+        """Read every vector of the model, build the graph and save it as a generation (lock held)."""
+        assert self.folder is not None
+        started = time.perf_counter()
+        self._reset_delta(0)
+        self._add_new_rows(session, grow_ann=False)
+        ann = None
+        if self.ids:
+            ann = _new_ann(self.matrix.shape[1])
+            ann.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix, threads=2)
+        vf.save_generation(self.folder, self.model, self.last_id, np.asarray(self.ids), self.matrix,
+                           np.zeros(len(self.ids), dtype=bool), ann)
+        log.info("vector index of %d papers built and saved in %.0f s", len(self.ids),
+                 time.perf_counter() - started)
+        return len(self.ids)
+
+    def _save_next(self) -> None:
+        """The next generation: the current one with the delta appended and masked rows dead (background)."""
+        assert self.folder is not None and self.base is not None
+        try:
+            with vf.builder_lock(self.folder, blocking=False) as mine:
+                if not mine or vf.current_name(self.folder) != self.base_name:
+                    return
+                with self._lock:
+                    base, ids, matrix, masked, last = self.base, list(self.ids), self.matrix, set(self.masked), \
+                        self.last_id
+                _, gone_rows = base.rows_of(sorted(masked))
+                dead = np.concatenate([np.asarray(base.dead), np.zeros(len(ids), dtype=bool)])
+                dead[gone_rows] = True
+                if dead.mean() > COMPACT_SHARE:
+                    vf.save_generation(self.folder, self.model, last, *self._compacted(base, ids, matrix, dead))
+                    return
+                from usearch.index import Index
+
+                ann = Index.restore(str(base.folder / "hnsw.usearch")) if base.ann is not None else None
+                if ann is not None:
+                    for row in gone_rows:
+                        ann.remove(int(row))
+                    ann.add(np.arange(len(base.ids), len(base.ids) + len(ids), dtype=np.uint64), matrix, threads=2)
+                vf.save_generation(self.folder, self.model, last, np.concatenate([np.asarray(base.ids), ids]),
+                                   np.concatenate([base.vectors, matrix]) if len(ids) else base.vectors, dead, ann)
+        except Exception:  # noqa: BLE001 - the index still answers from the old generation and the delta
+            log.exception("saving the next vector index generation failed")
+
+    def _compacted(self, base: vf.Generation, ids: list[str], matrix: np.ndarray, dead: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+        all_ids = np.concatenate([np.asarray(base.ids), ids])
+        vectors = np.concatenate([base.vectors, matrix]) if len(ids) else np.asarray(base.vectors)
+        keep = np.flatnonzero(~dead)
+        ann = _new_ann(vectors.shape[1])
+        ann.add(np.arange(keep.size, dtype=np.uint64), vectors[keep], threads=2)
+        return all_ids[keep], vectors[keep], np.zeros(keep.size, dtype=bool), ann
+
+    def _forget_deleted(self, session: Session) -> None:
+        """Vectors were deleted: mask base rows and drop delta rows whose paper has no vector any more."""
+        present: set[str] = set()
+        for paper_ids, _, _ in iter_vector_blocks(session, self.model):
+            present.update(paper_ids)
+        if self.base is not None:
+            alive = np.asarray(self.base.sorted_ids)
+            self.masked |= {str(i) for i in alive[~np.isin(alive, list(present))]}
+        kept = [i for i, pid in enumerate(self.ids) if pid in present]
+        if len(kept) != len(self.ids):
+            last = self.last_id
+            self.ids = [self.ids[i] for i in kept]
+            self.row_of = {pid: n for n, pid in enumerate(self.ids)}
+            self.matrix = self.matrix[kept] if kept else np.zeros((0, 0), dtype=np.float32)
+            self.ann = None
+            self.last_id = last
+            self._grow_ann(np.arange(0, dtype=np.uint64), self.matrix[:0])
+
+    def _add_new_rows(self, session: Session, *, grow_ann: bool = True) -> None:
+        """Append rows past ``last_id``; a paper seen before (re-embedded) is overwritten or masked."""
         known = len(self.ids)
         blocks: list[np.ndarray] = []
         for paper_ids, vectors, last in iter_vector_blocks(session, self.model, after_id=self.last_id):
@@ -81,7 +195,11 @@ class VectorIndex:
         if blocks:  # one concatenation per refresh, not per block: 1M vectors are 1.5 GB
             added = np.concatenate([self.matrix, *blocks]) if known else np.concatenate(blocks)
             self.matrix = np.ascontiguousarray(added, dtype=np.float32)
-            self._grow_ann(np.arange(known, len(self.ids), dtype=np.uint64), self.matrix[known:])
+            if self.base is not None:
+                found, _ = self.base.rows_of(self.ids[known:])
+                self.masked.update(found)
+            if grow_ann:
+                self._grow_ann(np.arange(known, len(self.ids), dtype=np.uint64), self.matrix[known:])
 
     def _overwrite(self, row: int, vector: np.ndarray) -> None:
         self.matrix[row] = vector
@@ -90,50 +208,93 @@ class VectorIndex:
             self.ann.add(row, vector)
 
     def _grow_ann(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+        """Without a folder to save to, the delta is the whole index: past the threshold it gets a graph."""
+        if self.folder is not None:
+            return
         if self.ann is None and len(self.ids) >= self.ann_threshold:
             self.ann = _new_ann(self.matrix.shape[1])
             self.ann.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix, threads=2)
-        elif self.ann is not None:
+        elif self.ann is not None and rows.size:
             self.ann.add(rows, vectors, threads=2)
 
+    # --- searching -------------------------------------------------------------------------------------
     def nearest(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` most similar papers (cosine), optionally only among ``allowed`` ids."""
-        if not self.ids or k <= 0:
+        if not len(self) or k <= 0:
             return []
+        query = query.astype(np.float32)
         if allowed is not None:
             return self._nearest_among(query, k, allowed)
+        hits = self._delta_nearest(query, k)
+        if self.base is not None:
+            hits += self._base_nearest(query, k)
+        return sorted(hits, key=lambda h: -h[1])[:k]
+
+    def _delta_nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        if not self.ids:
+            return []
         if self.ann is not None:
-            matches = self.ann.search(query.astype(np.float32), k)
+            matches = self.ann.search(query, k)
             return [(self.ids[int(key)], 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances,
                                                                          strict=True)]
-        scores = self.matrix @ query.astype(np.float32)
-        return _top(scores, k, self.ids)
+        return _top(self.matrix @ query, k, self.ids)
+
+    def _base_nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        base = self.base
+        assert base is not None
+        if base.ann is None:
+            rows = np.asarray(base.sorted_rows)
+            scores = np.asarray(base.vectors)[rows] @ query
+            return [h for h in _top(scores, k + len(self.masked), [str(base.ids[r]) for r in rows])
+                    if h[0] not in self.masked][:k]
+        matches = base.ann.search(query, k + min(len(self.masked), 4 * k))  # type: ignore[attr-defined]
+        hits = ((str(base.ids[int(key)]), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances,
+                                                                             strict=True))
+        return [h for h in hits if h[0] not in self.masked][:k]
 
     def _nearest_among(self, query: np.ndarray, k: int, allowed: set[str]) -> list[tuple[str, float]]:
-        if self.ann is not None and len(allowed) > len(self.ids) // 4:
+        size = len(self)
+        if (self.ann is not None or (self.base is not None and self.base.ann is not None)) \
+                and len(allowed) > size // 4:
             # a broad filter: ask the graph for more and keep the allowed ones
-            wanted = min(len(self.ids), k * 4 * len(self.ids) // max(len(allowed), 1))
+            wanted = min(size, k * 4 * size // max(len(allowed), 1))
             hits = [h for h in self.nearest(query, wanted) if h[0] in allowed]
             if len(hits) >= k:
                 return hits[:k]
-        rows = np.asarray(sorted(self.row_of[i] for i in allowed if i in self.row_of), dtype=np.int64)
-        if rows.size == 0:
-            return []
-        scores = self.matrix[rows] @ query.astype(np.float32)
-        order = np.argsort(-scores)[:k]
-        return [(self.ids[int(rows[i])], float(scores[i])) for i in order]
+        scores = self.scores(query, sorted(allowed))
+        return sorted(scores.items(), key=lambda h: -h[1])[:k]
 
     def scores(self, query: np.ndarray, paper_ids: list[str]) -> dict[str, float]:
         """Exact cosine of the query with each listed paper that has a vector."""
+        query = query.astype(np.float32)
+        out: dict[str, float] = {}
         rows = [(pid, self.row_of[pid]) for pid in paper_ids if pid in self.row_of]
-        if not rows:
-            return {}
-        values = self.matrix[[r for _, r in rows]] @ query.astype(np.float32)
-        return {pid: float(v) for (pid, _), v in zip(rows, values, strict=True)}
+        if rows:
+            values = self.matrix[[r for _, r in rows]] @ query
+            out.update({pid: float(v) for (pid, _), v in zip(rows, values, strict=True)})
+        if self.base is not None:
+            rest = [pid for pid in paper_ids if pid not in out and pid not in self.masked]
+            found, base_rows = self.base.rows_of(rest)
+            if found:
+                order = np.argsort(base_rows)  # ascending rows read the memory map front to back
+                values = np.asarray(self.base.vectors[base_rows[order]]) @ query
+                out.update({found[int(i)]: float(v) for i, v in zip(order, values, strict=True)})
+        return out
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         row = self.row_of.get(paper_id)
-        return None if row is None else self.matrix[row]
+        if row is not None:
+            return self.matrix[row]
+        if self.base is None or paper_id in self.masked:
+            return None
+        _, rows = self.base.rows_of([paper_id])
+        return np.asarray(self.base.vectors[rows[0]]) if rows.size else None
+
+    def memory_mb(self) -> dict[str, float]:
+        """Private memory of this process's part, and the size of the shared, memory-mapped generation."""
+        private = self.matrix.nbytes + (self.ann.memory_usage if self.ann is not None else 0)
+        shared = 0 if self.base is None else sum(p.stat().st_size for p in self.base.folder.iterdir())
+        return {"private_mb": round(private / 2**20, 1), "mapped_mb": round(shared / 2**20, 1)}
 
 
 def _new_ann(dim: int):  # type: ignore[no-untyped-def]
@@ -145,6 +306,8 @@ def _new_ann(dim: int):  # type: ignore[no-untyped-def]
 
 def _top(scores: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:
     k = min(k, scores.size)
+    if k <= 0:
+        return []
     part = np.argpartition(-scores, k - 1)[:k]
     order = part[np.argsort(-scores[part])]
     return [(ids[int(i)], float(scores[i])) for i in order]
@@ -159,8 +322,44 @@ def index_for(database_url: str, model: str) -> VectorIndex:
     with _registry_lock:
         key = (database_url, model)
         if key not in _indexes:
-            _indexes[key] = VectorIndex(model)
+            _indexes[key] = VectorIndex(model, folder=_folder(database_url, model))
         return _indexes[key]
+
+
+def _folder(database_url: str, model: str) -> Path | None:
+    from paperfeed.search.locations import index_root
+
+    try:
+        root = index_root(database_url)
+    except ValueError:  # an in-memory database: nothing to save next to
+        return None
+    return root / ("vectors-" + "".join(c if c.isalnum() or c in ".-" else "_" for c in model))
+
+
+def rebuild_saved(database_url: str, model: str, db) -> int:  # type: ignore[no-untyped-def]
+    """Build a new generation of ``model`` from the table now (``paperfeed reindex --vectors``)."""
+    folder = _folder(database_url, model)
+    if folder is None:
+        return 0
+    index = VectorIndex(model, folder=folder)
+    with db.session() as session, vf.builder_lock(folder, blocking=True):
+        done = index.save_from_table(session)
+    forget_indexes(database_url)
+    return done
+
+
+def remove_saved(database_url: str) -> None:
+    """Delete every saved generation of the database (all models): the vectors they hold were dropped."""
+    import shutil
+
+    from paperfeed.search.locations import index_root
+
+    try:
+        root = index_root(database_url)
+    except ValueError:
+        return
+    for folder in root.glob("vectors-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def forget_indexes(database_url: str | None = None) -> None:

@@ -9,13 +9,14 @@ and hybrid searches answer from the keyword index and say so in :attr:`SearchRes
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.paper import Paper
 from paperfeed.embed import current_model_key, get_encoder
-from paperfeed.search import hybrid, keyword, semantic
+from paperfeed.search import hybrid, keyword, semantic, vector_index
 from paperfeed.search.filters import SearchFilters
 from paperfeed.search.indexing import (
     drop_vectors,
@@ -23,6 +24,7 @@ from paperfeed.search.indexing import (
     load_precomputed_vectors,
     pending_count,
 )
+from paperfeed.search.keyword_sync import kept_index
 from paperfeed.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from paperfeed.store import Database
 from paperfeed.store.papers import get_papers
@@ -31,13 +33,18 @@ from paperfeed.store.vectors import has_vectors
 __all__ = [
     "MODES", "SAMPLE_VECTORS", "SearchError", "SearchFilters", "SearchHit", "SearchResults",
     "UnknownPaper", "drop_vectors", "embed_pending", "load_precomputed_vectors", "pending_count",
-    "search_papers", "similar_papers", "warm_up",
+    "rebuild_keyword_index", "rebuild_vector_index", "refresh_keyword_index", "search_papers", "similar_papers",
+    "warm_up",
 ]
 
 MODES = ("hybrid", "keyword", "semantic")
 # The bundled sample's vectors: call `load_precomputed_vectors(db, SAMPLE_VECTORS)` after importing it.
 SAMPLE_VECTORS = Path(__file__).resolve().parents[1] / "data" / "sample-vectors.npz"
 CANDIDATES = 100  # papers each side contributes to the hybrid fusion
+# Below this cosine (MiniLM) a paper shares no meaning with the query: unrelated abstracts score 0.0-0.2, the
+# relevant papers of SciFact's queries 0.4-0.8 (benchmarks/search_quality.py reports how often the best
+# semantic hit of a real query falls below it).
+SEMANTIC_FLOOR = 0.3
 MAX_LIMIT = 200
 MAX_OFFSET = 10_000
 
@@ -61,6 +68,13 @@ class SearchResults:
     hits: list[SearchHit]
     mode: str  # the mode that answered: "keyword" when semantic was asked but nothing is embedded yet
     query: str
+    # About how many papers contain a query word (None: unknown, e.g. with filters or semantic only).
+    total: int | None = None
+    # False when no paper contains a query word and none is close in meaning (SEMANTIC_FLOOR): the hits are
+    # then only the least distant papers, which a page should not present as answers.
+    relevant: bool = True
+    suggestion: str | None = None  # the query with unknown words replaced by close words of the corpus
+    exact_id: str | None = None  # the query is the arXiv id of this stored paper
 
 
 def search_papers(
@@ -74,8 +88,13 @@ def search_papers(
     with db.session() as session:
         if mode != "keyword" and not has_vectors(session, model):
             mode = "keyword"
+        keyword_hits: list[tuple[str, float]] = []
+        semantic_hits: list[tuple[str, float]] = []
+        if mode != "semantic":
+            keyword_hits = keyword.keyword_search(session, parsed, limit=max(depth, CANDIDATES)
+                                                  if mode == "hybrid" else depth, filters=filters)
         if mode == "keyword":
-            ranked = keyword.keyword_search(session, parsed, limit=depth, filters=filters)
+            ranked = keyword_hits
         else:
             query_vector = get_encoder().encode([parsed.text])[0]
             semantic_hits = semantic.nearest(session, model, query_vector, limit=max(depth, CANDIDATES),
@@ -83,30 +102,65 @@ def search_papers(
             if mode == "semantic":
                 ranked = semantic_hits[:depth]
             else:
-                keyword_hits = keyword.keyword_search(session, parsed, limit=max(depth, CANDIDATES),
-                                                      filters=filters)
                 ranked = hybrid.hybrid_rank(
                     query_vector, keyword_hits, semantic_hits,
                     lambda q, ids: semantic.similarities(session, model, q, ids),
                     lambda ids: semantic.paper_vectors(session, model, ids),
+                    keyword_weight=hybrid.keyword_share(parsed.terms),
                 )[:depth]
-        ranked = _exact_first(keyword.exact_matches(session, parsed, filters), ranked)[offset:depth]
+        exact = keyword.exact_matches(session, parsed, filters)
+        ranked = _exact_first(exact, ranked)[offset:depth]
         papers = get_papers(session, [pid for pid, _ in ranked])
-    hits = [SearchHit(papers[pid], score) for pid, score in ranked if pid in papers]
-    return SearchResults(hits=hits, mode=mode, query=parsed.text)
+        relevant = bool(exact or keyword_hits or (semantic_hits and semantic_hits[0][1] >= SEMANTIC_FLOOR))
+        total = None
+        if mode != "semantic" and not filters.active and keyword_hits:
+            total = keyword.estimated_matches(session, parsed)
+        suggestion = None if exact or offset else keyword.did_you_mean(session, parsed)
+    # a withdrawn paper is shown only when asked for by name
+    hits = [SearchHit(papers[pid], score) for pid, score in ranked
+            if pid in papers and (not papers[pid].withdrawn or pid in exact)]
+    if total is not None:
+        total = max(total, offset + len(hits))
+    exact_id = parsed.arxiv_id if parsed.arxiv_id and parsed.arxiv_id in exact else None
+    return SearchResults(hits=hits, mode=mode, query=parsed.text, total=total, relevant=relevant,
+                         suggestion=suggestion, exact_id=exact_id)
 
 
 def warm_up(db: Database) -> None:
-    """Load the encoder and build this process's vector index before the first user needs them.
+    """Load the encoder, bring the keyword index up to date and open the vector index at start-up.
 
-    Both are lazy; on a large corpus the in-process index takes minutes to build (362 s at 1M papers,
-    benchmarks/results/search_speed.md), which must not be the first visitor's wait. The web app runs this
-    in a background thread at start-up; a failure only costs the warm start, so it is logged, not raised.
+    All are lazy. The keyword index catches up with what changed while the node was down (or was never
+    built); the vector index maps its saved generation (seconds) or, the first time at a large corpus, builds
+    one (minutes at 1M papers, benchmarks/results/search_speed.md), which must not be the first visitor's
+    wait. The web app runs this in a background thread at start-up; a failure only costs the warm start, so
+    it is logged, not raised.
     """
     try:
+        refresh_keyword_index(db)
         search_papers(db, "warm up", mode="semantic", limit=1)
     except Exception:  # noqa: BLE001 - best effort, see docstring
         logging.getLogger(__name__).exception("warming up search failed; the first search will be slower")
+
+
+def refresh_keyword_index(db: Database) -> bool:
+    """Check the keyword index against the database now (count and marks) and repair it; True when it answers.
+
+    A large backlog (a new node) is indexed in a background thread; searches use the database meanwhile.
+    """
+    with db.session() as session:
+        return keyword.current_index(session, full_check=True) is not None
+
+
+def rebuild_keyword_index(db: Database, *, on_progress: Callable[[int], None] | None = None) -> int:
+    """Index every paper again from scratch (``paperfeed reindex --keyword``); returns how many."""
+    with db.session() as session:
+        kept = kept_index(str(session.get_bind().engine.url))
+        return kept.rebuild(session, on_progress=on_progress)
+
+
+def rebuild_vector_index(db: Database) -> int:
+    """Build and save this database's vector index generation from scratch; returns how many vectors."""
+    return vector_index.rebuild_saved(db.url, current_model_key(), db)
 
 
 def similar_papers(db: Database, paper_id: str, *, limit: int = 10) -> list[SearchHit]:

@@ -1,0 +1,248 @@
+"""Keeping a keyword index in step with the database, which stays the source of truth.
+
+Every content change of a paper bumps ``papers.modified_at`` (``store.papers.upsert_papers``). The index
+commits, atomically with the papers, a state document holding ``seen`` (the newest ``modified_at`` indexed) and
+``high_water`` (from where the next catch-up reads, minus ``OVERLAP``). Reading again a little before the mark
+covers rows that commit late: SQLite stamps a batch just before it waits for the write lock (up to the busy
+timeout); on PostgreSQL transactions commit in any order, so ``high_water`` is held back to the start of the
+oldest transaction still open. Re-indexing a paper is idempotent (delete by id, add), so reading too much only
+costs time. Deletions and anything else that drifted are found by comparing counts (every ``COUNT_CHECK_S``
+and at start) and then the sets of ``id + content hash`` on both sides.
+
+So a node that starts with a missing or stale index catches up by itself: a small backlog inside the search
+that notices it, a large one (a new node, a rebuild) in a background thread while searches are answered by the
+database's own FTS5 / tsvector index. A crash between a database commit and the index update leaves rows
+newer than the index's mark, which the next search or start-up picks up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from paperfeed.domain.paper import Paper
+from paperfeed.search import keyword_index as ki
+from paperfeed.search.locations import index_root
+from paperfeed.store.models import PaperRow
+
+log = logging.getLogger(__name__)
+OVERLAP = timedelta(seconds=60)  # > SQLite's 30 s busy timeout and any clock skew between app nodes
+INLINE_MAX = 5_000  # a backlog up to this many papers is indexed inside the search that notices it
+COUNT_CHECK_S = 30.0
+LATE_CHECK_S = 5.0  # while writes are recent, re-read the overlap window this often
+PAGE = 2_000
+_COLUMNS = (PaperRow.id, PaperRow.title, PaperRow.abstract, PaperRow.authors, PaperRow.categories,
+            PaperRow.published, PaperRow.withdrawn, PaperRow.content_hash, PaperRow.modified_at)
+
+
+class KeptIndex:
+    """A database's keyword index in this process, and the bookkeeping that keeps it current."""
+
+    def __init__(self, database_url: str) -> None:
+        self.index = ki.KeywordIndex(index_root(database_url))
+        self._lock = threading.Lock()  # one writer per process (tantivy's lock file covers processes)
+        self._recent: dict[str, str] = {}  # id -> content hash indexed here within the overlap window
+        self._counted_at = 0.0
+        self._window_at = 0.0
+        self._background: threading.Thread | None = None
+
+    # --- the check each search makes ----------------------------------------------------------------------
+    def ready(self, session: Session, *, full_check: bool = False) -> bool:
+        """Bring the index up to date when that is cheap; False when it cannot answer yet (use the database)."""
+        top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
+        state = self.index.state()
+        now = time.monotonic()
+        if top is None and state.high_water is None:
+            return True
+        behind = top is not None and (state.seen is None or top > state.seen)
+        late = state.seen is not None and now - self._window_at > LATE_CHECK_S and (
+            state.high_water < state.seen or _recent(state.seen))
+        count_due = full_check or now - self._counted_at > COUNT_CHECK_S
+        if behind or late:
+            self.index.reload()
+            state = self.index.state()
+            behind = top is not None and (state.seen is None or top > state.seen)
+        if behind or late or full_check:
+            since = None if state.high_water is None else state.high_water - OVERLAP
+            backlog = _count_since(session, since)
+            if backlog > INLINE_MAX:
+                self._catch_up_in_background(session)
+                return state.high_water is not None and not behind
+            self._try(lambda: self.catch_up(session))
+            state = self.index.state()
+        if count_due and state.high_water is not None:
+            self._counted_at = now
+            if _live_count(session) != state.papers:
+                if state.papers > INLINE_MAX:
+                    self._catch_up_in_background(session, reconcile=True)
+                else:
+                    self._try(lambda: self.reconcile(session))
+        return self.index.state().high_water is not None
+
+    def _try(self, work) -> bool:  # type: ignore[no-untyped-def]
+        """Run ``work`` holding this process's write lock, unless another thread already writes."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            work()
+            return True
+        except ValueError as error:  # tantivy's lock file: another process is writing; it will catch up
+            log.info("keyword index busy elsewhere: %s", error)
+            return False
+        finally:
+            self._lock.release()
+
+    def _catch_up_in_background(self, session: Session, *, reconcile: bool = False) -> None:
+        if self._background is not None and self._background.is_alive():
+            return
+        sessions = sessionmaker(session.get_bind())
+
+        def run() -> None:
+            try:
+                with sessions() as own:
+                    self._try(lambda: self.reconcile(own) if reconcile else self.catch_up(own))
+            except Exception:  # noqa: BLE001 - a background thread must log, not die silently
+                log.exception("keyword index catch-up failed; searches use the database meanwhile")
+
+        self._background = threading.Thread(target=run, name="keyword-index-catch-up", daemon=True)
+        self._background.start()
+
+    # --- writing (callers hold the lock) -----------------------------------------------------------------
+    def catch_up(self, session: Session) -> int:
+        """Index every paper modified since the mark (minus the overlap); returns how many changed."""
+        state = self.index.state()
+        since = None if state.high_water is None else state.high_water - OVERLAP
+        horizon = _open_transactions_since(session)
+        writer = self.index.writer()
+        changed, seen = 0, state.seen
+        for papers in _papers_since(session, since):
+            fresh = [(p, h) for p, h, _ in papers if self._recent.get(p.id) != h]
+            changed += len(fresh)
+            ki.replace_papers(writer, fresh)
+            self._recent.update((p.id, h) for p, h in fresh)
+            newest = papers[-1][2]  # pages come in modified_at order
+            seen = newest if seen is None else max(seen, newest)
+        high_water = seen if horizon is None or seen is None else min(seen, horizon)
+        ki.commit(writer, high_water, seen)
+        writer.wait_merging_threads()
+        self.index.reload()
+        self._window_at = time.monotonic()
+        if len(self._recent) > 4 * INLINE_MAX:  # only the overlap window needs remembering
+            self._recent.clear()
+        return changed
+
+    def reconcile(self, session: Session) -> tuple[int, int]:
+        """Compare id + content hash of every paper on both sides; fix the index. Returns (added, removed)."""
+        self.catch_up(session)
+        indexed = self.index.indexed_keys()
+        stored = {ki.paper_key(pid, digest) for pid, digest in session.execute(
+            sa.select(PaperRow.id, PaperRow.content_hash).where(PaperRow.withdrawn.is_(False)))}
+        gone = {key.split("\u0001", 1)[0] for key in indexed - stored}
+        for paper_id in gone:
+            self._recent.pop(paper_id, None)
+        missing = [key.split("\u0001", 1)[0] for key in stored - indexed]
+        writer = self.index.writer()
+        for paper_id in gone:
+            writer.delete_documents_by_term("id", paper_id)
+        for start in range(0, len(missing), PAGE):
+            rows = session.execute(sa.select(*_COLUMNS).where(PaperRow.id.in_(missing[start:start + PAGE])))
+            ki.replace_papers(writer, ((_paper(r), r.content_hash) for r in rows))
+        state = self.index.state()
+        ki.commit(writer, state.high_water, state.seen)
+        writer.wait_merging_threads()
+        self.index.reload()
+        if gone or missing:
+            log.info("keyword index reconciled: %d added, %d removed", len(missing), len(gone))
+        return len(missing), len(gone - set(missing))
+
+    def rebuild(self, session: Session, *, on_progress=None) -> int:  # type: ignore[no-untyped-def]
+        """Index every paper from scratch (one commit at the end: searches see the old index until then)."""
+        top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
+        horizon = _open_transactions_since(session)
+        writer = self.index.writer(threads=2, heap=256_000_000)
+        writer.delete_all_documents()
+        done = 0
+        for papers in _papers_since(session, None, order_by_id=True):
+            done += ki.add_papers(writer, ((p, h) for p, h, _ in papers))
+            if on_progress is not None:
+                on_progress(done)
+        ki.commit(writer, top if horizon is None or top is None else min(top, horizon), top)
+        writer.wait_merging_threads()
+        self.index.reload()
+        self._recent.clear()
+        return done
+
+
+def _recent(moment: datetime) -> bool:
+    return datetime.now(moment.tzinfo) - moment < 2 * OVERLAP
+
+
+def _paper(row: sa.Row) -> Paper:
+    return Paper(id=row.id, title=row.title or "", abstract=row.abstract or "", authors=tuple(row.authors or ()),
+                 categories=tuple(row.categories or ()), published=row.published, withdrawn=bool(row.withdrawn))
+
+
+def _papers_since(session: Session, since: datetime | None, *, order_by_id: bool = False
+                  ) -> Iterator[list[tuple[Paper, str, datetime]]]:
+    """Pages of ``(paper, content hash, modified_at)`` modified after ``since`` (all when None), keyset-paged."""
+    last_time, last_id = since, ""
+    while True:
+        query = sa.select(*_COLUMNS)
+        if order_by_id:
+            query = query.where(PaperRow.id > last_id).order_by(PaperRow.id)
+        else:
+            if last_time is not None:
+                query = query.where(sa.or_(PaperRow.modified_at > last_time, sa.and_(
+                    PaperRow.modified_at == last_time, PaperRow.id > last_id)))
+            query = query.order_by(PaperRow.modified_at, PaperRow.id)
+        rows = session.execute(query.limit(PAGE)).all()
+        if not rows:
+            return
+        yield [(_paper(r), r.content_hash, r.modified_at) for r in rows]
+        last_time, last_id = rows[-1].modified_at, rows[-1].id
+
+
+def _count_since(session: Session, since: datetime | None) -> int:
+    query = sa.select(sa.func.count()).select_from(PaperRow)
+    if since is not None:
+        query = query.where(PaperRow.modified_at > since)
+    return int(session.execute(query).scalar_one())
+
+
+def _live_count(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(PaperRow).where(
+        PaperRow.withdrawn.is_(False))).scalar_one())
+
+
+def _open_transactions_since(session: Session) -> datetime | None:
+    """PostgreSQL: when the oldest other open transaction began (its rows may still commit); else None."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.execute(sa.text(
+        "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")).scalar()
+
+
+_kept: dict[str, KeptIndex] = {}
+_kept_lock = threading.Lock()
+
+
+def kept_index(database_url: str) -> KeptIndex:
+    """This process's keyword index of a database (one per process, shared by every request)."""
+    with _kept_lock:
+        if database_url not in _kept:
+            _kept[database_url] = KeptIndex(database_url)
+        return _kept[database_url]
+
+
+def forget_kept_indexes(database_url: str | None = None) -> None:
+    """Drop this process's handles (a test database went away, or a benchmark measures a cold start)."""
+    with _kept_lock:
+        for url in [u for u in _kept if database_url is None or u == database_url]:
+            del _kept[url]
