@@ -43,7 +43,8 @@ def test_serve_answers_health_pages_and_api(tmp_path: Path) -> None:
         server.terminate()
         # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells who stopped it
         assert server.wait(timeout=30) in (0, -signal.SIGTERM)
-    assert (tmp_path / "paperfeed.sqlite3").exists() and (tmp_path / "secret.key").exists()
+    assert (tmp_path / "paperfeed.sqlite3").exists()
+    assert not (tmp_path / "secret.key").exists()  # the signing key is in the database, one for every node
 
 
 def test_background_embedder_embeds_new_papers(sqlite_db: Database) -> None:

@@ -1,14 +1,12 @@
 """Settings: one object, read from ``PAPERFEED_*`` environment variables and an optional ``.env``.
 
-Nothing secret has a working default: the session/token signing key is generated at random on first use
-and kept in ``$PAPERFEED_HOME/secret.key`` (mode 0600) unless ``PAPERFEED_SECRET_KEY`` is set.
+Nothing secret has a working default: unless ``PAPERFEED_SECRET_KEY`` is set, the session/token signing key
+is generated at random on first use and kept in the database, so every worker and node signs alike.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,6 +57,14 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = "json"  # json | text
 
+    # Running behind a reverse proxy: the proxies (addresses or networks, comma-separated) whose
+    # X-Forwarded-For/-Proto headers are believed. Empty: none is, and the peer's address is the client's.
+    forwarded_allow_ips: str = ""
+    # PostgreSQL connections per process: each serve worker, the serve supervisor and every CLI command
+    # holds up to pool_size + max_overflow; all of them together must stay under max_connections.
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -66,29 +72,18 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home / 'paperfeed.sqlite3'}"
 
     def resolved_secret_key(self) -> str:
-        """The signing key: from the environment, or created once per install and kept private.
+        """The signing key: from the environment, else the one stored in the database, made once for the
+        whole installation (a ``$PAPERFEED_HOME/secret.key`` of an older install is adopted, not replaced).
 
-        Several server workers may start at once on a fresh install: the key is written to a private temp
-        file and linked into place, so every worker reads the same complete key and none ever an empty one.
+        The database is where every worker and node finds the same key; a key per node would reject on one
+        node the sessions and links signed on another. (``store`` is imported here, not at the top, because
+        it reads these settings itself.)
         """
         if self.secret_key:
             return self.secret_key
-        path = self.home / "secret.key"
-        if not path.exists():
-            self.home.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.home, prefix=".secret-")  # created with mode 0600
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_urlsafe(48))
-                os.link(tmp, path)  # atomic; fails if another process won the race, whose key we then read
-            except FileExistsError:
-                pass
-            finally:
-                os.unlink(tmp)
-        key = path.read_text().strip()
-        if len(key) < 32:
-            raise RuntimeError(f"{path} holds no usable secret key; delete it to have a new one made")
-        return key
+        from paperfeed.store.instance import signing_key_for_url
+
+        return signing_key_for_url(self.resolved_database_url, self.home / "secret.key")
 
 
 @lru_cache(maxsize=1)

@@ -169,3 +169,48 @@ def _find(db: Database, condition: sa.ColumnElement[bool]) -> User | None:
 
 def _user(row: UserRow) -> User:
     return User(row.id, row.username, row.email, bool(row.is_admin))
+
+
+# --- Log-in sessions, kept in the database: log-out, a password change and an admin's revoke take effect on
+# every node at once. (The store module is imported inside the functions: this block was appended whole.)
+
+def start_session(db: Database, user: User) -> str:
+    """A new log-in session for ``user``; the returned id goes into the cookie and nowhere else."""
+    from paperfeed.store import sessions
+
+    return sessions.create(db, user.id)
+
+
+def session_user(db: Database, session_id: str) -> User | None:
+    """The user of a valid session, else None (logged out, revoked, expired or never existed)."""
+    from paperfeed.store import sessions
+
+    user_id = sessions.user_id_of(db, session_id)
+    return get_user(db, user_id) if user_id is not None else None
+
+
+def end_session(db: Database, session_id: str) -> None:
+    from paperfeed.store import sessions
+
+    sessions.delete(db, session_id)
+
+
+def revoke_sessions(db: Database, user_id: int) -> int:
+    """Log ``user_id`` out everywhere: every browser's session ends (the admin's force log-out, the
+    reader's "log out everywhere"). API tokens are separate and stay valid. Returns how many ended."""
+    from paperfeed.store import sessions
+
+    return sessions.delete_all(db, user_id)
+
+
+def change_password(db: Database, user_id: int, current: str, new: str) -> None:
+    """Replace the password after checking the current one, then end every session of the account, so a
+    browser an intruder logged in with is out too (the caller starts a fresh one for this browser)."""
+    with db.sessions() as session:
+        stored = session.scalar(sa.select(UserRow.password_hash).where(UserRow.id == user_id))
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("current_password", "That is not your current password.") from None
+    set_password(db, user_id, new)
+    revoke_sessions(db, user_id)

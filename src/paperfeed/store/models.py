@@ -295,6 +295,44 @@ class LeaseRow(Base):
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
+class WebSessionRow(Base):
+    """A logged-in browser. The cookie carries a random id; only its SHA-256 is stored, so a leaked table
+    opens no session. Deleting the row logs that browser out on every node at once."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class RateLimitRow(Base):
+    """Events counted in one fixed window of one rate limit, shared by every worker and node.
+
+    ``window_index`` is the window's number (Unix time // the limit's length); the limiter weighs the
+    previous window's count by how much of it still overlaps the sliding window. ``key_hash`` is SHA-256 of
+    the key, so neither addresses nor user names are stored."""
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    window_index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class InstanceSecretRow(Base):
+    """Secrets every node must share (the signing key), made once by whichever process comes first."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # Built by hand in migrations (backend-specific SQL), so not declared above: FTS5 and its shadow tables, the
 # vectors table (a pgvector column on PostgreSQL, a BLOB on SQLite), the generated tsvector, and indexes on
 # expressions, which SQLAlchemy cannot reflect.

@@ -1,25 +1,47 @@
 """Who is asking and may they: sessions, CSRF, API tokens, rate limits.
 
-CSRF uses a synchronizer token: a random value kept in the signed session cookie and required back with
-every state-changing request, in a form field (``csrf_token``) or, from JavaScript, the ``X-CSRF-Token``
-header. The API's write endpoints take a Bearer token instead of the cookie, so they need no CSRF token.
+Sessions live in the database (``store/sessions``): the signed session cookie carries a random session id
+(``sid``), and a logged-in browser is one whose id has a row there, so log-out, a password change and an
+admin's revoke end it on every node at once. An anonymous visitor has an id too, with no row.
+
+CSRF uses a synchronizer token bound to that id: an HMAC of the session id under the installation's key,
+required back with every state-changing request, in a form field (``csrf_token``) or, from JavaScript, the
+``X-CSRF-Token`` header. It changes whenever the session id does (log-in, log-out), needs no storage, and
+every node derives the same one. The API's write endpoints take a Bearer token instead of the cookie.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import ipaddress
 import secrets
+from collections.abc import Callable
 from datetime import date
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request
+import itsdangerous
+from fastapi import HTTPException, Request, Response
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
+from paperfeed.config import Settings
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.services import accounts
 from paperfeed.services.accounts import User
 from paperfeed.store import Database
+from paperfeed.store.instance import signing_key
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_COOKIE = "paperfeed_session"
+# Remembers, across log-outs, which accounts have logged in from this browser (see :func:`login_guard`).
+DEVICE_COOKIE = "paperfeed_device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+DEVICE_ACCOUNTS = 10  # a shared browser remembers at most this many accounts
 
 
 def get_db(request: Request) -> Database:
@@ -30,17 +52,56 @@ def today(request: Request) -> date:
     return request.app.state.clock().date()
 
 
+def signing_key_of(settings: Settings, db: Database) -> Callable[[], str]:
+    """The installation's key, looked up on first use (not at start-up: a worker must start, and answer
+    503s, even while the database is away) and then kept."""
+
+    @cache
+    def key() -> str:
+        return settings.secret_key or signing_key(db, Path(settings.home) / "secret.key")
+
+    return key
+
+
+def _key(request: Request) -> bytes:
+    return request.app.state.signing_key().encode("utf-8")
+
+
+class SessionCookieMiddleware(SessionMiddleware):
+    """Starlette's signed session cookie, with the signing key looked up on the first request."""
+
+    def __init__(self, app: ASGIApp, *, key: Callable[[], str], **options: object) -> None:
+        self._key, self._signer = key, None
+        super().__init__(app, secret_key="(looked up on first use)", **options)  # type: ignore[arg-type]
+
+    @property
+    def signer(self) -> itsdangerous.TimestampSigner:  # type: ignore[override]
+        if self._signer is None:
+            self._signer = itsdangerous.TimestampSigner(self._key())
+        return self._signer
+
+    @signer.setter
+    def signer(self, _ignored: object) -> None:  # Starlette's __init__ sets one from its secret_key
+        pass
+
+
+def session_id(request: Request) -> str:
+    """This browser's session id, made on first need (anonymous visitors get one too, without a row)."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
+        sid = secrets.token_urlsafe(32)
+        request.session["sid"] = sid
+    return sid
+
+
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
+    digest = hmac.new(_key(request), b"csrf:" + session_id(request).encode("ascii"), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
 
 
 async def require_csrf(request: Request) -> None:
     """Dependency for every cookie-authenticated POST: 403 unless the session's token comes back."""
-    expected = request.session.get("csrf")
+    expected = csrf_token(request) if isinstance(request.session.get("sid"), str) else None
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
@@ -49,10 +110,14 @@ async def require_csrf(request: Request) -> None:
 
 
 def current_user(request: Request) -> User | None:
-    """The logged-in user, looked up once per request."""
+    """The logged-in user, looked up once per request: the session must still exist in the database."""
     if not hasattr(request.state, "user"):
-        user_id = request.session.get("user_id")
-        user = accounts.get_user(get_db(request), user_id) if isinstance(user_id, int) else None
+        user = None
+        sid = request.session.get("sid")
+        if request.session.get("auth") and isinstance(sid, str):
+            user = accounts.session_user(get_db(request), sid)
+            if user is None:  # logged out elsewhere, revoked or expired: stop asking the database
+                request.session.pop("auth", None)
         request.state.user = user
     return request.state.user
 
@@ -74,11 +139,76 @@ def require_user(request: Request) -> User:
     return user
 
 
-def log_in_session(request: Request, user: User) -> None:
-    """Start a fresh session on log-in (a new CSRF token too), so a planted session id is useless."""
-    request.session.clear()
-    request.session["user_id"] = user.id
+def log_in_session(request: Request, user: User, response: Response) -> None:
+    """Start a fresh session (new id, so new CSRF token: a planted session id is useless) and remember
+    that ``user`` logged in from this browser."""
+    end_session(request)
+    request.session["sid"] = accounts.start_session(get_db(request), user)
+    request.session["auth"] = True
     request.state.user = user
+    _remember_device(request, response, user.username)
+
+
+def end_session(request: Request) -> None:
+    """Log this browser out: its session row goes (so a copy of the cookie is worthless), the cookie
+    empties, and the next page gets a new anonymous id."""
+    sid = request.session.get("sid")
+    if request.session.get("auth") and isinstance(sid, str):
+        accounts.end_session(get_db(request), sid)
+    request.session.clear()
+    request.state.user = None
+
+
+class LoginGuard:
+    """Which per-account limit a log-in attempt counts against, checked before the password is.
+
+    Failed attempts on an account from browsers that never logged into it share one limit
+    (``login_account``): spreading guesses over many addresses does not help. A browser the account did log
+    in from (its signed device cookie names the account) has a limit of its own (``login_device``), so
+    a stranger's guesses cannot lock the owner out. The per-address limit (``login``) applies to both.
+    """
+
+    def __init__(self, request: Request, username: str) -> None:
+        self.request = request
+        name = username.strip().lower()
+        device = _device(request)
+        if device and name in device["accounts"]:
+            self.bucket, self.key = "login_device", f"device:{device['id']}"
+        else:
+            self.bucket, self.key = "login_account", f"account:{name}"
+        wait = request.app.state.limiter.peek(self.bucket, self.key)
+        if wait is not None:
+            raise _too_many("login", wait)
+
+    def failed(self) -> None:
+        self.request.app.state.limiter.record(self.bucket, self.key)
+
+
+def _device_serializer(request: Request) -> itsdangerous.URLSafeSerializer:
+    return itsdangerous.URLSafeSerializer(request.app.state.signing_key(), salt="paperfeed.device")
+
+
+def _device(request: Request) -> dict | None:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _device_serializer(request).loads(raw)
+    except itsdangerous.BadData:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        return None
+    return value if isinstance(value.get("accounts"), list) else None
+
+
+def _remember_device(request: Request, response: Response, username: str) -> None:
+    device = _device(request) or {"id": secrets.token_urlsafe(16), "accounts": []}
+    name = username.lower()
+    device["accounts"] = ([a for a in device["accounts"] if a != name] + [name])[-DEVICE_ACCOUNTS:]
+    response.set_cookie(
+        DEVICE_COOKIE, _device_serializer(request).dumps(device), max_age=DEVICE_MAX_AGE, httponly=True,
+        samesite="lax", secure=request.app.state.settings.base_url.startswith("https://"),
+    )
 
 
 def api_user(request: Request) -> User:
@@ -121,18 +251,30 @@ def reader_or_login(request: Request, back: str) -> User:
 
 
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address as the server resolved it: the peer's, or, from a trusted proxy only
+    (``serve --forwarded-allow-ips``), the one it forwarded. IPv6 clients are keyed by their /64, the
+    block one subscriber usually holds, so rotating addresses within it does not reset a limit."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address.ipv4_mapped or address) if isinstance(address, ipaddress.IPv6Address) else host
 
 
 def rate_limit(bucket: str, request: Request, key: str | None = None, *, label: str | None = None) -> None:
     """429 with a sentence and Retry-After when ``key`` (default: the client's IP) is over the limit."""
     wait = request.app.state.limiter.hit(bucket, key or client_key(request))
     if wait is not None:
-        seconds = int(wait) + 1
-        raise HTTPException(
-            429, f"Too many {label or bucket} requests; try again in {seconds} seconds.",
-            headers={"Retry-After": str(seconds)},
-        )
+        raise _too_many(label or bucket, wait)
+
+
+def _too_many(label: str, wait: float) -> HTTPException:
+    seconds = int(wait) + 1
+    message = f"Too many {label} requests; try again in {seconds} seconds."
+    return HTTPException(429, message, headers={"Retry-After": str(seconds)})
 
 
 def paper_id_from_path(text: str, *, status: int = 404) -> str:

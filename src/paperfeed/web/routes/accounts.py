@@ -1,4 +1,5 @@
-"""Sign up, log in, log out, and the account page (API token, collections, the subscribe form)."""
+"""Sign up, log in, log out, the account page (API token, collections, the subscribe form), and the
+password page (change the password, log out everywhere)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from paperfeed.services import accounts, collections
 from paperfeed.services.accounts import AccountError, User
 from paperfeed.web.security import (
+    LoginGuard,
+    end_session,
     get_db,
     log_in_session,
     rate_limit,
@@ -40,9 +43,10 @@ def signup(
     except AccountError as error:
         return render(request, "signup.html", status_code=400, next=safe_next(next) if next else "",
                       error=error, form={"username": username, "email": email})
-    log_in_session(request, user)
     going = safe_next(next) if next else "/"
-    return RedirectResponse(ONBOARDING if going == "/" else going, status_code=303)
+    response = RedirectResponse(ONBOARDING if going == "/" else going, status_code=303)
+    log_in_session(request, user, response)
+    return response
 
 
 @router.get("/login")
@@ -54,20 +58,22 @@ def login_form(request: Request, next: str = "/") -> Response:
 def login(
     request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
-    rate_limit("login", request)
-    rate_limit("login_account", request, key=f"account:{username.strip().lower()}", label="login")
+    rate_limit("login", request)  # per address
+    guard = LoginGuard(request, username)  # per account, or per browser the account logged in from
     try:
         user = accounts.log_in(get_db(request), username, password)
     except AccountError as error:
+        guard.failed()
         return render(request, "login.html", status_code=400, next=safe_next(next), error=error,
                       form={"username": username})
-    log_in_session(request, user)
-    return RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    log_in_session(request, user, response)
+    return response
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
 def logout(request: Request) -> Response:
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/", status_code=303)
 
 
@@ -85,3 +91,32 @@ def new_token(request: Request, user: User = Depends(require_user)) -> Response:
     token = accounts.new_api_token(db, user.id)
     return render(request, "account.html", token=token, has_token=True,
                   collections=collections.list_collections(db, user.id))
+
+
+@router.get("/account/password")
+def password_form(request: Request, changed: bool = False, user: User = Depends(require_user)) -> Response:
+    return render(request, "password.html", error=None, changed=changed)
+
+
+@router.post("/account/password", dependencies=[Depends(require_csrf)])
+def change_password(
+    request: Request, current_password: str = Form(""), new_password: str = Form(""),
+    user: User = Depends(require_user),
+) -> Response:
+    """Every session of the account ends (an intruder's too); this browser gets a fresh one."""
+    rate_limit("password", request, key=f"user:{user.id}", label="password change")
+    try:
+        accounts.change_password(get_db(request), user.id, current_password, new_password)
+    except AccountError as error:
+        return render(request, "password.html", status_code=400, error=error, changed=False)
+    request.session.pop("auth", None)  # its row is gone already
+    response = RedirectResponse("/account/password?changed=true", status_code=303)
+    log_in_session(request, user, response)
+    return response
+
+
+@router.post("/account/logout-everywhere", dependencies=[Depends(require_csrf)])
+def logout_everywhere(request: Request, user: User = Depends(require_user)) -> Response:
+    accounts.revoke_sessions(get_db(request), user.id)
+    end_session(request)
+    return RedirectResponse("/login", status_code=303)

@@ -1,4 +1,10 @@
-"""Operations: /healthz (is the database reachable) and /metrics (Prometheus text format)."""
+"""Operations: /healthz (liveness), /readyz (readiness) and /metrics (Prometheus text format).
+
+Liveness says only that this process answers: a load balancer or orchestrator must not restart every node
+because the database blinked. Readiness says whether this node can serve now: the database answers and its
+schema is the one this code expects (else: run `paperfeed migrate`). Neither ever shows hosts, ports or
+error text; the logs have those.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/healthz")
 def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "database": get_db(request).dialect})
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> Response:
     db = get_db(request)
     try:
-        with db.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as error:
-        return JSONResponse({"status": "error", "database": db.dialect, "error": str(error)[:300]}, 503)
-    return JSONResponse({"status": "ok", "database": db.dialect})
+        current = db.schema_is_current()
+    except sa.exc.SQLAlchemyError:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+    if not current:
+        return JSONResponse({"status": "unavailable", "database": "reachable",
+                             "schema": "not at the newest revision: run `paperfeed migrate`"}, 503)
+    return JSONResponse({"status": "ready", "database": "reachable", "schema": "current"})
 
 
 @router.get("/metrics")

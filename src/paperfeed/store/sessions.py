@@ -1,0 +1,69 @@
+"""Server-side log-in sessions: the browser holds a random id, the database the SHA-256 of it.
+
+A session is valid while its row exists and has not expired, on whichever node the request lands, so
+logging out (or revoking every session of a user) takes effect everywhere at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from paperfeed.store.db import Database
+from paperfeed.store.models import WebSessionRow
+
+LIFETIME = timedelta(days=14)  # idle time after which a session ends; using it extends it
+
+
+def create(db: Database, user_id: int, *, now: datetime | None = None) -> str:
+    """A new session of ``user_id``; returns the id for the cookie (it exists nowhere else in clear)."""
+    now = now or datetime.now(UTC)
+    token = secrets.token_urlsafe(32)
+    with db.session() as session:
+        session.execute(sa.delete(WebSessionRow).where(WebSessionRow.expires_at < now))  # tidy as we go
+        session.add(WebSessionRow(id_hash=_digest(token), user_id=user_id, created_at=now,
+                                  expires_at=now + LIFETIME))
+    return token
+
+
+def user_id_of(db: Database, token: str, *, now: datetime | None = None) -> int | None:
+    """The user the session belongs to, if it is still valid. A session in its second week is extended
+    (one write a week per active session, not one per request)."""
+    now = now or datetime.now(UTC)
+    digest = _digest(token)
+    with db.sessions() as session:
+        row = session.execute(
+            sa.select(WebSessionRow.user_id, WebSessionRow.expires_at).where(WebSessionRow.id_hash == digest)
+        ).first()
+    if row is None or row.expires_at <= now:
+        return None
+    if row.expires_at - now < LIFETIME / 2:
+        with db.session() as session:
+            session.execute(sa.update(WebSessionRow).where(WebSessionRow.id_hash == digest)
+                            .values(expires_at=now + LIFETIME))
+    return row.user_id
+
+
+def delete(db: Database, token: str) -> None:
+    with db.session() as session:
+        session.execute(sa.delete(WebSessionRow).where(WebSessionRow.id_hash == _digest(token)))
+
+
+def delete_all(db: Database, user_id: int) -> int:
+    """End every session of ``user_id``; returns how many there were."""
+    with db.session() as session:
+        return session.execute(sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id)).rowcount
+
+
+def count(db: Database, user_id: int, *, now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    with db.sessions() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(WebSessionRow).where(
+            WebSessionRow.user_id == user_id, WebSessionRow.expires_at > now)) or 0
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
