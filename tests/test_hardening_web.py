@@ -112,3 +112,19 @@ def test_finding_3_a_412_character_sign_up_email_is_a_400(client: TestClient, db
     page = client.post("/signup", data={"username": "longmail", "password": "a long enough password",
                                         "email": email, "csrf_token": csrf_of(client)})
     assert page.status_code == 400 and "254" in page.text
+
+
+# --- 6: the ends of the calendar ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/papers/date/9999-12-31", 200), ("/papers/date/0001-01-01", 200), ("/papers/week/0001-W01", 200),
+    ("/papers/month/0001-01", 200), ("/api/daily_papers?date=9999-12-31", 200),
+    ("/api/daily_papers?month=0001-01", 200),
+    # The feed service refuses the periods that end past 9999-12-31, with a sentence:
+    ("/papers/week/9999-W52", 400), ("/papers/month/9999-12", 400),
+])
+def test_finding_6_listings_at_the_ends_of_the_calendar_answer_without_error(
+    client: TestClient, path: str, status: int
+) -> None:
+    response = client.get(path)
+    assert response.status_code == status, response.text[:300]

@@ -76,6 +76,15 @@ def _period(kind: PeriodKind, key: str) -> Period:
         raise HTTPException(400, str(error)) from None
 
 
+def _tab(kind: PeriodKind, period: Period) -> Period | None:
+    """The ``kind`` of period around ``period``; None for the week and month of 9999-12-31, which end past
+    the last date Python has (the day page is still there, without those two tabs)."""
+    try:
+        return feed.period_of(kind, period.first)
+    except OverflowError:
+        return None
+
+
 def _listing(request: Request, period: Period, chosen: str | None, page: int) -> Response:
     """``chosen`` is the sort in the URL; without one, a reader who told us their interests gets "For you"
     and everyone else "upvotes". The chosen sort (only) is carried along by the arrows, tabs and pager."""
@@ -88,7 +97,7 @@ def _listing(request: Request, period: Period, chosen: str | None, page: int) ->
                                  reader=user.id if user else None)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
-    tabs = {kind: feed.period_of(kind, period.first) for kind in ("day", "week", "month")}
+    tabs = {kind: tab for kind in ("day", "week", "month") if (tab := _tab(kind, period)) is not None}
     keep = f"?sort={chosen}" if chosen else ""
     return render(request, "daily.html", listing=listing, period=period, tabs=tabs, keep_sort=keep,
                   **card_marks(request, listing.cards))
