@@ -128,3 +128,16 @@ def test_finding_6_listings_at_the_ends_of_the_calendar_answer_without_error(
 ) -> None:
     response = client.get(path)
     assert response.status_code == status, response.text[:300]
+
+
+# --- 9: made-up methods ------------------------------------------------------------------------------
+
+def test_finding_9_made_up_http_methods_do_not_add_metric_series(app) -> None:  # noqa: ANN001
+    with TestClient(app, client=LOOPBACK) as client:
+        for n in range(30):
+            client.request(f"FOO{n}", "/")
+            client.request(f"BAR{n}", f"/nowhere/{n}")
+        metrics = client.get("/metrics").text
+    methods = set(re.findall(r'paperfeed_http_requests_total\{method="([^"]+)"', metrics))
+    assert methods == {"other"}
+    assert 'method="other",route="/",status="405"} 30.0' in metrics

@@ -1,7 +1,8 @@
 """Prometheus metrics: request counts and latency by route template, and the number of papers.
 
 A registry per app (not the global one), so several apps in one process (tests) do not collide. Routes are
-labelled by their template (``/papers/{arxiv_id:path}``), never by the raw URL, to keep label sets small.
+labelled by their template (``/papers/{arxiv_id:path}``), never by the raw URL, and methods outside HTTP's
+own set as ``other``, so no client can grow the label sets.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.store import Database
 from paperfeed.store.papers import count_papers
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -67,5 +70,6 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", None) or (
                 "/static" if scope["path"].startswith("/static/") else "unmatched"
             )
-            self.metrics.requests.labels(scope["method"], route, str(status["code"])).inc()
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+            self.metrics.requests.labels(method, route, str(status["code"])).inc()
             self.metrics.latency.labels(route).observe(self.clock() - started)
