@@ -30,6 +30,16 @@ import numpy as np
 CURRENT = "CURRENT"
 
 
+def usearch_index():  # type: ignore[no-untyped-def]
+    """usearch's ``Index`` class, imported after onnxruntime: the other order crashes the process (segfault
+    inside onnxruntime's import, usearch 2.26.6 / onnxruntime 1.31.1), and which comes first otherwise depends
+    on whether a search or a similar-papers page is a process's first request."""
+    import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
 @dataclass
 class Generation:
     folder: Path
@@ -69,9 +79,7 @@ def open_current(folder: Path, model: str) -> Generation | None:
     load = lambda n: np.load(gen / n, mmap_mode="r")  # noqa: E731
     ann = None
     if (gen / "hnsw.usearch").exists():
-        from usearch.index import Index
-
-        ann = Index.restore(str(gen / "hnsw.usearch"), view=True)
+        ann = usearch_index().restore(str(gen / "hnsw.usearch"), view=True)
     return Generation(gen, model, int(state["last_row_id"]), load("ids.npy"), load("vectors.npy"),
                       load("dead.npy"), load("sorted_ids.npy"), load("sorted_rows.npy"), ann)
 

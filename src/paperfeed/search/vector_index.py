@@ -42,10 +42,10 @@ COMPACT_SHARE = 0.2  # dead rows beyond this share of a generation: rebuild it f
 class VectorIndex:
     """One model's vectors of one database, kept in step with the table by :meth:`refresh`."""
 
-    def __init__(self, model: str, *, folder: Path | None = None, ann_threshold: int = ANN_THRESHOLD) -> None:
+    def __init__(self, model: str, *, folder: Path | None = None, ann_threshold: int | None = None) -> None:
         self.model = model
         self.folder = folder  # where generations are saved; None keeps everything in memory
-        self.ann_threshold = ann_threshold
+        self._ann_threshold = ann_threshold
         self.base: vf.Generation | None = None
         self.base_name: str | None = None
         self.base_live = 0
@@ -59,6 +59,10 @@ class VectorIndex:
         self._generation_check = 0.0
         self._lock = threading.Lock()
         self._saving: threading.Thread | None = None
+
+    @property
+    def ann_threshold(self) -> int:
+        return ANN_THRESHOLD if self._ann_threshold is None else self._ann_threshold
 
     def __len__(self) -> int:
         return self.base_live - len(self.masked) + len(self.ids)
@@ -136,9 +140,7 @@ class VectorIndex:
                 if dead.mean() > COMPACT_SHARE:
                     vf.save_generation(self.folder, self.model, last, *self._compacted(base, ids, matrix, dead))
                     return
-                from usearch.index import Index
-
-                ann = Index.restore(str(base.folder / "hnsw.usearch")) if base.ann is not None else None
+                ann = vf.usearch_index().restore(str(base.folder / "hnsw.usearch")) if base.ann is not None else None
                 if ann is not None:
                     for row in gone_rows:
                         ann.remove(int(row))
@@ -298,9 +300,7 @@ class VectorIndex:
 
 
 def _new_ann(dim: int):  # type: ignore[no-untyped-def]
-    from usearch.index import Index
-
-    return Index(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
+    return vf.usearch_index()(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
                  expansion_search=EXPANSION_SEARCH)
 
 

@@ -72,7 +72,7 @@ class PaperRow(Base):
     # Local community votes, kept in step with the votes table inside the same transaction.
     upvotes: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    modified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    modified_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)  # the search index's marks
 
 
 class FeedEntryRow(Base):
