@@ -3,6 +3,7 @@ and never aborts a whole file; on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import time
@@ -21,6 +22,7 @@ from paperfeed.cli.app import app
 from paperfeed.config import get_settings
 from paperfeed.embed import get_encoder
 from paperfeed.embed.minilm import MAX_WINDOWS
+from paperfeed.ingest import files
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.pipeline import IngestSummary
 from paperfeed.ingest.records import (
@@ -361,3 +363,44 @@ def test_reader_commands_print_library_labels_and_titles_as_they_are(db, tmp_pat
     code, output = cli(db, "recommend", "--user", "ada", "--date", DAY)
     assert code == 0 and "[/i]" in output and "[link=x]here" in output  # the table may wrap the title
 
+
+# --- finding 8: a line that is not UTF-8 is rejected by its own number; the rest goes in ---
+
+def test_a_line_that_is_not_utf8_is_rejected_by_its_number_and_the_rest_goes_in(db, tmp_path):
+    lines = [json.dumps(paper_json(n)).encode() for n in range(1, 6)]
+    lines[2] = lines[2].replace(b"Paper number 3", b"Paper \xff\xfe number 3")
+    for name, body in (("plain.jsonl", b"\n".join(lines) + b"\n"),
+                       ("packed.jsonl.gz", gzip.compress(b"\n".join(lines)))):
+        path = tmp_path / name
+        path.write_bytes(body)
+        summary = import_records(db, read_jsonl(path))
+        assert summary.rejected == 1 and summary.new + summary.unchanged == 4
+        (rejection,) = summary.rejections
+        assert rejection.where == f"{name} line 3" and "not UTF-8" in rejection.reason
+    assert stored_ids(db) == ["2606.00001", "2606.00002", "2606.00004", "2606.00005"]
+
+
+def test_a_bad_line_deep_in_a_large_file_is_named_by_its_own_number(sqlite_db, tmp_path):
+    lines = [json.dumps(paper_json(1, abstract="x" * 100)).encode()] * 999
+    lines[700] = b'{"id": "2606.00002", "title": "\xc3\x28"}'
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    summary = import_records(sqlite_db, read_jsonl(path))
+    assert [r.where for r in summary.rejections] == ["big.jsonl line 701"]
+
+
+def test_overlong_deeply_nested_or_huge_number_lines_are_rejected_by_line(sqlite_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_LINE_BYTES", 10_000)
+    path = write_jsonl(tmp_path / "odd.jsonl", [
+        paper_json(1), json.dumps(paper_json(2, abstract="y" * 20_000)), "[" * 100_000 + "]" * 100_000,
+        '{"id": "2606.00004", "version": ' + "9" * 5_000 + "}", paper_json(5)])
+    summary = import_records(sqlite_db, read_jsonl(path))
+    assert stored_ids(sqlite_db) == ["2606.00001", "2606.00005"]
+    assert [r.where for r in summary.rejections] == [f"odd.jsonl line {n}" for n in (2, 3, 4)]
+    assert "longer than" in summary.rejections[0].reason
+
+
+def test_a_byte_order_mark_does_not_make_a_file_malformed(sqlite_db, tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(paper_json(1)).encode() + b"\n")
+    assert import_records(sqlite_db, read_jsonl(path)).new == 1
