@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from search_speed import RESULTS, SAMPLE_VECTORS, derived_vectors, load_real_papers  # noqa: E402
+from search_speed import DATA, RESULTS, SAMPLE_VECTORS, derived_vectors, load_real_papers  # noqa: E402
 
 from paperfeed.embed import get_encoder  # noqa: E402
 from paperfeed.embed.vector_file import read_vector_file  # noqa: E402
@@ -82,7 +82,7 @@ def text_queries(size: int, n: int) -> np.ndarray:
     """search_speed.py's ``measure`` queries for a corpus of ``size``, encoded."""
     rng = random.Random(size)
     queries = []
-    for obj in rng.sample(load_real_papers(), n):
+    for obj in rng.sample(load_real_papers(DATA), n):
         words = [w for w in obj["title"].replace(":", " ").split() if len(w) > 2]
         queries.append(" ".join(words[: rng.randint(2, 5)]))
     return np.asarray(get_encoder().encode(queries), dtype=np.float32)

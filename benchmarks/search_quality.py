@@ -7,15 +7,21 @@ the baselines of shared/README.md are rebuilt from scratch: FTS5 (porter unicode
 OR-ed and quoted) on one title+abstract column, MiniLM cut at 256 tokens with exact search, their RRF
 (k=60) and their z-score fusion (0.5/0.5).
 
-Tuning is honest: two global parameters (the title weight of BM25, the keyword share of the fusion) are
-chosen on the even-numbered half of the queries only; the other half is reported separately. Dense
-pseudo-relevance feedback is reported as an ablation (it is off in the shipped defaults).
+Also in the same run: the short-query set (search_quality_short.py: SciFact queries cut to their rarest one
+or two words, and topic words over real papers), the keyword path before this change (FTS5 in the database)
+and the new one (the on-disk index), the old fusion (a fixed keyword share of 0.4) and the new one (a share
+that falls with the number of query words), and how often a query is called "nothing relevant".
+
+Tuning is honest: the title weight of BM25 (SciFact) and the three parameters of the adaptive fusion (SciFact
+and the short queries together) are chosen on the even-numbered half of the queries only; the other half is
+reported separately.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_quality.py
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -31,9 +37,11 @@ from paperfeed.embed.vector_file import read_vector_file, write_vector_file
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.ingest.records import Record
 from paperfeed.search import hybrid, keyword
-from paperfeed.services.search import embed_pending, load_precomputed_vectors, search_papers
+from paperfeed.services.search import SEMANTIC_FLOOR, embed_pending, load_precomputed_vectors, search_papers
 from paperfeed.store import Database
 from paperfeed.store.vectors import iter_vector_blocks
+
+from search_quality_short import ShortQueries, short_query_sets  # isort: skip
 
 ROOT = Path(__file__).resolve().parent
 WORK, RESULTS = ROOT / "work", ROOT / "results"
@@ -42,12 +50,16 @@ Run = dict[str, list[str]]  # query id -> ranked doc ids
 
 
 def main() -> None:
-    data = json.loads(SCIFACT.read_text())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scifact", type=Path, default=SCIFACT, help="BEIR SciFact test set (JSON)")
+    args = parser.parse_args()
+    data = json.loads(args.scifact.read_text())
     queries, qrels, corpus = data["queries"], data["qrels"], data["corpus"]
     qids = sorted((q for q in queries if q in qrels), key=int)
     halves = {"tune": qids[0::2], "held_out": qids[1::2], "all": qids}
     db = build_database(corpus)
     key = ensure_vectors(db, corpus)
+    short = short_query_sets(db, queries, qrels, qids, corpus)
     rows: dict[str, dict] = {}
 
     def report(name: str, run: Run, **extra: object) -> None:
@@ -61,29 +73,35 @@ def main() -> None:
     report("baseline: MiniLM cut at 256 tokens, exact", naive_dense)
     report("baseline: RRF k=60", {q: [d for d, _ in hybrid.reciprocal_rank_fusion(
         [[d for d, _ in naive_kw[q]], [d for d, _ in naive_dense[q]]])][:100] for q in qids})
-    for missing in ("lowest", "zero"):
-        report(f"baseline: z-score fusion 0.5/0.5, absent = {missing} z", {q: [d for d, _ in naive_zscore(
-            naive_kw[q], naive_dense[q], missing)][:100] for q in qids})
+    report("baseline: z-score fusion 0.5/0.5, absent = lowest z", {q: [d for d, _ in naive_zscore(
+        naive_kw[q], naive_dense[q], "lowest")][:100] for q in qids})
 
     run = lambda mode, ids=qids: paperfeed_run(db, queries, ids, mode)  # noqa: E731
-    shipped = (keyword.TITLE_WEIGHT, hybrid.KEYWORD_WEIGHT, hybrid.PRF_WEIGHT)
-    keyword.TITLE_WEIGHT, hybrid.KEYWORD_WEIGHT, hybrid.PRF_WEIGHT = 1.0, 0.5, 0.0
-    report("paperfeed keyword (stop words, title weight 1)", run("keyword"))
-    report("paperfeed semantic (mean of 256-token windows)", run("semantic"))
-    report("paperfeed hybrid, plain (title 1, kw 0.5, no feedback)", run("hybrid"))
+    shipped = (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS)
+    short_rows: dict[str, dict] = {}
 
-    tuned = tune(lambda mode: run(mode, halves["tune"]), qrels, halves["tune"])
-    report(f"paperfeed keyword (tuned: title weight {keyword.TITLE_WEIGHT:g})", run("keyword"))
-    name = f"paperfeed hybrid (tuned: title {keyword.TITLE_WEIGHT:g}, keyword {hybrid.KEYWORD_WEIGHT:g})"
-    report(name, run("hybrid"), parameters=tuned)
-    for weight in (0.5, 1.0):  # ablation: dense pseudo-relevance feedback on top of the tuned hybrid
-        hybrid.PRF_WEIGHT = weight
-        report(f"  ablation: + dense PRF (Rocchio, top {hybrid.PRF_DOCS}, weight {weight:g})", run("hybrid"))
-    hybrid.PRF_WEIGHT = 0.0
-    tuned["shipped_defaults_match"] = shipped == (tuned["title_weight"], tuned["keyword_weight"], 0.0)
+    def both(name: str, mode: str) -> None:
+        report(name, run(mode))
+        short_rows[name] = short.evaluate(mode)
+
+    hybrid.ADAPTIVE, keyword.ENGINE = False, "database"
+    both("before: keyword, FTS5 (title weight 2)", "keyword")
+    both("before: hybrid, FTS5, fixed keyword share 0.4", "hybrid")
+    keyword.ENGINE = "index"
+    both("keyword, on-disk index (title weight 2)", "keyword")
+    both("semantic (mean of 256-token windows)", "semantic")
+    both("hybrid, on-disk index, fixed keyword share 0.4 (old fusion)", "hybrid")
+    tuned = tune(db, queries, qrels, halves["tune"], short)
+    both(f"keyword, on-disk index (tuned title weight {keyword.TITLE_WEIGHT:g})", "keyword")
+    name = (f"hybrid, adaptive fusion (new): share {hybrid.SHORT_SHARE:g} at 1 word -> {hybrid.LONG_SHARE:g} "
+            f"at {hybrid.LONG_WORDS}+ words")
+    both(name, "hybrid")
+    tuned["shipped_defaults_match"] = shipped == (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE,
+                                                  hybrid.LONG_WORDS)
     if not tuned["shipped_defaults_match"]:
         print(f"NOTE: shipped defaults {shipped} differ from the tuned values: update keyword.py, hybrid.py")
-    write_results(rows, key, tuned, len(qids), len(corpus))
+    tuned["semantic_floor"] = floor_check(db, queries, qids)
+    write_results(rows, short_rows, short.describe(), key, tuned, len(qids), len(corpus))
 
 
 def build_database(corpus: list[dict]) -> Database:
@@ -170,30 +188,42 @@ def paperfeed_run(db: Database, queries: dict, qids: list[str], mode: str) -> Ru
     return {q: [h.paper.id for h in search_papers(db, queries[q], mode=mode, limit=100).hits] for q in qids}
 
 
-def tune(run, qrels: dict, qids: list[str]) -> dict:  # type: ignore[no-untyped-def]
-    """Two global parameters, chosen on the tuning half only; leaves the best values set in the modules.
+def tune(db: Database, queries: dict, qrels: dict, qids: list[str], short: ShortQueries) -> dict:
+    """Chosen on the tuning halves only; leaves the best values set in the modules.
 
-    The title weight is chosen on keyword search alone, then the keyword share of the fusion (feedback off).
+    The title weight on keyword search alone (SciFact tuning half), then the adaptive fusion's three
+    parameters on the mean nDCG@10 of the tuning halves of SciFact and of the short-query set together.
     """
-    hybrid.PRF_WEIGHT = 0.0
-    titles = {w: _score(run, "keyword", qrels, qids, title=w) for w in (1.0, 2.0, 3.0, 5.0)}
+    titles = {}
+    for weight in (1.0, 2.0, 3.0):
+        keyword.TITLE_WEIGHT = weight
+        titles[weight] = evaluate(paperfeed_run(db, queries, qids, "keyword"), qrels, qids)["ndcg@10"]
     keyword.TITLE_WEIGHT = max(titles, key=lambda w: titles[w])
-    shares = {k: _score(run, "hybrid", qrels, qids, kw=k, prf=0.0) for k in (0.3, 0.4, 0.5, 0.6)}
-    hybrid.KEYWORD_WEIGHT = max(shares, key=lambda k: shares[k])
-    print(f"tuned on {len(qids)} queries: title weight {keyword.TITLE_WEIGHT:g}, keyword share "
-          f"{hybrid.KEYWORD_WEIGHT:g} (nDCG@10 {shares[hybrid.KEYWORD_WEIGHT]:.3f} on the tuning half)")
-    return {"title_weight": keyword.TITLE_WEIGHT, "keyword_weight": hybrid.KEYWORD_WEIGHT,
+    hybrid.ADAPTIVE = True
+    grid = {}
+    for short_share in (0.6, 0.7, 0.8, 0.9):
+        for long_share in (0.3, 0.4, 0.5):
+            for long_words in (4, 6, 8):
+                hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = short_share, long_share, long_words
+                scifact = evaluate(paperfeed_run(db, queries, qids, "hybrid"), qrels, qids)["ndcg@10"]
+                grid[(short_share, long_share, long_words)] = (scifact + short.evaluate("hybrid", "tune")["ndcg@10"]
+                                                               ) / 2
+    best = max(grid, key=lambda k: grid[k])
+    hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = best
+    print(f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} (mean tuning nDCG@10 {grid[best]:.3f})")
+    return {"title_weight": keyword.TITLE_WEIGHT, "short_share": best[0], "long_share": best[1],
+            "long_words": best[2],
             "keyword_ndcg_by_title_weight_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in titles.items()},
-            "hybrid_ndcg_by_keyword_share_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in shares.items()}}
+            "mean_tuning_ndcg_by_share": {f"{k}": round(v, 4) for k, v in sorted(grid.items())}}
 
 
-def _score(run, mode: str, qrels: dict, qids: list[str], *,  # type: ignore[no-untyped-def]
-           title: float | None = None, kw: float | None = None, prf: float | None = None) -> float:
-    if title is not None:
-        keyword.TITLE_WEIGHT = title
-    if kw is not None:
-        hybrid.KEYWORD_WEIGHT, hybrid.PRF_WEIGHT = kw, prf
-    return evaluate(run(mode), qrels, qids)["ndcg@10"]
+def floor_check(db: Database, queries: dict, qids: list[str]) -> dict:
+    """How often a real SciFact query, and a query of made-up words, is called 'nothing relevant'."""
+    made_up = ["qwzx vlorp", "blarfengast", "zzyzx quibbleflap", "xqjv", "mnbvcxz lkjhg", "florbish wuggle"]
+    real = sum(not search_papers(db, queries[q], mode="hybrid", limit=10).relevant for q in qids)
+    fake = sum(not search_papers(db, q, mode="hybrid", limit=10).relevant for q in made_up)
+    return {"floor": SEMANTIC_FLOOR, "scifact_queries_called_irrelevant": f"{real}/{len(qids)}",
+            "made_up_queries_called_irrelevant": f"{fake}/{len(made_up)}"}
 
 
 def evaluate(run: Run | dict, qrels: dict, qids: list[str]) -> dict[str, float]:
@@ -208,20 +238,29 @@ def evaluate(run: Run | dict, qrels: dict, qids: list[str]) -> dict[str, float]:
     return {"ndcg@10": round(float(np.mean(ndcg)), 4), "recall@100": round(float(np.mean(recall)), 4)}
 
 
-def write_results(rows: dict, key: str, tuned: dict, n_queries: int, n_docs: int) -> None:
+def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tuned: dict, n_queries: int,
+                  n_docs: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"dataset": "BEIR SciFact test", "queries": n_queries, "documents": n_docs, "model": key,
-               "split": "tune = even positions of the sorted query ids, held_out = odd", "tuned": tuned,
-               "systems": rows}
+               "split": "tune = even positions of the sorted query ids, held_out = odd (both query sets)",
+               "short_queries": short_sets, "tuned": tuned, "systems": rows, "short_query_systems": short_rows}
     (RESULTS / "search_quality.json").write_text(json.dumps(payload, indent=2) + "\n")
-    lines = ["| system | nDCG@10 all | R@100 all | nDCG@10 tune half | nDCG@10 held-out half |",
-             "|---|---|---|---|---|"]
+    lines = ["| system | SciFact nDCG@10 all | R@100 all | tune half | held-out half "
+             "| short queries nDCG@10 all / held-out | P@10 all / held-out |", "|---|---|---|---|---|---|---|"]
     for name, m in rows.items():
+        sq = short_rows.get(name)
+        extra = (f"{sq['all']['ndcg@10']:.3f} / {sq['held_out']['ndcg@10']:.3f} | "
+                 f"{sq['all']['p@10']:.3f} / {sq['held_out']['p@10']:.3f}") if sq else " | "
         lines.append(f"| {name} | {m['all']['ndcg@10']:.3f} | {m['all']['recall@100']:.3f} | "
-                     f"{m['tune']['ndcg@10']:.3f} | {m['held_out']['ndcg@10']:.3f} |")
+                     f"{m['tune']['ndcg@10']:.3f} | {m['held_out']['ndcg@10']:.3f} | {extra} |")
+    floor = tuned["semantic_floor"]
     (RESULTS / "search_quality.md").write_text(
-        f"BEIR SciFact test, {n_queries} queries, {n_docs} documents, model {key}\n\n" + "\n".join(lines)
-        + "\n")
+        f"One run. BEIR SciFact test, {n_queries} queries, {n_docs} documents, model {key}. Short queries: "
+        f"{short_sets['summary']}. Tuned on the tuning halves: title weight {tuned['title_weight']:g}, keyword "
+        f"share {tuned['short_share']:g} (1 word) -> {tuned['long_share']:g} ({tuned['long_words']}+ words). "
+        f"'Nothing relevant' (cosine floor {floor['floor']}): SciFact queries "
+        f"{floor['scifact_queries_called_irrelevant']}, made-up words {floor['made_up_queries_called_irrelevant']}."
+        "\n\n" + "\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'search_quality.json'} and search_quality.md")
 
 

