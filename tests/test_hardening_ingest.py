@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from paperfeed.embed import get_encoder
 from paperfeed.embed.minilm import MAX_WINDOWS
 from paperfeed.ingest import files
 from paperfeed.ingest.jsonl import read_jsonl
-from paperfeed.ingest.pipeline import IngestSummary
+from paperfeed.ingest.pipeline import IngestSummary, run_ingest
 from paperfeed.ingest.records import (
     MAX_ABSTRACT_CHARS,
     MAX_AUTHORS,
@@ -35,6 +36,7 @@ from paperfeed.ingest.records import (
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
 )
+from paperfeed.ingest.snapshot import read_snapshot
 from paperfeed.services.files import import_records
 from paperfeed.services.hf_daily import import_hf_daily
 from paperfeed.store import Database
@@ -404,3 +406,57 @@ def test_a_byte_order_mark_does_not_make_a_file_malformed(sqlite_db, tmp_path):
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(paper_json(1)).encode() + b"\n")
     assert import_records(sqlite_db, read_jsonl(path)).new == 1
+
+
+# --- finding 16: conflicting duplicates are reported, dates in the future refused ---
+
+def test_a_duplicate_id_with_other_data_is_rejected_naming_both_lines_and_the_first_kept(db, tmp_path):
+    lines = [paper_json(1, title="The first title"), paper_json(2),
+             paper_json(1, title="Another title", abstract="Another abstract."),
+             paper_json(1, title="The first title", doi="10.1/fills-a-gap"),  # agrees: only adds a field
+             paper_json(2, version=2, title="Version two"),  # a newer version is an update, not a conflict
+             paper_json(3), paper_json(3)]  # the same record twice
+    summary = import_jsonl(db, tmp_path, lines)
+    assert (summary.new, summary.rejected) == (3, 1), summary.rejections
+    (conflict,) = summary.rejections
+    assert conflict.where == "in.jsonl line 3 (id '2606.00001')"
+    assert conflict.reason.startswith("conflicts with in.jsonl line 1 (id '2606.00001'): the same id and "
+                                      "version 1 but a different title, abstract")
+    with db.sessions() as s:
+        first, second = get_paper(s, "2606.00001"), get_paper(s, "2606.00002")
+    assert (first.title, first.doi) == ("The first title", "10.1/fills-a-gap")
+    assert (second.title, second.version) == ("Version two", 2)
+    again = import_jsonl(db, tmp_path, lines)
+    assert (again.new, again.updated, again.rejected) == (0, 0, 1)  # the same verdict every time
+
+
+def test_conflicts_are_found_across_batches(sqlite_db, tmp_path):
+    lines = [paper_json(1)] + [paper_json(n) for n in range(10, 60)] + [paper_json(1, title="Changed")]
+    path = write_jsonl(tmp_path / "in.jsonl", lines)
+    with sqlite_db.session() as session:
+        summary = run_ingest(session, read_jsonl(path), batch_size=7)
+    assert [r.where for r in summary.rejections] == ["in.jsonl line 52 (id '2606.00001')"]
+
+
+def test_a_version_dated_in_the_future_is_refused_and_tomorrow_is_not(db, tmp_path):
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    summary = import_jsonl(db, tmp_path, [
+        paper_json(1, version=2, versions=[{"version": 1, "created": DAY},
+                                           {"version": 2, "created": "2029-01-01"}]),
+        paper_json(2, updated="2029-01-01"),
+        paper_json(3, featured=[{"date": "2029-01-01", "source": "hf"}]),
+        paper_json(4, published=tomorrow, listed=tomorrow),
+    ])
+    assert (summary.new, summary.rejected) == (1, 3)
+    why = reasons(summary)
+    assert "field 'versions' is in the future: 2029-01-01" in why["in.jsonl line 1"]
+    assert "field 'updated' is in the future" in why["in.jsonl line 2"]
+    assert "field 'featured.date' is in the future" in why["in.jsonl line 3"]
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_jsonl(snapshot, [{"id": "2606.00005", "title": "T", "versions": [
+        {"version": "v1", "created": "Mon, 1 Jun 2026 10:00:00 GMT"},
+        {"version": "v2", "created": "Mon, 1 Jan 2029 10:00:00 GMT"}]}])
+    summary = import_records(db, read_snapshot(snapshot))
+    assert summary.rejected == 1 and "is in the future: 2029-01-01" in summary.rejections[0].reason
+    with db.sessions() as s:
+        assert get_paper(s, "2606.00005") is None

@@ -14,6 +14,7 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
+from paperfeed.ingest.conflicts import SeenRecords
 from paperfeed.ingest.records import Record, Rejected
 from paperfeed.store.feed import upsert_feed_entries
 from paperfeed.store.papers import UpsertCounts, upsert_papers
@@ -92,21 +93,29 @@ def run_ingest(
     """Store every record of ``items`` through ``session``; flushes per batch and never commits.
 
     ``on_batch`` runs after each batch is flushed: the CLI advances its progress bar there, and callers
-    that want per-batch commits (with a checkpoint) do them there.
+    that want per-batch commits (with a checkpoint) do them there. Two records of ``items`` that disagree
+    about the same paper are a rejection of the later one (see :mod:`paperfeed.ingest.conflicts`).
     """
     summary = IngestSummary()
     iterator = iter(items)
-    while chunk := list(islice(iterator, batch_size)):
-        records = []
-        for item in chunk:
-            if isinstance(item, Rejected):
-                summary.add_rejection(item)
-                continue
-            if item.notes and (not records or records[-1].where != item.where or not item.where):
-                summary.add_note(item)  # once per source record, not per feed entry of it
-            records.append(item)
-        store_batch(session, records, summary)
-        session.expunge_all()  # keep the identity map from growing with the input
-        if on_batch is not None:
-            on_batch(summary)
+    seen = SeenRecords()
+    try:
+        while chunk := list(islice(iterator, batch_size)):
+            records = []
+            for item in chunk:
+                if isinstance(item, Rejected):
+                    summary.add_rejection(item)
+                    continue
+                if item.notes and (not records or records[-1].where != item.where or not item.where):
+                    summary.add_note(item)  # once per source record, not per feed entry of it
+                records.append(item)
+            records, conflicts = seen.check(records)
+            for conflict in conflicts:
+                summary.add_rejection(conflict)
+            store_batch(session, records, summary)
+            session.expunge_all()  # keep the identity map from growing with the input
+            if on_batch is not None:
+                on_batch(summary)
+    finally:
+        seen.close()
     return summary
