@@ -206,11 +206,12 @@ def tune(db: Database, queries: dict, qrels: dict, qids: list[str], short: Short
             for long_words in (4, 6, 8):
                 hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = short_share, long_share, long_words
                 scifact = evaluate(paperfeed_run(db, queries, qids, "hybrid"), qrels, qids)["ndcg@10"]
-                grid[(short_share, long_share, long_words)] = (scifact + short.evaluate("hybrid", "tune")["ndcg@10"]
-                                                               ) / 2
+                short_ndcg = short.evaluate("hybrid", "tune")["ndcg@10"]
+                grid[(short_share, long_share, long_words)] = (scifact + short_ndcg) / 2
     best = max(grid, key=lambda k: grid[k])
     hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = best
-    print(f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} (mean tuning nDCG@10 {grid[best]:.3f})")
+    print(f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} "
+          f"(mean tuning nDCG@10 {grid[best]:.3f})")
     return {"title_weight": keyword.TITLE_WEIGHT, "short_share": best[0], "long_share": best[1],
             "long_words": best[2],
             "keyword_ndcg_by_title_weight_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in titles.items()},
@@ -243,10 +244,12 @@ def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tune
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"dataset": "BEIR SciFact test", "queries": n_queries, "documents": n_docs, "model": key,
                "split": "tune = even positions of the sorted query ids, held_out = odd (both query sets)",
-               "short_queries": short_sets, "tuned": tuned, "systems": rows, "short_query_systems": short_rows}
+               "short_queries": short_sets, "tuned": tuned, "systems": rows,
+               "short_query_systems": short_rows}
     (RESULTS / "search_quality.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = ["| system | SciFact nDCG@10 all | R@100 all | tune half | held-out half "
-             "| short queries nDCG@10 all / held-out | P@10 all / held-out |", "|---|---|---|---|---|---|---|"]
+             "| short queries nDCG@10 all / held-out | P@10 all / held-out |",
+             "|---|---|---|---|---|---|---|"]
     for name, m in rows.items():
         sq = short_rows.get(name)
         extra = (f"{sq['all']['ndcg@10']:.3f} / {sq['held_out']['ndcg@10']:.3f} | "
@@ -256,10 +259,12 @@ def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tune
     floor = tuned["semantic_floor"]
     (RESULTS / "search_quality.md").write_text(
         f"One run. BEIR SciFact test, {n_queries} queries, {n_docs} documents, model {key}. Short queries: "
-        f"{short_sets['summary']}. Tuned on the tuning halves: title weight {tuned['title_weight']:g}, keyword "
+        f"{short_sets['summary']}. Tuned on the tuning halves: title weight {tuned['title_weight']:g}, "
+        "keyword "
         f"share {tuned['short_share']:g} (1 word) -> {tuned['long_share']:g} ({tuned['long_words']}+ words). "
         f"'Nothing relevant' (cosine floor {floor['floor']}): SciFact queries "
-        f"{floor['scifact_queries_called_irrelevant']}, made-up words {floor['made_up_queries_called_irrelevant']}."
+        f"{floor['scifact_queries_called_irrelevant']}, made-up words "
+        f"{floor['made_up_queries_called_irrelevant']}."
         "\n\n" + "\n".join(lines) + "\n")
     print(f"wrote {RESULTS / 'search_quality.json'} and search_quality.md")
 

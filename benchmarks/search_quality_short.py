@@ -6,8 +6,8 @@ Two labelled parts, each split like SciFact (tune = even positions, held_out = o
   SciFact corpus; one word for every third query, two for the others), judged by SciFact's own labels.
 * **Topic words over real papers**: the bundled sample of 3,467 real arXiv papers (with their real MiniLM
   vectors; the 74,728 of shared/data have none and embedding them takes an hour here). Queries are title words
-  found in 12-120 titles, and title bigrams found in 8 or more; a paper is relevant when its title contains the
-  (stemmed) words, or its abstract names them at least twice (a bigram: as a phrase).
+  found in 12-120 titles, and title bigrams found in 8 or more; a paper is relevant when its title contains
+  the (stemmed) words, or its abstract names them at least twice (a bigram: as a phrase).
 
 Metrics: nDCG@10 and P@10 (binary relevance), per part and together.
 """
@@ -66,8 +66,8 @@ class ShortQueries:
         sizes = {name: len(qs.queries) for name, qs in self.parts.items()}
         examples = {name: qs.queries[:8] for name, qs in self.parts.items()}
         summary = (f"{sizes['scifact_rarest_words']} SciFact queries cut to their 1-2 rarest words and "
-                   f"{sizes['topic_words_real_papers']} topic words and bigrams over the 3,467 real papers of "
-                   "the bundled sample (search_quality_short.py)")
+                   f"{sizes['topic_words_real_papers']} topic words and bigrams over the 3,467 real papers "
+                   "of the bundled sample (search_quality_short.py)")
         return {"sizes": sizes, "examples": examples, "summary": summary}
 
 
@@ -92,7 +92,8 @@ def scifact_rarest(db: Database, queries: dict, qrels: dict, qids: list[str], co
         df.update(set(_WORD.findall(f"{doc['title']} {doc['text']}".lower())))
     out, relevant = [], []
     for q in qids:
-        words = [w for w in dict.fromkeys(_WORD.findall(queries[q].lower())) if w not in STOP_WORDS and df[w] > 0]
+        words = [w for w in dict.fromkeys(_WORD.findall(queries[q].lower()))
+                 if w not in STOP_WORDS and df[w] > 0]
         if not words:
             continue
         keep = 1 if int(q) % 3 == 0 else 2
@@ -130,10 +131,7 @@ def topic_words() -> QuerySet:
         judged = set()
         for pid, title, abstract in papers:
             in_title = all(w in title for w in wanted)
-            if len(wanted) == 1:
-                mentions = abstract.count(wanted[0])
-            else:
-                mentions = " ".join(abstract).count(phrase)
+            mentions = abstract.count(wanted[0]) if len(wanted) == 1 else " ".join(abstract).count(phrase)
             if in_title or mentions >= 2:
                 judged.add(pid)
         if len(judged) >= 5:

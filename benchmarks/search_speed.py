@@ -12,8 +12,8 @@ The corpus is the 74,728 real papers of ``--data`` (in listing order), grown pas
 a real title's words shuffled, sentences drawn from real abstracts. Embedding a million abstracts would take
 half a day here, so vectors are derived: each a real paperfeed vector (the bundled sample's 3,467) mixed with
 a second one and a little noise, normalised. The database of each size is built once and kept under
-``benchmarks/.cache/`` (gitignored; ~4 GB at 1M); delete it to rebuild. Queries: 200 real title prefixes of 3-6
-words and 50 single topic words (as in shared/README.md's side-by-side of keyword engines).
+``benchmarks/.cache/`` (gitignored; ~4 GB at 1M); delete it to rebuild. Queries: 200 real title prefixes of
+3-6 words and 50 single topic words (as in shared/README.md's side-by-side of keyword engines).
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed.py --sizes 100000,1000000
 """
@@ -119,7 +119,7 @@ def derived_vectors(base: np.ndarray, start: int, count: int) -> np.ndarray:
 
 
 def database_of(size: int, real: list[dict], sizes: list[int]) -> tuple[Database, dict]:
-    """The cached database of ``size`` papers, built (from the next smaller cached one, if any) when missing."""
+    """The cached database of ``size`` papers, built (from the next smaller cached one) when missing."""
     path = CACHE / f"speed-{size}.sqlite3"
     meta = CACHE / f"speed-{size}.json"
     if path.exists() and meta.exists():
@@ -247,7 +247,9 @@ search_papers(db, "graph neural networks for molecules", mode="hybrid", limit=20
 ready = time.perf_counter() - started
 timings = []
 for q in ["diffusion models", "robot grasping with tactile sensing", "noise", "large language model agents"]:
-    t = time.perf_counter(); search_papers(db, q, mode="hybrid", limit=20); timings.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    search_papers(db, q, mode="hybrid", limit=20)
+    timings.append(time.perf_counter() - t)
 info = psutil.Process().memory_full_info()
 print(json.dumps({"ready_s": round(ready, 2), "first_queries_ms": [round(t * 1000, 1) for t in timings],
                   "rss_mb": round(info.rss / 2**20), "uss_mb": round(info.uss / 2**20),
@@ -294,7 +296,8 @@ def save(results: dict) -> None:
     for size, row in sorted(results["sizes"].items(), key=lambda item: int(item[0])):
         lat, b = row["latency"], row["build_s"]
         lines.append(f"| {int(size):,} | {cell(lat['fts5 keyword'])} → **{cell(lat['index keyword'])}** | "
-                     f"{cell(lat['fts5 hybrid'])} → **{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} | "
+                     f"{cell(lat['fts5 hybrid'])} → **{cell(lat['index hybrid'])}** | "
+                     f"{cell(lat['semantic'])} | "
                      f"{b['fts5_rebuild_s']} → {b['keyword_index_s']} | {b['vector_index_s']} | "
                      f"{row['ann_recall@10'].get('expansion_1024', '')} | {row['load_average_1m']} |")
     for size, row in results["sizes"].items():

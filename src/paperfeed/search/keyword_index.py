@@ -6,11 +6,11 @@ the current top-k (block-max WAND): 12 ms p50 at 1M papers on 2 cores where FTS5
 benchmarks/results/search_speed.md). It runs embedded, like SQLite, so both backends get the same engine.
 
 Fields: title, authors and abstract are analysed alike (word tokens, ASCII folding, English stop words, Porter
-stemming) and weighted title > authors > abstract; ``id`` and ``key`` (id + content hash, to reconcile with the
-database) are raw terms; categories and author names are lower-cased raw terms for filters; ``published`` is
-a day number for date ranges; ``title_words`` is the unstemmed title vocabulary for "did you mean". Withdrawn
-papers are not indexed. One extra document holds the index's high-water mark, so it is committed atomically
-with the papers it describes (see :mod:`paperfeed.search.keyword_sync`).
+stemming) and weighted title > authors > abstract; ``id`` and ``key`` (id + content hash, to reconcile with
+the database) are raw terms; categories and author names are lower-cased raw terms for filters; ``published``
+is a day number for date ranges; ``title_words`` is the unstemmed title vocabulary for "did you mean".
+Withdrawn papers are not indexed. One extra document holds the index's high-water mark, so it is committed
+atomically with the papers it describes (see :mod:`paperfeed.search.keyword_sync`).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def paper_key(paper_id: str, content_hash: str) -> str:
 
 
 class KeywordIndex:
-    """One database's keyword index in ``folder``; reading is thread-safe, writing is :class:`IndexWriter`'s."""
+    """One database's keyword index in ``folder``; reading is thread-safe, writing needs its one writer."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / f"keyword-v{SCHEMA_VERSION}"
@@ -105,8 +105,8 @@ class KeywordIndex:
             out.extend(t for t in self.analyzer.analyze(term) if t not in out)
         return out
 
-    def search(self, terms: Iterable[str], *, limit: int, filters: SearchFilters, weights: tuple[float, float, float]
-               ) -> list[tuple[str, float]]:
+    def search(self, terms: Iterable[str], *, limit: int, filters: SearchFilters,
+               weights: tuple[float, float, float]) -> list[tuple[str, float]]:
         """``(paper id, BM25 score)`` best first: any query word in any field, weighted by field."""
         tokens = self.tokens(terms)
         if not tokens or limit <= 0:
@@ -183,7 +183,8 @@ class KeywordIndex:
     def indexed_keys(self) -> set[str]:
         """``paper_key`` of every live indexed paper: compared with the database to find what drifted."""
         searcher = self.index.searcher()
-        return {term for term, _ in searcher.terms_with_prefix("key", "", filter_query=tantivy.Query.all_query())}
+        live = searcher.terms_with_prefix("key", "", filter_query=tantivy.Query.all_query())
+        return {term for term, _ in live}
 
 
 def day_number(day: date) -> int:

@@ -1,18 +1,18 @@
 """Keeping a keyword index in step with the database, which stays the source of truth.
 
 Every content change of a paper bumps ``papers.modified_at`` (``store.papers.upsert_papers``). The index
-commits, atomically with the papers, a state document holding ``seen`` (the newest ``modified_at`` indexed) and
-``high_water`` (from where the next catch-up reads, minus ``OVERLAP``). Reading again a little before the mark
-covers rows that commit late: SQLite stamps a batch just before it waits for the write lock (up to the busy
-timeout); on PostgreSQL transactions commit in any order, so ``high_water`` is held back to the start of the
-oldest transaction still open. Re-indexing a paper is idempotent (delete by id, add), so reading too much only
-costs time. Deletions and anything else that drifted are found by comparing counts (every ``COUNT_CHECK_S``
-and at start) and then the sets of ``id + content hash`` on both sides.
+commits, atomically with the papers, a state document holding ``seen`` (the newest ``modified_at`` indexed)
+and ``high_water`` (from where the next catch-up reads, minus ``OVERLAP``). Reading again a little before the
+mark covers rows that commit late: SQLite stamps a batch just before it waits for the write lock (up to the
+busy timeout); on PostgreSQL transactions commit in any order, so ``high_water`` is held back to the start of
+the oldest transaction still open. Re-indexing a paper is idempotent (delete by id, add), so reading too much
+only costs time. Deletions and anything else that drifted are found by comparing counts (every
+``COUNT_CHECK_S`` and at start) and then the sets of ``id + content hash`` on both sides.
 
 So a node that starts with a missing or stale index catches up by itself: a small backlog inside the search
 that notices it, a large one (a new node, a rebuild) in a background thread while searches are answered by the
-database's own FTS5 / tsvector index. A crash between a database commit and the index update leaves rows
-newer than the index's mark, which the next search or start-up picks up.
+database's own FTS5 / tsvector index. A crash between a database commit and the index update leaves rows newer
+than the index's mark, which the next search or start-up picks up.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class KeptIndex:
 
     # --- the check each search makes ----------------------------------------------------------------------
     def ready(self, session: Session, *, full_check: bool = False) -> bool:
-        """Bring the index up to date when that is cheap; False when it cannot answer yet (use the database)."""
+        """Bring the index up to date when cheap; False when it cannot answer yet (ask the database)."""
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
         state = self.index.state()
         now = time.monotonic()
@@ -184,13 +184,14 @@ def _recent(moment: datetime) -> bool:
 
 
 def _paper(row: sa.Row) -> Paper:
-    return Paper(id=row.id, title=row.title or "", abstract=row.abstract or "", authors=tuple(row.authors or ()),
-                 categories=tuple(row.categories or ()), published=row.published, withdrawn=bool(row.withdrawn))
+    return Paper(id=row.id, title=row.title or "", abstract=row.abstract or "",
+                 authors=tuple(row.authors or ()), categories=tuple(row.categories or ()),
+                 published=row.published, withdrawn=bool(row.withdrawn))
 
 
 def _papers_since(session: Session, since: datetime | None, *, order_by_id: bool = False
                   ) -> Iterator[list[tuple[Paper, str, datetime]]]:
-    """Pages of ``(paper, content hash, modified_at)`` modified after ``since`` (all when None), keyset-paged."""
+    """Pages of ``(paper, content hash, modified_at)`` modified after ``since`` (all when None)."""
     last_time, last_id = since, ""
     while True:
         query = sa.select(*_COLUMNS)

@@ -63,7 +63,8 @@ class Generation:
         wanted = np.asarray(paper_ids, dtype=self.sorted_ids.dtype)
         at = np.minimum(np.searchsorted(self.sorted_ids, wanted), self.sorted_ids.size - 1)
         hit = self.sorted_ids[at] == wanted
-        return [p for p, h in zip(paper_ids, hit, strict=True) if h], self.sorted_rows[at[hit]].astype(np.int64)
+        found = [p for p, h in zip(paper_ids, hit, strict=True) if h]
+        return found, self.sorted_rows[at[hit]].astype(np.int64)
 
 
 def open_current(folder: Path, model: str) -> Generation | None:
@@ -95,7 +96,7 @@ def save_generation(folder: Path, model: str, last_row_id: int, ids: np.ndarray,
                     dead: np.ndarray, ann: object | None) -> Path:
     """Write a complete new generation, then point ``CURRENT`` at it; older ones but the last are removed."""
     folder.mkdir(parents=True, exist_ok=True)
-    existing = sorted(int(p.name.split("-")[1]) for p in folder.glob("gen-*") if p.name.split("-")[1].isdigit())
+    existing = sorted(int(p.name[4:]) for p in folder.glob("gen-*") if p.name[4:].isdigit())
     number = (existing[-1] + 1) if existing else 1
     final, partial = folder / f"gen-{number:06d}", folder / f"gen-{number:06d}.partial"
     shutil.rmtree(partial, ignore_errors=True)

@@ -132,21 +132,26 @@ class VectorIndex:
                 if not mine or vf.current_name(self.folder) != self.base_name:
                     return
                 with self._lock:
-                    base, ids, matrix, masked, last = self.base, list(self.ids), self.matrix, set(self.masked), \
-                        self.last_id
+                    base, ids, matrix = self.base, list(self.ids), self.matrix
+                    masked, last = set(self.masked), self.last_id
                 _, gone_rows = base.rows_of(sorted(masked))
                 dead = np.concatenate([np.asarray(base.dead), np.zeros(len(ids), dtype=bool)])
                 dead[gone_rows] = True
                 if dead.mean() > COMPACT_SHARE:
-                    vf.save_generation(self.folder, self.model, last, *self._compacted(base, ids, matrix, dead))
+                    compacted = self._compacted(base, ids, matrix, dead)
+                    vf.save_generation(self.folder, self.model, last, *compacted)
                     return
-                ann = vf.usearch_index().restore(str(base.folder / "hnsw.usearch")) if base.ann is not None else None
+                ann = None
+                if base.ann is not None:
+                    ann = vf.usearch_index().restore(str(base.folder / "hnsw.usearch"))
                 if ann is not None:
                     for row in gone_rows:
                         ann.remove(int(row))
-                    ann.add(np.arange(len(base.ids), len(base.ids) + len(ids), dtype=np.uint64), matrix, threads=2)
+                    keys = np.arange(len(base.ids), len(base.ids) + len(ids), dtype=np.uint64)
+                    ann.add(keys, matrix, threads=2)
+                vectors = np.concatenate([base.vectors, matrix]) if len(ids) else base.vectors
                 vf.save_generation(self.folder, self.model, last, np.concatenate([np.asarray(base.ids), ids]),
-                                   np.concatenate([base.vectors, matrix]) if len(ids) else base.vectors, dead, ann)
+                                   vectors, dead, ann)
         except Exception:  # noqa: BLE001 - the index still answers from the old generation and the delta
             log.exception("saving the next vector index generation failed")
 
@@ -300,8 +305,8 @@ class VectorIndex:
 
 
 def _new_ann(dim: int):  # type: ignore[no-untyped-def]
-    return vf.usearch_index()(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
-                 expansion_search=EXPANSION_SEARCH)
+    return vf.usearch_index()(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY,
+                              expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
 
 
 def _top(scores: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:

@@ -33,8 +33,8 @@ from paperfeed.store.vectors import has_vectors
 __all__ = [
     "MODES", "SAMPLE_VECTORS", "SearchError", "SearchFilters", "SearchHit", "SearchResults",
     "UnknownPaper", "drop_vectors", "embed_pending", "load_precomputed_vectors", "pending_count",
-    "rebuild_keyword_index", "rebuild_vector_index", "refresh_keyword_index", "search_papers", "similar_papers",
-    "warm_up",
+    "rebuild_keyword_index", "rebuild_vector_index", "refresh_keyword_index", "search_papers",
+    "similar_papers", "warm_up",
 ]
 
 MODES = ("hybrid", "keyword", "semantic")
