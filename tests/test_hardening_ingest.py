@@ -460,3 +460,16 @@ def test_a_version_dated_in_the_future_is_refused_and_tomorrow_is_not(db, tmp_pa
     assert summary.rejected == 1 and "is in the future: 2029-01-01" in summary.rejections[0].reason
     with db.sessions() as s:
         assert get_paper(s, "2606.00005") is None
+
+
+# --- finding 18: an empty file is one clear error, whatever the command ---
+
+@pytest.mark.parametrize("command", ["jsonl", "snapshot", "hf-daily"])
+@pytest.mark.parametrize("body", [b"", b"\n  \n", gzip.compress(b"")], ids=["empty", "blank", "empty-gzip"])
+def test_an_empty_file_is_one_clear_error_for_every_command(sqlite_db, tmp_path, command, body):
+    path = tmp_path / ("empty.json.gz" if body[:2] == b"\x1f\x8b" else "empty.json")
+    path.write_bytes(body)
+    code, output = cli(sqlite_db, "ingest", command, str(path))
+    assert code == 1
+    assert output.startswith("error:") and f"{path}: the file is empty" in output
+    assert "Traceback" not in output

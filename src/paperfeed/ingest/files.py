@@ -70,12 +70,14 @@ def iter_json_lines(
     """Yield each non-blank line parsed as a JSON object, or a :class:`RecordError` saying why not.
 
     If the very first record is not a JSON object the file is not JSON lines at all (an HTML error page,
-    a JSON array, a binary): that raises :class:`MalformedSource` before anything is stored.
+    a JSON array, a binary): that raises :class:`MalformedSource` before anything is stored. So does a file
+    with no line at all: importing nothing from it is surely not what was meant.
     """
-    seen_valid = False
+    seen_valid = seen_any = False
     for number, line in iter_lines(path, on_bytes):
         if isinstance(line, str) and not line.strip():
             continue
+        seen_any = True
         try:
             if isinstance(line, RecordError):
                 raise line
@@ -89,6 +91,8 @@ def iter_json_lines(
             continue
         seen_valid = True
         yield number, value
+    if not seen_any:
+        raise MalformedSource(f"{path}: the file is empty; expected one JSON object a line")
 
 
 def _json(line: str) -> dict[str, Any]:

@@ -21,9 +21,14 @@ from paperfeed.ingest.text import arxiv_id_field, clean_optional, clean_text, pa
 
 def parse_daily_papers(body: bytes, *, source: str = "daily papers") -> list[dict[str, Any]]:
     """The list of items; anything else (HTML, an object, truncated JSON) raises :class:`MalformedSource`."""
+    if not body.strip():
+        what = "answer" if source.startswith(("http://", "https://")) else "file"
+        raise MalformedSource(f"{source}: the {what} is empty; expected a JSON list of daily-paper items")
     try:
         value = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except RecursionError as error:
+        raise MalformedSource(f"{source}: not JSON (nested too deeply)") from error
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, integers of more than 4,300 digits
         raise MalformedSource(f"{source}: not JSON ({error})") from error
     if not isinstance(value, list):
         raise MalformedSource(
