@@ -6,6 +6,7 @@ import typer
 
 from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, readers, search, stats, sync
 from paperfeed.cli import serve as serve_cli
+from paperfeed.cli.migrate import migrate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
@@ -27,6 +28,7 @@ app.command("search")(search.search)
 app.command("similar")(search.similar)
 app.command("reindex")(search.reindex)
 app.command("serve")(serve_cli.serve)
+app.command("migrate")(migrate)
 app.command("demo")(demo.demo)
 app.add_typer(readers.users_app, name="users")
 app.add_typer(readers.library_app, name="library")

@@ -50,9 +50,10 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
-    def migrate(self) -> None:
+    def migrate(self) -> str | None:
         """Bring the schema to the newest revision; idempotent, and safe when several processes (or nodes)
         run it at once: they take turns behind a lock, and all but the first find nothing left to do.
+        Returns the revision the database was at when its turn came (None: an empty database).
 
         PostgreSQL: a transaction-scoped advisory lock, released by the commit that ends the upgrade.
         SQLite: an exclusive ``flock`` on a file next to the database (one machine by definition).
@@ -60,9 +61,11 @@ class Database:
         with self._migration_file_lock(), self.engine.begin() as connection:
             if self.dialect == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            before = MigrationContext.configure(connection).get_current_revision()
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+        return before
 
     def schema_revision(self) -> str | None:
         """The revision the database is at (None: never migrated). Raises if the database is unreachable."""

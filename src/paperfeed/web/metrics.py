@@ -3,14 +3,22 @@
 A registry per app (not the global one), so several apps in one process (tests) do not collide. Routes are
 labelled by their template (``/papers/{arxiv_id:path}``), never by the raw URL, and methods outside HTTP's
 own set as ``other``, so no client can grow the label sets.
+
+Several workers (``serve --workers N``): ``serve`` sets ``PROMETHEUS_MULTIPROC_DIR`` before they start, each
+worker's counters live in files there, and a scrape of any worker adds up all of them (prometheus_client's
+multiprocess mode), so the counters of a node never jump backwards between scrapes. Chosen over counting in
+the database, which would add a write to every request; each node is scraped as its own target.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperfeed.store import Database
@@ -30,11 +38,25 @@ class Metrics:
             "paperfeed_http_request_duration_seconds", "Time to serve a request", ["route"],
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry,
         )
-        papers = Gauge("paperfeed_papers", "Papers stored", registry=self.registry)
-        papers.set_function(lambda: _count(db))
+        self.papers = _Papers(lambda: _count(db))  # asked at scrape time, not kept in a per-worker file
+        self.registry.register(self.papers)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not directory:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()  # every worker's counters, from their files
+        multiprocess.MultiProcessCollector(registry, path=directory)
+        registry.register(self.papers)
+        return generate_latest(registry)
+
+
+class _Papers(Collector):
+    def __init__(self, count: Callable[[], float]) -> None:
+        self.count = count
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily("paperfeed_papers", "Papers stored", value=self.count())
 
 
 def _count(db: Database) -> float:
