@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from lxml import etree
 from rich.console import Console
 from starlette.testclient import TestClient
@@ -37,9 +39,13 @@ from paperfeed.ingest.records import (
     MAX_URL_CHARS,
 )
 from paperfeed.ingest.snapshot import read_snapshot
+from paperfeed.search import keyword_db
+from paperfeed.search.filters import SearchFilters
+from paperfeed.search.query import parse_query
 from paperfeed.services.files import import_records
 from paperfeed.services.hf_daily import import_hf_daily
 from paperfeed.store import Database
+from paperfeed.store.db import alembic_config
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.papers import get_paper
 
@@ -473,3 +479,62 @@ def test_an_empty_file_is_one_clear_error_for_every_command(sqlite_db, tmp_path,
     assert code == 1
     assert output.startswith("error:") and f"{path}: the file is empty" in output
     assert "Traceback" not in output
+
+
+# --- finding 19: the database's keyword index holds what its content holds ---
+
+def _database_keyword_hits(db: Database, text: str) -> list[str]:
+    with db.sessions() as session:
+        hits = keyword_db.keyword_search(session, parse_query(text), limit=10, filters=SearchFilters(),
+                                         weights=(2.0, 1.5, 1.0))
+    return [paper_id for paper_id, _ in hits]
+
+
+def _fts_problems(db: Database) -> list[str]:
+    """FTS5's own checks; 'integrity-check' with rank 1 also compares the index with its content."""
+    problems = []
+    with db.engine.begin() as connection:
+        for statement in ("INSERT INTO papers_fts(papers_fts) VALUES('integrity-check')",
+                          "INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)"):
+            try:
+                connection.exec_driver_sql(statement)
+            except sa.exc.DatabaseError as error:
+                problems.append(f"{statement}: {error.orig}")
+    return problems
+
+
+def test_author_search_finds_non_ascii_names_and_the_sqlite_index_checks_out(db, tmp_path):
+    import_jsonl(db, tmp_path, [paper_json(1, authors=["José Müller", "Zoë O'Brien"]), paper_json(2),
+                                paper_json(3, authors=['Ann "Quote" Back\\slash'])])
+    assert _database_keyword_hits(db, "Müller") == ["2606.00001"]
+    assert _database_keyword_hits(db, "Zoë") == ["2606.00001"]
+    assert _database_keyword_hits(db, "quote slash") == ["2606.00003"]
+    if not db.is_sqlite:
+        return
+    assert _database_keyword_hits(db, "muller jose") == ["2606.00001"]  # FTS5 folds accents; tsvector doesn't
+    assert _fts_problems(db) == []
+    import_jsonl(db, tmp_path, [paper_json(1, version=2, authors=["Ærø Ünal"]),
+                                paper_json(2, title="Renamed")])
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM papers WHERE id = '2606.00003'")
+    assert _fts_problems(db) == []
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO papers_fts(papers_fts) VALUES('rebuild')")
+    assert _fts_problems(db) == []
+    assert _database_keyword_hits(db, "Ünal") == ["2606.00001"] and _database_keyword_hits(db, "Müller") == []
+    assert _database_keyword_hits(db, "renamed") == ["2606.00002"]
+    assert _database_keyword_hits(db, "quote") == []
+
+
+def test_the_fts_content_migration_carries_existing_papers_down_and_up(db, tmp_path):
+    import_jsonl(db, tmp_path, [paper_json(1, authors=["José Müller"]), paper_json(2, title="Zebra")])
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_search_index")
+    assert _database_keyword_hits(db, "Müller") == (["2606.00001"] if db.is_sqlite else [])
+    db.migrate()
+    assert _database_keyword_hits(db, "Müller") == ["2606.00001"]
+    assert _database_keyword_hits(db, "zebra") == ["2606.00002"]
+    if db.is_sqlite:
+        assert _fts_problems(db) == []
