@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from paperfeed.config import get_settings
+from paperfeed.services.submissions import run_pending
 from paperfeed.store import Database
 from tests.support.live_server import add_paper, sign_up, test_app
 from tests.support.replay import ATOM, fixture, serve_replay
@@ -150,7 +152,9 @@ def test_submit_puts_a_paper_on_todays_page(client: TestClient, replay) -> None:
     replay.script("/api/query", fixture("arxiv_api/id-2606.17049.xml", headers=ATOM), id_list="2606.17049")
     csrf = sign_up(client, "submitter")
     page = client.post("/submit", data={"paper": "https://arxiv.org/abs/2606.17049", "csrf_token": csrf})
-    assert page.url.path == "/papers/2606.17049"
+    assert page.url.path.startswith("/submissions/")  # queued at once; the submission worker fetches it
+    run_pending(client.app.state.db, get_settings())  # type: ignore[attr-defined]
+    assert 'href="/papers/2606.17049"' in client.get(page.url.path).text
     today = client.get("/").text
     assert "Submitted by submitter" in today
     bad = client.post("/submit", data={"paper": "not a paper", "csrf_token": csrf})

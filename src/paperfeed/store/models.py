@@ -101,6 +101,8 @@ class UserRow(Base):
     # The secret in the personal feed's URL, stored as SHA-256 like the API token; a new one revokes the old.
     feed_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set by an admin: the account can no longer log in, vote, comment or use its API token.
+    disabled: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class VoteRow(Base):
@@ -123,6 +125,11 @@ class CommentRow(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # shown as "edited"
+    # A moderator's hiding: readers see "hidden by a moderator" instead of the text. The name, not a key:
+    # the record of who did it outlives the moderator's account.
+    hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    hidden_by: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class CollectionRow(Base):
@@ -294,6 +301,73 @@ class LeaseRow(Base):
     holder: Mapped[str] = mapped_column(sa.String(200))
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SubmissionRow(Base):
+    """A reader's request to feature a paper today. Recorded at once; the submission worker fetches it from
+    arXiv later (``queued`` → ``fetching`` → ``done`` | ``failed``), so no web request waits on arXiv.
+
+    ``lease_until`` is the claim of the worker fetching it: a worker that dies lets it expire and another
+    takes the submission over. ``next_attempt_at`` spaces the retries after arXiv failed to answer."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (sa.Index("ix_submissions_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(sa.String(500))  # what the reader typed
+    paper_id: Mapped[str] = mapped_column(sa.String(40))  # the arXiv id parsed from it
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    submitted_by: Mapped[str] = mapped_column(sa.String(200))
+    featured_on: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")  # queued|fetching|done|failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CommentReportRow(Base):
+    """A reader's report of a comment to the moderators; one per reader and comment."""
+
+    __tablename__ = "comment_reports"
+    __table_args__ = (sa.UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_comment_user"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # an admin looked and kept the comment
+
+
+class AdminActionRow(Base):
+    """The audit log: every admin action, who did it, to what, and when (shown on /admin)."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    admin_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    admin_name: Mapped[str] = mapped_column(sa.String(64))  # kept when the account is gone
+    action: Mapped[str] = mapped_column(sa.String(32))
+    target_kind: Mapped[str] = mapped_column(sa.String(16))  # user | comment | submission | sync
+    target_id: Mapped[str] = mapped_column(sa.String(64))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PacingRow(Base):
+    """The politeness limiter every process shares: the earliest moment (Unix seconds) the next request to
+    a source may start. A float, not a timestamp, so both backends can do the arithmetic in one UPDATE."""
+
+    __tablename__ = "pacing"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    next_at: Mapped[float] = mapped_column(sa.Float)
+
 
 class WebSessionRow(Base):
     """A logged-in browser. The cookie carries a random id; only its SHA-256 is stored, so a leaked table

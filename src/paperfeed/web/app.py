@@ -43,6 +43,7 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.subscriptions",
     "paperfeed.web.routes.interests",
     "paperfeed.web.routes.for_you",
+    "paperfeed.web.routes.admin",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 

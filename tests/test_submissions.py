@@ -1,0 +1,212 @@
+"""Submissions as background work: a submission is answered at once, whatever arXiv does; workers in any
+number of threads and processes fetch it through one politeness limiter in the database."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from paperfeed.config import Settings
+from paperfeed.services import submissions
+from paperfeed.services.submissions import SubmissionWorker, claim_next, run_now, start_submission_worker
+from paperfeed.store import Database
+from paperfeed.store.pacing import reserve_slot
+from tests.support import cli
+from tests.support.live_server import serve, sign_up, test_app
+from tests.support.replay import ATOM, FIXTURES, ReplayServer, Reply, serve_replay
+
+replay = pytest.fixture(serve_replay)
+API = "/api/query"
+PAPER = "2606.17049"
+RECORDED = (FIXTURES / "arxiv_api" / f"id-{PAPER}.xml").read_bytes()
+TODAY = date(2026, 7, 1)  # the test app's clock
+
+
+def answer_for(paper_id: str, *, hold: threading.Event | None = None) -> Reply:
+    """The recorded arXiv API answer for one paper, made to be about ``paper_id``."""
+    return Reply(200, RECORDED.replace(PAPER.encode(), paper_id.encode()), dict(ATOM), hold=hold)
+
+
+def wait_until(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return result
+
+
+def test_a_submission_answers_at_once_while_arxiv_stalls_and_its_page_shows_the_paper_later(
+    db: Database, replay: ReplayServer, tmp_path: Path,
+) -> None:
+    stalled = threading.Event()
+    replay.script(API, answer_for(PAPER, hold=stalled), id_list=PAPER)
+    app = test_app(db, tmp_path)
+    stop = start_submission_worker(db, app.state.settings)
+    try:
+        with TestClient(app) as client:
+            csrf = sign_up(client, "ada")
+            started = time.monotonic()
+            form = {"paper": f"https://arxiv.org/abs/{PAPER}", "csrf_token": csrf}
+            answer = client.post("/submit", data=form, follow_redirects=False)
+            assert time.monotonic() - started < 1.0
+            assert answer.status_code == 303
+            status_page = answer.headers["location"]
+            assert status_page.startswith("/submissions/")
+
+            replay.wait_for_requests(1)  # the worker now waits on the stalled stand-in; the site does not
+            started = time.monotonic()
+            page = client.get(status_page)
+            assert client.get("/healthz").status_code == 200
+            assert time.monotonic() - started < 1.0
+            assert "Fetching it from arXiv now" in page.text and 'http-equiv="refresh"' in page.text
+            scripted = client.post("/submit", data={"paper": "2606.99999", "csrf_token": csrf},
+                                   headers={"Accept": "application/json"})
+            assert scripted.status_code == 202
+            assert scripted.json()["status"] == "queued"
+            assert scripted.headers["location"] == scripted.json()["url"]
+
+            stalled.set()
+            wait_until(lambda: client.get(status_page, headers={"Accept": "application/json"})
+                       .json()["status"] == "done")
+            done = client.get(status_page).text
+            assert "Done:" in done and f'href="/papers/{PAPER}"' in done and "http-equiv" not in done
+            assert "BRDFusion" in client.get(f"/papers/{PAPER}").text
+            assert "Submitted by ada" in client.get("/papers/date/2026-07-01").text
+    finally:
+        stop()
+
+
+def test_the_status_page_is_the_submitters_own(db: Database, replay: ReplayServer, tmp_path: Path) -> None:
+    with TestClient(test_app(db, tmp_path)) as ada, TestClient(test_app(db, tmp_path)) as bob:
+        csrf = sign_up(ada, "ada")
+        where = ada.post("/submit", data={"paper": PAPER, "csrf_token": csrf}, follow_redirects=False)
+        sign_up(bob, "bob")
+        assert bob.get(where.headers["location"]).status_code == 404
+        assert ada.get(where.headers["location"]).status_code == 200
+        assert PAPER in ada.get("/submissions").text
+        bad = ada.post("/submit", data={"paper": "not a paper", "csrf_token": csrf})
+        assert bad.status_code == 400 and "not an arXiv id" in bad.text
+
+
+def test_twenty_parallel_submissions_keep_the_interval_across_two_workers(
+    db: Database, replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    interval = 0.3
+    monkeypatch.setenv("PAPERFEED_REQUEST_INTERVAL_S", str(interval))
+    ids = [f"2606.{17049 + n:05d}" for n in range(20)]
+    for paper_id in ids:
+        replay.script(API, answer_for(paper_id), id_list=paper_id)
+    app = test_app(db, tmp_path)
+    assert app.state.settings.request_interval_s == interval
+    with serve(app) as url:
+        readers = [httpx.Client(base_url=url) for _ in range(4)]
+        tokens = [sign_up(reader, f"reader{n}") for n, reader in enumerate(readers)]  # type: ignore[arg-type]
+
+        def post(n: int) -> float:
+            started = time.monotonic()
+            answer = readers[n % 4].post("/submit", data={"paper": ids[n], "csrf_token": tokens[n % 4]},
+                                         headers={"Accept": "application/json"})
+            assert answer.status_code == 202, answer.text
+            return time.monotonic() - started
+
+        # Two workers, each with its own engine and HTTP client, as two processes would have: they share
+        # nothing but the database.
+        engines = [Database(db.url) for _ in range(2)]
+        workers = [SubmissionWorker(engine, app.state.settings, poll_s=0.1) for engine in engines]
+        for worker in workers:
+            worker.start()
+        try:
+            with ThreadPoolExecutor(20) as pool:
+                answered = list(pool.map(post, range(20)))
+            assert max(answered) < 5.0
+            wait_until(lambda: all(s.status == "done" for s in submissions.list_submissions(db)), timeout=60)
+        finally:
+            for worker in workers:
+                worker.stop()
+            for engine in engines:
+                engine.dispose()
+            for reader in readers:
+                reader.close()
+    seen = sorted(r.at for r in replay.requests_to(API))
+    assert len(seen) == 20
+    gaps = [later - earlier for earlier, later in zip(seen, seen[1:], strict=False)]
+    assert min(gaps) >= interval, gaps  # slots are interval + SEND_MARGIN_S apart: sending jitter included
+    assert len({s.claimed_by for s in submissions.list_submissions(db)}) == 2  # both workers did work
+
+
+def test_pacing_slots_never_collide_across_engines(db: Database) -> None:
+    engines = [db, Database(db.url)]
+    now = time.time()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            slots = sorted(pool.map(lambda n: reserve_slot(engines[n % 2], "test", 0.5, now=now), range(16)))
+    finally:
+        engines[1].dispose()
+    assert slots == pytest.approx([now + 0.5 * n for n in range(16)])
+
+
+def test_an_unknown_paper_fails_with_the_reason(db: Database, replay: ReplayServer) -> None:
+    replay.script(API, Reply(200, (FIXTURES / "arxiv_api" / "empty.xml").read_bytes(), dict(ATOM)),
+                  id_list="2606.99999")
+    queued = submissions.submit(db, "2606.99999", submitted_by="ada", today=TODAY)
+    failed = run_now(db, Settings(), queued.id)
+    assert failed.status == "failed" and "arXiv has no paper 2606.99999" in (failed.error or "")
+
+
+def test_unreachable_arxiv_is_retried_then_fails_and_an_admin_retry_succeeds(
+    db: Database, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAPERFEED_HTTP_RETRIES", "1")
+    replay.script(API, Reply(503, b"busy", {"Content-Type": "text/plain"}), id_list=PAPER)
+    queued = submissions.submit(db, PAPER, submitted_by="ada", today=TODAY)
+    failed = run_now(db, Settings(), queued.id)
+    assert (failed.status, failed.attempts) == ("failed", 2)
+    assert "arXiv could not be reached after 2 tries" in (failed.error or "")
+    assert len(replay.requests_to(API)) == 2
+
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    assert submissions.retry_submission(db, queued.id)
+    assert not submissions.retry_submission(db, queued.id)  # queued now, not failed
+    done = run_now(db, Settings(), queued.id)
+    assert (done.status, done.attempts, done.error) == ("done", 1, None)
+    assert done.title and done.title.startswith("BRDFusion")
+
+
+def test_a_dead_workers_claim_runs_out_and_another_takes_over(db: Database) -> None:
+    queued = submissions.submit(db, PAPER, submitted_by="ada", today=TODAY)
+    long_ago = datetime.now(UTC) - submissions.CLAIM_TTL - timedelta(minutes=1)
+    assert claim_next(db, "dead-worker", now=long_ago) is not None
+    taken = claim_next(db, "live-worker")
+    assert taken is not None and (taken.id, taken.claimed_by, taken.attempts) == (queued.id, "live-worker", 2)
+    assert claim_next(db, "third-worker") is None  # a live claim is left alone
+
+
+def test_a_reader_resubmitting_a_pending_paper_gets_the_same_submission(db: Database) -> None:
+    from paperfeed.services import accounts
+
+    ada = accounts.sign_up(db, "ada", "a long enough password")
+    first = submissions.submit(db, PAPER, submitted_by="ada", user_id=ada.id, today=TODAY)
+    again = submissions.submit(db, f"arXiv:{PAPER}v2", submitted_by="ada", user_id=ada.id, today=TODAY)
+    assert again.id == first.id
+
+
+def test_cli_submit_goes_through_the_queue_and_fetches_at_once(replay: ReplayServer, tmp_path: Path) -> None:
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    done = cli.run(tmp_path, "submit", PAPER, "--user", "ada")
+    assert done.returncode == 0, done.stderr
+    assert f"submitted {PAPER}: BRDFusion" in done.stderr
+    db = Database(f"sqlite:///{tmp_path / 'paperfeed.sqlite3'}")
+    try:
+        (stored,) = submissions.list_submissions(db)
+        assert (stored.status, stored.submitted_by, stored.attempts) == ("done", "ada", 1)
+    finally:
+        db.dispose()
+    bad = cli.run(tmp_path, "submit", "not-a-paper")
+    assert bad.returncode == 1 and "not an arXiv id" in bad.stderr
