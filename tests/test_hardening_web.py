@@ -141,3 +141,57 @@ def test_finding_9_made_up_http_methods_do_not_add_metric_series(app) -> None:  
     methods = set(re.findall(r'paperfeed_http_requests_total\{method="([^"]+)"', metrics))
     assert methods == {"other"}
     assert 'method="other",route="/",status="405"} 30.0' in metrics
+
+
+# --- 10: request bodies ------------------------------------------------------------------------------
+
+def _raw_request(url: str, head: str, body_chunks: Iterator[bytes] = iter(())) -> tuple[str, int]:
+    """Send ``head`` (and chunks while the server listens) on a raw socket; the status line and the
+    number of body bytes sent before the server answered."""
+    host, port = url.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sock.setblocking(False)
+        answer = b""
+        deadline = time.monotonic() + 10
+        for chunk in body_chunks:
+            try:
+                answer += sock.recv(65536)
+            except BlockingIOError:
+                pass
+            if answer or time.monotonic() > deadline:
+                break
+            try:
+                sock.sendall(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        sock.setblocking(True)
+        while b"\r\n" not in answer:
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    return answer.split(b"\r\n", 1)[0].decode(), sent
+
+
+def test_finding_10_a_declared_50_mb_json_body_is_refused_unread(app) -> None:  # noqa: ANN001
+    with serve(app) as url:
+        status, _ = _raw_request(url, "POST /api/papers/submit HTTP/1.1\r\nHost: x\r\n"
+                                      "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
+        assert status == "HTTP/1.1 413 Request Entity Too Large" or status.startswith("HTTP/1.1 413")
+        status, _ = _raw_request(url, "POST /login HTTP/1.1\r\nHost: x\r\n"
+                                      "Content-Type: application/x-www-form-urlencoded\r\n"
+                                      "Content-Length: 104857600\r\n\r\n")
+        assert status.startswith("HTTP/1.1 413")
+
+
+def test_finding_10_a_chunked_form_is_cut_off_at_the_limit(app) -> None:  # noqa: ANN001
+    chunk = b"a" * 65536
+    chunks = (b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(1600))  # 100 MB if all were sent
+    with serve(app) as url:
+        status, sent = _raw_request(url, "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                         "Content-Type: application/x-www-form-urlencoded\r\n\r\n", chunks)
+    assert status.startswith("HTTP/1.1 413")
+    assert sent < 16 * 1024 * 1024  # the limit and what the sockets' buffers hold, not 100 MB

@@ -19,16 +19,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
 from paperfeed.store import Database
 from paperfeed.web.headers import SecurityHeadersMiddleware
-from paperfeed.web.inputs import refuse_unstorable_text
+from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
-from paperfeed.web.outage import DatabaseOutageMiddleware
-from paperfeed.web.ratelimit import DEFAULT_LIMITS, SharedLimiter
-from paperfeed.web.security import SESSION_COOKIE, LoginRequired, SessionCookieMiddleware, signing_key_of
+from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
+from paperfeed.web.security import LoginRequired
+from paperfeed.web.routes.interests import MAX_UPLOAD_BYTES
 from paperfeed.web.templating import STATIC_DIR, make_templates, render
 
 ROUTER_MODULES = [
@@ -43,7 +44,6 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.subscriptions",
     "paperfeed.web.routes.interests",
     "paperfeed.web.routes.for_you",
-    "paperfeed.web.routes.admin",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 
@@ -54,8 +54,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """A ready app. Without ``db`` it opens the database of ``settings`` (and migrates it if it is SQLite,
-    for the one-command demo; PostgreSQL is migrated by `paperfeed migrate`, not behind the operator's back).
+    """A ready app. Without ``db`` it opens (and migrates) the database of ``settings``.
 
     Session cookies are marked Secure when ``settings.base_url`` is https, so a deployment behind TLS
     gets them by setting ``PAPERFEED_BASE_URL=https://…``.
@@ -63,8 +62,7 @@ def create_app(
     settings = settings or get_settings()
     if db is None:
         db = Database(settings.resolved_database_url)
-        if db.is_sqlite:
-            db.migrate()
+        db.migrate()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -84,17 +82,16 @@ def create_app(
     app.state.db = db
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.templates = make_templates()
-    app.state.limiter = SharedLimiter(db, DEFAULT_LIMITS)  # counted in the database: one limit for all nodes
-    app.state.signing_key = signing_key_of(settings, db)
+    app.state.limiter = SlidingWindowLimiter(DEFAULT_LIMITS)
     app.state.metrics = Metrics(db)
     app.add_middleware(
-        SessionCookieMiddleware,
-        key=app.state.signing_key,
-        session_cookie=SESSION_COOKIE,
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="paperfeed_session",
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
-    app.add_middleware(DatabaseOutageMiddleware)  # outside the sessions: they need the database too
+    app.add_middleware(RequestBodyLimit, larger={"/library/import": MAX_UPLOAD_BYTES + 64 * 1024})
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
