@@ -19,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
@@ -27,8 +26,9 @@ from paperfeed.store import Database
 from paperfeed.web.headers import SecurityHeadersMiddleware
 from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
-from paperfeed.web.ratelimit import DEFAULT_LIMITS, SlidingWindowLimiter
-from paperfeed.web.security import LoginRequired
+from paperfeed.web.outage import DatabaseOutageMiddleware
+from paperfeed.web.ratelimit import DEFAULT_LIMITS, SharedLimiter
+from paperfeed.web.security import SESSION_COOKIE, LoginRequired, SessionCookieMiddleware, signing_key_of
 from paperfeed.web.routes.interests import MAX_UPLOAD_BYTES
 from paperfeed.web.templating import STATIC_DIR, make_templates, render
 
@@ -44,6 +44,7 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.subscriptions",
     "paperfeed.web.routes.interests",
     "paperfeed.web.routes.for_you",
+    "paperfeed.web.routes.admin",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 
@@ -54,7 +55,8 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """A ready app. Without ``db`` it opens (and migrates) the database of ``settings``.
+    """A ready app. Without ``db`` it opens the database of ``settings`` (and migrates it if it is SQLite,
+    for the one-command demo; PostgreSQL is migrated by `paperfeed migrate`, not behind the operator's back).
 
     Session cookies are marked Secure when ``settings.base_url`` is https, so a deployment behind TLS
     gets them by setting ``PAPERFEED_BASE_URL=https://…``.
@@ -62,7 +64,8 @@ def create_app(
     settings = settings or get_settings()
     if db is None:
         db = Database(settings.resolved_database_url)
-        db.migrate()
+        if db.is_sqlite:
+            db.migrate()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,15 +85,17 @@ def create_app(
     app.state.db = db
     app.state.clock = clock or (lambda: datetime.now(UTC))
     app.state.templates = make_templates()
-    app.state.limiter = SlidingWindowLimiter(DEFAULT_LIMITS)
+    app.state.limiter = SharedLimiter(db, DEFAULT_LIMITS)  # counted in the database: one limit for all nodes
+    app.state.signing_key = signing_key_of(settings, db)
     app.state.metrics = Metrics(db)
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.resolved_secret_key(),
-        session_cookie="paperfeed_session",
+        SessionCookieMiddleware,
+        key=app.state.signing_key,
+        session_cookie=SESSION_COOKIE,
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(DatabaseOutageMiddleware)  # outside the sessions: they need the database too
     app.add_middleware(RequestBodyLimit, larger={"/library/import": MAX_UPLOAD_BYTES + 64 * 1024})
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware)
