@@ -195,3 +195,53 @@ def test_finding_10_a_chunked_form_is_cut_off_at_the_limit(app) -> None:  # noqa
                                          "Content-Type: application/x-www-form-urlencoded\r\n\r\n", chunks)
     assert status.startswith("HTTP/1.1 413")
     assert sent < 16 * 1024 * 1024  # the limit and what the sockets' buffers hold, not 100 MB
+
+
+# --- 11: passwords -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("12345678", "common password"),
+    ("password", "common password"),
+    (" " * 8, "only spaces"),
+    ("margaret", "your username"),
+    ("Margaret1", "your username"),
+    ("xxxxxxxxxxxx", "Repeats"),
+])
+def test_finding_11_common_and_trivial_passwords_are_refused_with_a_reason(
+    sqlite_db: Database, password: str, reason: str
+) -> None:
+    with pytest.raises(AccountError) as error:
+        accounts.sign_up(sqlite_db, "margaret", password)
+    assert error.value.field == "password" and reason in str(error.value)
+    assert accounts.get_user_by_name(sqlite_db, "margaret") is None
+    user = accounts.sign_up(sqlite_db, "margaret", "a long enough password")
+    with pytest.raises(AccountError, match=re.escape(reason)):
+        accounts.set_password(sqlite_db, user.id, password)
+
+
+def test_finding_11_the_sign_up_page_says_why_a_password_is_refused(client: TestClient) -> None:
+    page = client.post("/signup", data={"username": "margaret", "password": "password",
+                                        "csrf_token": csrf_of(client)})
+    assert page.status_code == 400 and "common password" in page.text
+
+
+# --- 12: sign-up does not tell who has an account --------------------------------------------------
+
+def test_finding_12_signing_up_with_a_taken_email_answers_like_a_fresh_sign_up(
+    client: TestClient, db: Database
+) -> None:
+    accounts.sign_up(db, "owner", "a long enough password", "owner@example.org")
+    answers = []
+    for name, email in (("fresh", "fresh@example.org"), ("copycat", "OWNER@example.org")):
+        client.cookies.clear()
+        answers.append(client.post("/signup", data={
+            "username": name, "password": "a long enough password", "email": email,
+            "csrf_token": csrf_of(client)}, follow_redirects=False))
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert "taken" not in answers[1].text
+    copycat = accounts.get_user_by_name(db, "copycat")
+    assert copycat is not None and copycat.email is None  # the address stays its owner's
+    assert accounts.get_user_by_name(db, "owner").email == "owner@example.org"  # type: ignore[union-attr]
+    with pytest.raises(AccountError, match="username is already taken"):
+        accounts.sign_up(db, "Owner", "a long enough password", "other@example.org")

@@ -1,6 +1,9 @@
 """Accounts: sign-up, log-in and API tokens.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, which follow RFC 9106's recommendations).
+Passwords are hashed with argon2id (argon2-cffi's defaults, which follow RFC 9106's recommendations), and
+must not be easy to guess: zxcvbn (Dropbox's estimator: common-password, word and name lists, keyboard
+patterns, repeats, dates) must put them at score 3 or more, "safely unguessable" against an attacker who
+holds the slow hashes; the reason for a refusal is zxcvbn's own sentence.
 API tokens are 256-bit random strings, shown once and stored as a SHA-256 digest: a token has far more
 entropy than a password, so a fast hash is enough and lets a request find its user with one indexed lookup.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +21,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
+from zxcvbn import zxcvbn
 
 from paperfeed.store import Database
 from paperfeed.store.models import UserRow
@@ -24,6 +29,10 @@ from paperfeed.store.models import UserRow
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # argon2 takes any length; the bound keeps a sign-up's work bounded
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is over 10^10 guesses
+_ESTIMATED_CHARS = 72  # zxcvbn refuses longer input (its matching is quadratic): it judges the start
+_estimator = threading.Lock()  # zxcvbn keeps the user's own words in a module-level dictionary
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path; the column holds 320
 # Verified against when the username is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -48,30 +57,58 @@ class User:
 def sign_up(
     db: Database, username: str, password: str, email: str | None = None, *, admin: bool = False
 ) -> User:
+    """A new account. An e-mail address that another account has is left out rather than refused: the
+    answer to a sign-up must not tell a stranger that an address has an account here."""
     username = username.strip()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
         raise AccountError("username", "Username must be 3–32 letters, digits, '.', '_' or '-'.")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
     if email is not None and len(email) > MAX_EMAIL:
         raise AccountError("email", f"An e-mail address has at most {MAX_EMAIL} characters; this one has "
                                     f"{len(email):,}.")
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise AccountError("email", f"{email!r} is not an e-mail address.")
-    row = UserRow(
-        username=username, email=email, password_hash=_hasher.hash(password), created_at=datetime.now(UTC),
-        is_admin=admin,
-    )
+    check_password(password, username=username, email=email)
+    password_hash = _hasher.hash(password)
     try:
-        with db.session() as session:
-            session.add(row)
-            session.flush()
-            return _user(row)
+        return _insert(db, username, email, password_hash, admin)
     except IntegrityError:
-        taken = _find(db, _named(username))
-        field = "username" if taken else "email"
-        raise AccountError(field, f"That {field} is already taken.") from None
+        if _find(db, _named(username)) or email is None:
+            raise AccountError("username", "That username is already taken.") from None
+    try:
+        return _insert(db, username, None, password_hash, admin)  # the address stays its owner's
+    except IntegrityError:
+        raise AccountError("username", "That username is already taken.") from None
+
+
+def _insert(db: Database, username: str, email: str | None, password_hash: str, admin: bool) -> User:
+    with db.session() as session:
+        row = UserRow(username=username, email=email, password_hash=password_hash,
+                      created_at=datetime.now(UTC), is_admin=admin)
+        session.add(row)
+        session.flush()
+        return _user(row)
+
+
+def check_password(password: str, *, username: str, email: str | None = None) -> None:
+    """:class:`AccountError` saying why ``password`` is refused: too short or long, only spaces, the
+    username with little added, or too easy to guess by zxcvbn's estimate (which knows the user's name
+    and address too)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError("password", f"Password must be at most {MAX_PASSWORD} characters.")
+    if not password.strip():
+        raise AccountError("password", "The password is only spaces; choose words or characters too.")
+    name = username.strip().lower()
+    if name and len(password.lower().replace(name, "")) < MIN_PASSWORD // 2:
+        raise AccountError("password", "The password is your username with little added; choose another.")
+    with _estimator:
+        estimate = zxcvbn(password[:_ESTIMATED_CHARS], user_inputs=[username, email or ""])
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        feedback = estimate["feedback"]
+        reason = " ".join([feedback["warning"] or "It would be guessed quickly.", *feedback["suggestions"]])
+        raise AccountError("password", f"That password is too easy to guess. {reason}")
 
 
 def log_in(db: Database, username: str, password: str) -> User:
@@ -88,8 +125,10 @@ def log_in(db: Database, username: str, password: str) -> User:
 
 
 def set_password(db: Database, user_id: int, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError("password", f"Password must be at least {MIN_PASSWORD} characters.")
+    """Replace the password (``paperfeed users set-password``, a password change); the same rules as at
+    sign-up."""
+    user = get_user(db, user_id)
+    check_password(password, username=user.username if user else "", email=user.email if user else None)
     with db.session() as session:
         session.execute(
             sa.update(UserRow).where(UserRow.id == user_id).values(password_hash=_hasher.hash(password))
