@@ -245,3 +245,21 @@ def test_finding_12_signing_up_with_a_taken_email_answers_like_a_fresh_sign_up(
     assert accounts.get_user_by_name(db, "owner").email == "owner@example.org"  # type: ignore[union-attr]
     with pytest.raises(AccountError, match="username is already taken"):
         accounts.sign_up(db, "Owner", "a long enough password", "other@example.org")
+
+
+# --- 13: HEAD ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/healthz", "/", "/papers/date/2026-07-01", "/search?q=weather",
+                                  "/api/daily_papers", "/api/papers/2607.00001", "/trending.atom",
+                                  "/static/style.css"])
+def test_finding_13_head_answers_like_get_without_a_body(client: TestClient, path: str) -> None:
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["x-frame-options"] == "DENY"
+
+
+def test_finding_13_head_is_not_a_way_around_a_post_only_route(client: TestClient) -> None:
+    response = client.head("/logout")
+    assert response.status_code == 405 and response.content == b""

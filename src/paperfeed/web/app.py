@@ -23,13 +23,13 @@ from starlette.exceptions import HTTPException
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
 from paperfeed.store import Database
-from paperfeed.web.headers import SecurityHeadersMiddleware
+from paperfeed.web.headers import HeadLikeGet, SecurityHeadersMiddleware
 from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.outage import DatabaseOutageMiddleware
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SharedLimiter
-from paperfeed.web.security import SESSION_COOKIE, LoginRequired, SessionCookieMiddleware, signing_key_of
 from paperfeed.web.routes.interests import MAX_UPLOAD_BYTES
+from paperfeed.web.security import SESSION_COOKIE, LoginRequired, SessionCookieMiddleware, signing_key_of
 from paperfeed.web.templating import STATIC_DIR, make_templates, render
 
 ROUTER_MODULES = [
@@ -97,6 +97,7 @@ def create_app(
     )
     app.add_middleware(DatabaseOutageMiddleware)  # outside the sessions: they need the database too
     app.add_middleware(RequestBodyLimit, larger={"/library/import": MAX_UPLOAD_BYTES + 64 * 1024})
+    app.add_middleware(HeadLikeGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,7 +1,9 @@
 """Security headers on every response: no framing (clickjacking of vote and token buttons), no MIME
 sniffing, no referrer leaking search queries to other sites, and no caching of per-user pages.
 
-A pure ASGI middleware, like the metrics one, so streaming responses are untouched.
+A pure ASGI middleware, like the metrics one, so streaming responses are untouched. So is
+:class:`HeadLikeGet`, which answers HEAD on every GET route (FastAPI routes declare GET only, and uptime
+monitors and feed readers ask with HEAD).
 """
 
 from __future__ import annotations
@@ -41,3 +43,29 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadLikeGet:
+    """HEAD is served as GET with the body left out (RFC 9110 §9.3.2): same status and headers, including
+    Content-Length. A route without GET still answers 405 (the method is only looked up as GET)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        inner = {**scope, "method": "GET"}
+        try:
+            await self.app(inner, receive, send_without_body)
+        finally:  # what routing learnt (the route, for the metrics label), without the changed method
+            scope.update({key: value for key, value in inner.items() if key != "method"})
