@@ -4,9 +4,12 @@ many nodes at once), a node killed with SIGKILL under load, and a clean SIGTERM 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,11 +22,14 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
+from paperfeed.config import Settings
 from paperfeed.services.search import pending_count
 from paperfeed.store import Database
 from paperfeed.store.db import head_revision
 from paperfeed.store.models import PaperRow, VoteRow
+from paperfeed.web.app import create_app
 from tests.support import pg
 from tests.support.live_server import add_paper, free_port, load_sample
 
@@ -237,3 +243,87 @@ def test_workers_start_in_seconds_with_a_backlog_and_sigterm_stops_embedding_bet
     assert took < 60
     assert 0 < pending_count(db) < backlog or pending_count(db) == 0
     db.dispose()
+
+
+class Outage:
+    """A TCP relay between the app and PostgreSQL that can be cut (the database "goes away") and restored."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.up = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener = listener
+        self.up.set()
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        self.up.clear()
+        assert self.listener is not None
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone would not)
+        self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self.up.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+def test_while_the_database_is_away_pages_answer_a_friendly_503_and_the_log_says_so_once(
+    pg_url: str, pg_server: pg.PgServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = Database(pg_url)
+    db.migrate()
+    add_paper(db, "2607.00001", "Diffusion models for weather", DAY)
+    db.dispose()
+    outage = Outage(pg_server.port)
+    outage.start()
+    url = db.engine.url.set(port=outage.port).render_as_string(hide_password=False)  # through the relay
+    relayed = Database(url)
+    app = create_app(Settings(home=tmp_path), relayed)  # no key configured: it comes from the database
+    with TestClient(app) as browser:
+        assert browser.get("/").status_code == 200
+        outage.cut()
+        with caplog.at_level(logging.ERROR, logger="paperfeed.web"):
+            pages = [browser.get(path) for path in ("/", "/papers/2607.00001", "/trending", "/") * 5]
+            api = browser.get("/api/daily_papers")
+            health, ready = browser.get("/healthz"), browser.get("/readyz")
+        assert {page.status_code for page in pages} == {503}
+        assert "Back in a moment" in pages[0].text and pages[0].headers["retry-after"]
+        assert api.status_code == 503 and "database is unavailable" in api.json()["detail"]
+        assert health.status_code == 200 and ready.status_code == 503
+        for text in (health.text, ready.text, api.text, pages[0].text):
+            assert str(outage.port) not in text and "127.0.0.1" not in text and "psycopg" not in text
+        outage_lines = [r for r in caplog.records if "database unavailable" in r.getMessage()]
+        assert len(outage_lines) == 1  # 22 failed requests, one line
+        outage.start()  # the database is back: the pool reconnects by itself
+        deadline = time.monotonic() + 30
+        while browser.get("/").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert browser.get("/").status_code == 200 and browser.get("/readyz").status_code == 200
+    relayed.dispose()
