@@ -263,3 +263,21 @@ def test_finding_13_head_answers_like_get_without_a_body(client: TestClient, pat
 def test_finding_13_head_is_not_a_way_around_a_post_only_route(client: TestClient) -> None:
     response = client.head("/logout")
     assert response.status_code == 405 and response.content == b""
+
+
+# --- 14: collections -------------------------------------------------------------------------------
+
+def test_finding_14_a_reader_can_make_only_so_many_collections(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collections, "MAX_COLLECTIONS", 4)  # "Saved" and three more
+    csrf = sign_up(client, "collector")
+    codes = [client.post("/collections", data={"name": f"List {n}", "csrf_token": csrf},
+                         follow_redirects=False).status_code for n in range(4)]
+    assert codes == [303, 303, 303, 400]
+    refused = client.post("/collections", data={"name": "One more", "csrf_token": csrf})
+    assert "at most 4 collections" in refused.text
+    user = accounts.get_user_by_name(db, "collector")
+    assert len(collections.list_collections(db, user.id)) == 4  # type: ignore[union-attr]
+    with pytest.raises(CollectionError, match="at most 4"):
+        collections.create_collection(db, user.id, "Another")  # type: ignore[union-attr]

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from paperfeed.domain.paper import Paper
 from paperfeed.services.community import UnknownPaper
 from paperfeed.store import Database
-from paperfeed.store.models import CollectionItemRow, CollectionRow
+from paperfeed.store.models import CollectionItemRow, CollectionRow, UserRow
 from paperfeed.store.papers import get_papers
 
 SAVED = "Saved"
+MAX_COLLECTIONS = 100  # per reader, "Saved" included: a bound on what one account can make
 
 
 class CollectionError(ValueError):
@@ -48,8 +49,15 @@ def create_collection(db: Database, user_id: int, name: str) -> Collection:
     slug = slugify(name)
     if not slug or len(name) > 200:
         raise CollectionError(f"Collection name {name!r} needs letters or digits (at most 200 characters).")
+    _ensure_saved(db, user_id)
     try:
         with db.session() as session:
+            # The reader's row is locked (PostgreSQL) so two requests at once cannot both pass the count.
+            session.execute(sa.select(UserRow.id).where(UserRow.id == user_id).with_for_update())
+            count = session.scalar(sa.select(sa.func.count()).where(CollectionRow.user_id == user_id)) or 0
+            if count >= MAX_COLLECTIONS:
+                raise CollectionError(f"You have {count} collections; a reader can have at most "
+                                      f"{MAX_COLLECTIONS} collections. Add papers to an existing one.")
             row = CollectionRow(user_id=user_id, name=name, slug=slug, created_at=datetime.now(UTC))
             session.add(row)
             session.flush()
