@@ -17,7 +17,7 @@ from paperfeed.config import Settings
 from paperfeed.services import submissions
 from paperfeed.services.submissions import SubmissionWorker, claim_next, run_now, start_submission_worker
 from paperfeed.store import Database
-from paperfeed.store.pacing import reserve_slot
+from paperfeed.store.pacing import turn
 from tests.support import cli
 from tests.support.live_server import serve, sign_up, test_app
 from tests.support.replay import ATOM, FIXTURES, ReplayServer, Reply, serve_replay
@@ -137,19 +137,29 @@ def test_twenty_parallel_submissions_keep_the_interval_across_two_workers(
     seen = sorted(r.at for r in replay.requests_to(API))
     assert len(seen) == 20
     gaps = [later - earlier for earlier, later in zip(seen, seen[1:], strict=False)]
-    assert min(gaps) >= interval, gaps  # slots are interval + SEND_MARGIN_S apart: sending jitter included
+    assert min(gaps) >= interval, gaps  # at the stand-in: each request came an interval after the last answer
     assert len({s.claimed_by for s in submissions.list_submissions(db)}) == 2  # both workers did work
 
 
-def test_pacing_slots_never_collide_across_engines(db: Database) -> None:
+def test_turns_never_overlap_and_keep_the_interval_across_engines(db: Database) -> None:
     engines = [db, Database(db.url)]
-    now = time.time()
+    interval = 0.1
+    held: list[tuple[float, float]] = []
+
+    def send(n: int) -> None:
+        with turn(engines[n % 2], "test", interval):
+            started = time.monotonic()
+            time.sleep(0.02 * (n % 3))  # a request that takes a while
+            held.append((started, time.monotonic()))
+
     try:
-        with ThreadPoolExecutor(8) as pool:
-            slots = sorted(pool.map(lambda n: reserve_slot(engines[n % 2], "test", 0.5, now=now), range(16)))
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(send, range(12)))
     finally:
         engines[1].dispose()
-    assert slots == pytest.approx([now + 0.5 * n for n in range(16)])
+    held.sort()
+    assert len(held) == 12
+    assert all(later[0] - earlier[1] >= interval for earlier, later in zip(held, held[1:], strict=False))
 
 
 def test_an_unknown_paper_fails_with_the_reason(db: Database, replay: ReplayServer) -> None:

@@ -2,9 +2,9 @@
 
 The submission worker (``services/submissions.py``) and ``paperfeed submit`` go through here, so both store
 the same thing: the paper itself, its arXiv listing day (like every other source) and a SUBMISSION feed
-entry on the day it was submitted here. Every request to arXiv first takes a turn from the politeness
-limiter in the database (``store/pacing.py``), which every process and node shares: at most one request
-per ``PAPERFEED_REQUEST_INTERVAL_S`` in total, however many submissions, workers and servers there are.
+entry on the day it was submitted here. Every request to arXiv is sent in a turn of the politeness limiter
+in the database (``store/pacing.py``), which every process and node shares: one request at a time and
+``PAPERFEED_REQUEST_INTERVAL_S`` between them in total, however many submissions, workers and servers.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from paperfeed.ingest.http import PoliteClient, SourceUnavailable
 from paperfeed.ingest.records import Record, Rejected
 from paperfeed.store import Database
 from paperfeed.store.feed import upsert_feed_entries
-from paperfeed.store.pacing import ARXIV, wait_turn
+from paperfeed.store.pacing import ARXIV, turn
 from paperfeed.store.papers import get_paper, upsert_papers
 
 MAX_RETRY_DELAY_S = 600.0
@@ -70,8 +70,8 @@ def arxiv_client(settings: Settings) -> PoliteClient:
 def fetch_record(db: Database, paper_id: str, *, client: PoliteClient, settings: Settings) -> Record:
     """One request to the arXiv API, in our turn. Raises ``SourceUnavailable`` (worth retrying later),
     :class:`PaperNotFound` or ``MalformedSource`` (not worth it)."""
-    wait_turn(db, ARXIV, settings.request_interval_s)
-    response = client.get(settings.arxiv_api_url, params={"id_list": paper_id, "max_results": 1})
+    with turn(db, ARXIV, settings.request_interval_s, hold_s=2 * settings.http_timeout_s + 10):
+        response = client.get(settings.arxiv_api_url, params={"id_list": paper_id, "max_results": 1})
     page = parse_atom_page(response.content, source=f"arXiv API answer for {paper_id}")
     for item in page.items:
         if isinstance(item, Record) and item.paper.id == paper_id:

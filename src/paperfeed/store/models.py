@@ -361,7 +361,7 @@ class AdminActionRow(Base):
 
 class PacingRow(Base):
     """The politeness limiter every process shares: the earliest moment (Unix seconds) the next request to
-    a source may start. A float, not a timestamp, so both backends can do the arithmetic in one UPDATE."""
+    a source may start, written by the holder of the turn as it leaves (see ``store/pacing.py``)."""
 
     __tablename__ = "pacing"
 
