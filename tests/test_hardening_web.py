@@ -281,3 +281,42 @@ def test_finding_14_a_reader_can_make_only_so_many_collections(
     assert len(collections.list_collections(db, user.id)) == 4  # type: ignore[union-attr]
     with pytest.raises(CollectionError, match="at most 4"):
         collections.create_collection(db, user.id, "Another")  # type: ignore[union-attr]
+
+
+# --- 15: the OpenAPI document tells the truth ---------------------------------------------------------
+
+def test_finding_15_a_422_body_matches_its_schema(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    documented = schema["paths"]["/api/daily_papers"]["get"]["responses"]["422"]
+    ref = documented["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][ref]["properties"]["detail"]["type"] == "string"
+    response = client.get("/api/daily_papers?p=-1")
+    assert response.status_code == 422 and isinstance(response.json()["detail"], str)
+
+
+def test_finding_15_error_statuses_and_the_bearer_scheme_are_documented(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    bearer = schema["components"]["securitySchemes"]["bearer"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    paths = schema["paths"]
+    for path, method in [("/api/papers/submit", "post"), ("/api/papers/{paper_id}/upvote", "post"),
+                         ("/api/papers/{paper_id}/upvote", "delete"), ("/api/for-you", "get")]:
+        operation = paths[path][method]
+        assert operation["security"] == [{"bearer": []}], path
+        assert {"400", "401"} <= set(operation["responses"]), (path, method)
+    for path in ("/api/papers/submit", "/api/papers/{paper_id}/upvote"):
+        assert "429" in paths[path]["post"]["responses"]
+    for path in ("/api/papers/{paper_id}", "/api/papers/{paper_id}/similar"):
+        assert {"400", "404"} <= set(paths[path]["get"]["responses"])
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert "400" in operation["responses"], (path, method)
+
+
+def test_finding_15_options_and_wrong_methods_list_every_allowed_method(client: TestClient) -> None:
+    for method in ("OPTIONS", "PUT", "PATCH"):
+        response = client.request(method, "/api/papers/2607.00001/upvote")
+        assert response.status_code == 405
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert {"POST", "DELETE"} <= allowed, response.headers["allow"]
+    assert client.options("/healthz").headers["allow"] == "GET, HEAD"

@@ -47,6 +47,12 @@ class ForYouItem(DailyItem):
                                            "'In cs.CL, which you follow'")
 
 
+class ErrorOut(BaseModel):
+    """Every error of the API, 422 included: one sentence naming the input and what to do."""
+
+    detail: str = Field(description="what went wrong, in a sentence, e.g. \"sort 'hot' is not one of …\"")
+
+
 class VoteOut(BaseModel):
     paper: str
     upvotes: int

@@ -17,8 +17,10 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
@@ -28,6 +30,7 @@ from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.outage import DatabaseOutageMiddleware
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SharedLimiter
+from paperfeed.web.routes.api import openapi_document
 from paperfeed.web.routes.interests import MAX_UPLOAD_BYTES
 from paperfeed.web.security import SESSION_COOKIE, LoginRequired, SessionCookieMiddleware, signing_key_of
 from paperfeed.web.templating import STATIC_DIR, make_templates, render
@@ -47,6 +50,9 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.admin",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
+
+
+METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def create_app(
@@ -103,6 +109,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_required)
@@ -118,12 +125,24 @@ def _wants_json(request: Request) -> bool:
 async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     headers = dict(error.headers or {})
+    if error.status_code == 405:  # the router names the methods of the first route that matched only
+        headers["Allow"] = _allowed_methods(request)
     if _wants_json(request):
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
     response = render(request, "error.html", status_code=error.status_code, status=error.status_code,
                       message=error.detail)
     response.headers.update(headers)
     return response
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (HEAD wherever GET is)."""
+    routes = [context.original_route for context in iter_route_contexts(request.app.routes)]
+    methods = {method for route in routes if isinstance(route, Route)
+               and route.path_regex.match(request.url.path) for method in route.methods or ()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m)))
 
 
 async def _login_required(request: Request, error: Exception) -> Response:

@@ -1,10 +1,18 @@
-"""The JSON API (OpenAPI at /api/openapi.json, docs at /api/docs). Writes need a Bearer token."""
+"""The JSON API (OpenAPI at /api/openapi.json, docs at /api/docs). Writes need a Bearer token.
+
+Every error answers ``{"detail": "<a sentence>"}`` (:class:`ErrorOut`), validation errors (422) included, and
+:func:`openapi_document` says so for every operation, with the Bearer scheme on those that need a token.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from paperfeed.domain.arxiv_id import InvalidArxivId
 from paperfeed.ingest.http import SourceUnavailable
@@ -15,11 +23,27 @@ from paperfeed.services.feed import FeedError, Period
 from paperfeed.services.search import SearchError, similar_papers
 from paperfeed.services.search import UnknownPaper as NoSuchPaper
 from paperfeed.services.submit import PaperNotFound, submit_paper
-from paperfeed.web.api_models import DailyItem, PaperOut, SubmitIn, VoteOut, daily_item, paper_out
+from paperfeed.web.api_models import (
+    DailyItem,
+    ErrorOut,
+    PaperOut,
+    SubmitIn,
+    VoteOut,
+    daily_item,
+    paper_out,
+)
 from paperfeed.web.searching import run_search
 from paperfeed.web.security import api_user, get_db, paper_id_from_path, rate_limit, today
 
-router = APIRouter(prefix="/api", tags=["papers"])
+
+def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
+    return {int(code.removeprefix("e")): {"model": ErrorOut, "description": text}
+            for code, text in described.items()}
+
+
+router = APIRouter(prefix="/api", tags=["papers"], responses=_errors(e400="a malformed parameter"))
+UNKNOWN = _errors(e404="no paper with this id is stored here")
+WRITE = _errors(e401="no API token, or an unknown one", e429="too many writes; see Retry-After")
 SORTS = {"publishedAt": "newest", "trending": "trending", "upvotes": "upvotes"}
 
 
@@ -58,7 +82,8 @@ def search(
     return [daily_item(card) for card in feed.cards_for(get_db(request), [h.paper for h in results.hits])]
 
 
-@router.post("/papers/submit", response_model=PaperOut, status_code=201)
+@router.post("/papers/submit", response_model=PaperOut, status_code=201, responses={
+    **WRITE, **_errors(e413="the body is over 1 MB", e503="arXiv could not be reached; retry later")})
 def submit(request: Request, body: SubmitIn, user: User = Depends(api_user)) -> PaperOut:
     rate_limit("submit", request, key=f"user:{user.id}")
     try:
@@ -70,7 +95,7 @@ def submit(request: Request, body: SubmitIn, user: User = Depends(api_user)) -> 
     return _paper(request, stored.id)
 
 
-@router.get("/papers/{paper_id:path}/similar", response_model=list[PaperOut])
+@router.get("/papers/{paper_id:path}/similar", response_model=list[PaperOut], responses=UNKNOWN)
 def similar(request: Request, paper_id: str, limit: int = Query(10, ge=1, le=50)) -> list[PaperOut]:
     pid = _known_id(request, paper_id)
     try:
@@ -82,17 +107,18 @@ def similar(request: Request, paper_id: str, limit: int = Query(10, ge=1, le=50)
     return [paper_out(card) for card in feed.cards_for(get_db(request), [h.paper for h in hits])]
 
 
-@router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut)
+@router.post("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses={**WRITE, **UNKNOWN})
 def upvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> VoteOut:
     return _vote(request, paper_id, user, community.upvote)
 
 
-@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut)
+@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut,
+               responses={**WRITE, **UNKNOWN})
 def unvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> VoteOut:
     return _vote(request, paper_id, user, community.remove_upvote)
 
 
-@router.get("/papers/{paper_id:path}", response_model=PaperOut)
+@router.get("/papers/{paper_id:path}", response_model=PaperOut, responses=UNKNOWN)
 def paper(request: Request, paper_id: str) -> PaperOut:
     return _paper(request, _known_id(request, paper_id))
 
@@ -129,3 +155,39 @@ def listing_period(request: Request, day: str | None, week: str | None, month: s
         raise HTTPException(400, str(error)) from None
     latest = feed.latest_day(get_db(request), today(request)) or today(request)
     return feed.period_of("day", latest)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document of ``app``, corrected where it would not match the answers: every
+    operation may answer 400 and 422 with :class:`ErrorOut` (FastAPI documents its own 422 shape, which the
+    app does not send), and the operations whose dependencies include :func:`api_user` need the Bearer
+    scheme and may answer 401, whichever router declares them."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http", "scheme": "bearer",
+        "description": "an API token (pf_…) made on the account page: 'Authorization: Bearer pf_…'"}
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("400", {"description": "a malformed parameter", **error})
+            responses["422"] = {"description": "a parameter of the wrong type or out of range", **error}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.include_in_schema and _depends_on(route.dependant, api_user):
+            for method in route.methods:
+                operation = schema["paths"][route.path_format][method.lower()]
+                operation["security"] = [{"bearer": []}]
+                operation["responses"].setdefault("401", {"description": "no API token, or an unknown one",
+                                                          **error})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.get("schemas", {}).pop(unused, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
