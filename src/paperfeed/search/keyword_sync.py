@@ -34,6 +34,7 @@ from paperfeed.store.models import PaperRow
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(seconds=60)  # > SQLite's 30 s busy timeout and any clock skew between app nodes
 INLINE_MAX = 5_000  # a backlog up to this many papers is indexed inside the search that notices it
+INLINE_WAIT_S = 30.0  # how long a search waits for another thread's small catch-up
 COUNT_CHECK_S = 30.0
 LATE_CHECK_S = 5.0  # while writes are recent, re-read the overlap window this often
 PAGE = 2_000
@@ -86,8 +87,12 @@ class KeptIndex:
         return self.index.state().high_water is not None
 
     def _try(self, work) -> bool:  # type: ignore[no-untyped-def]
-        """Run ``work`` holding this process's write lock, unless another thread already writes."""
-        if not self._lock.acquire(blocking=False):
+        """Run ``work`` holding this process's write lock. Another thread's small catch-up is waited for (it
+        ends in moments, and this one then finds little left); a background catch-up is not."""
+        busy_in_background = self._background is not None and self._background.is_alive() \
+            and self._background is not threading.current_thread()
+        if not (self._lock.acquire(blocking=False) if busy_in_background
+                else self._lock.acquire(timeout=INLINE_WAIT_S)):
             return False
         try:
             work()
@@ -120,12 +125,18 @@ class KeptIndex:
         since = None if state.high_water is None else state.high_water - OVERLAP
         horizon = _open_transactions_since(session)
         writer = self.index.writer()
+        empty = state.high_water is None  # never built (or lost): nothing to replace, only to add
+        if empty:
+            writer.delete_all_documents()
         changed, seen = 0, state.seen
         for papers in _papers_since(session, since):
             fresh = [(p, h) for p, h, _ in papers if self._recent.get(p.id) != h]
             changed += len(fresh)
-            ki.replace_papers(writer, fresh)
-            self._recent.update((p.id, h) for p, h in fresh)
+            if empty:
+                ki.add_papers(writer, fresh)
+            else:
+                ki.replace_papers(writer, fresh)
+                self._recent.update((p.id, h) for p, h in fresh)
             newest = papers[-1][2]  # pages come in modified_at order
             seen = newest if seen is None else max(seen, newest)
         high_water = seen if horizon is None or seen is None else min(seen, horizon)

@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from paperfeed.search import vector_files as vf
-from paperfeed.store.vectors import iter_vector_blocks, vector_state
+from paperfeed.store.vectors import iter_vector_blocks, vector_paper_ids, vector_state
 
 log = logging.getLogger(__name__)
 ANN_THRESHOLD = 50_000
@@ -166,9 +166,7 @@ class VectorIndex:
 
     def _forget_deleted(self, session: Session) -> None:
         """Vectors were deleted: mask base rows and drop delta rows whose paper has no vector any more."""
-        present: set[str] = set()
-        for paper_ids, _, _ in iter_vector_blocks(session, self.model):
-            present.update(paper_ids)
+        present = vector_paper_ids(session, self.model)
         if self.base is not None:
             alive = np.asarray(self.base.sorted_ids)
             self.masked |= {str(i) for i in alive[~np.isin(alive, list(present))]}

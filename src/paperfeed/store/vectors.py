@@ -118,6 +118,12 @@ def vector_state(session: Session, model: str) -> tuple[int, int]:
     return int(count), int(top)
 
 
+def vector_paper_ids(session: Session, model: str) -> set[str]:
+    """The papers that have a vector of ``model`` (ids only: a saved index checks what was deleted)."""
+    rows = session.execute(sa.text("SELECT paper_id FROM paper_vectors WHERE model = :m"), {"m": model})
+    return {r[0] for r in rows}
+
+
 def iter_vector_blocks(
     session: Session, model: str, *, after_id: int = 0, block: int = 20000
 ) -> Iterator[tuple[list[str], np.ndarray, int]]:
