@@ -320,3 +320,31 @@ def test_finding_15_options_and_wrong_methods_list_every_allowed_method(client: 
         allowed = {m.strip() for m in response.headers["allow"].split(",")}
         assert {"POST", "DELETE"} <= allowed, response.headers["allow"]
     assert client.options("/healthz").headers["allow"] == "GET, HEAD"
+
+
+# --- 17: a stranger's subscription of someone else's address -----------------------------------------
+
+def test_finding_17_only_an_accounts_own_address_is_linked_to_it(
+    db: Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    settings = smtp_server.settings(tmp_path)
+    stranger = accounts.sign_up(db, "stranger", "a long enough password", "stranger@example.org")
+    with TestClient(test_app(db, tmp_path)) as client:
+        client.app.state.settings = settings
+        csrf = sign_up(client, "mallory")
+        client.post("/subscribe", data={"email": "victim@example.org", "csrf_token": csrf})
+        client.post("/logout", data={"csrf_token": csrf})
+        client.cookies.clear()
+        csrf = csrf_of(client)
+        client.post("/login", data={"username": "stranger", "password": "a long enough password",
+                                    "csrf_token": csrf})
+        client.post("/subscribe", data={"email": "Stranger@Example.org", "csrf_token": csrf_of(client, "/")})
+    send_pending(db, settings)
+    tokens = {}
+    for message in smtp_server.sink.messages:
+        found = re.search(r"/confirm/(\S+)", message.get_body(("plain",)).get_content())
+        assert found
+        tokens[message["To"].lower()] = found.group(1)
+    assert confirm_subscription(db, settings, tokens["victim@example.org"]).user_id is None
+    assert confirm_subscription(db, settings, tokens["stranger@example.org"]).user_id == stranger.id
+    assert get_subscription(db, "victim@example.org").user_id is None  # type: ignore[union-attr]

@@ -7,6 +7,9 @@
 - Confirmation tokens expire (``CONFIRM_MAX_AGE``); unsubscribe tokens do not, because the link in a
   year-old digest must still work.
 - Confirmation mails are rate-limited per address and per client IP (see ``mail.throttle``).
+- A subscription is linked to an account (whose votes and interests pick the digest's personal papers) only
+  when the address is the account's own; anyone else's address is subscribed as by a visitor, so a stranger
+  cannot steer what someone else's digest recommends.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from paperfeed.config import Settings
 from paperfeed.mail.compose import render_confirmation
 from paperfeed.mail.outbox import cancel_pending, enqueue
 from paperfeed.mail.throttle import allow
 from paperfeed.store import Database
-from paperfeed.store.models import SubscriptionRow
+from paperfeed.store.models import SubscriptionRow, UserRow
 
 FREQUENCIES = ("daily", "weekly")
 CONFIRM_MAX_AGE = timedelta(days=3)
@@ -118,7 +122,8 @@ def _request(
             row = SubscriptionRow(email=email, frequency=frequency, status="pending", created_at=now)
             session.add(row)
             session.flush()
-        token = _confirm_signer(settings).dumps({"s": row.id, "e": row.email, "f": frequency, "u": user_id})
+        owner = user_id if _owns_address(session, user_id, email) else None
+        token = _confirm_signer(settings).dumps({"s": row.id, "e": row.email, "f": frequency, "u": owner})
         mail = render_confirmation(
             confirm_url=f"{settings.base_url.rstrip('/')}/confirm/{token}", frequency=frequency,
             site_url=settings.base_url,
@@ -152,7 +157,7 @@ def confirm_subscription(
         if row.status != "active":
             row.status, row.confirmed_at, row.unsubscribed_at = "active", now, None
         row.frequency = check_frequency(data["f"])
-        if data.get("u") is not None:
+        if data.get("u") is not None and _owns_address(session, data["u"], row.email):
             row.user_id = data["u"]
         return _subscription(row)
 
@@ -200,6 +205,15 @@ def subscription_for_user(db: Database, user_id: int) -> Subscription | None:
     with db.sessions() as session:
         row = session.scalar(sa.select(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
         return _subscription(row) if row else None
+
+
+def _owns_address(session: Session, user_id: int | None, email: str) -> bool:
+    """Whether ``email`` is the address of account ``user_id`` (checked again at confirmation: it may have
+    changed since the request)."""
+    if user_id is None:
+        return False
+    own = session.scalar(sa.select(UserRow.email).where(UserRow.id == user_id))
+    return own is not None and own.lower() == email.lower()
 
 
 def _same_address(email: str) -> sa.ColumnElement[bool]:
