@@ -42,6 +42,7 @@ from paperfeed.ingest.snapshot import read_snapshot
 from paperfeed.search import keyword_db
 from paperfeed.search.filters import SearchFilters
 from paperfeed.search.query import parse_query
+from paperfeed.services import hf_daily as hf_service
 from paperfeed.services.files import import_records
 from paperfeed.services.hf_daily import import_hf_daily
 from paperfeed.store import Database
@@ -538,3 +539,38 @@ def test_the_fts_content_migration_carries_existing_papers_down_and_up(db, tmp_p
     assert _database_keyword_hits(db, "zebra") == ["2606.00002"]
     if db.is_sqlite:
         assert _fts_problems(db) == []
+
+
+# --- siblings found on the way ---
+
+def test_a_category_must_be_a_name_not_text(db, tmp_path):
+    summary = import_jsonl(db, tmp_path, [
+        paper_json(1, categories=["cs.LG", "[/bogus]"]), paper_json(2, categories=["<script>"]),
+        paper_json(3, categories=["cs.AI", "cond-mat.str-el", "math-ph", "hep_th"])])
+    assert (summary.new, summary.rejected) == (1, 2)
+    assert all("is not a name like cs.LG" in r.reason for r in summary.rejections)
+
+
+def test_a_hugging_face_file_that_would_not_fit_in_memory_is_refused_unread(sqlite_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(hf_service, "MAX_ANSWER_BYTES", 100_000)
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(b"[" + b" " * 1_000_000 + b"]"))
+    big = tmp_path / "big.json"
+    big.write_bytes(b"[" + b" " * 200_000 + b"]")
+    for path in (bomb, big):
+        code, output = cli(sqlite_db, "ingest", "hf-daily", str(path))
+        assert code == 1 and f"{path}" in output and "more than" in output
+    padded = tmp_path / "padded.json.gz"
+    padded.write_bytes(gzip.compress(json.dumps([hf_item(1)]).encode()) + gzip.compress(b"") + b"\0" * 8)
+    assert import_hf_daily(sqlite_db, str(padded)).new == 1
+
+
+def test_snapshot_versions_that_are_not_numbers_reject_the_line_not_the_file(sqlite_db, tmp_path):
+    def line(n: int, label: str, created: str = "Mon, 1 Jun 2026 10:00:00 GMT") -> dict[str, Any]:
+        return {"id": f"2606.{n:05d}", "title": "T", "versions": [{"version": label, "created": created}]}
+    huge_year = "Mon, 2 Apr 99999999999999999999 19:18:42 GMT"
+    path = write_jsonl(tmp_path / "snap.jsonl", [line(1, "v1"), line(2, "v²"), line(3, "v" + "9" * 5_000),
+                                                  line(4, "v1", huge_year), line(5, "v2000"), line(6, "v2")])
+    summary = import_records(sqlite_db, read_snapshot(path))
+    assert (summary.new, summary.rejected) == (2, 4)
+    assert [r.where.split(" (")[0] for r in summary.rejections] == ["line 2", "line 3", "line 4", "line 5"]

@@ -122,4 +122,4 @@ def _int(text: str | None, name: str, source: str) -> int:
     try:
         return int((text or "").strip())
     except ValueError as error:
-        raise MalformedSource(f"{source}: <{name}> is missing or not a number: {text!r}") from error
+        raise MalformedSource(f"{source}: <{name}> is missing or not a number: {text!r:.60}") from error

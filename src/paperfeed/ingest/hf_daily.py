@@ -126,5 +126,5 @@ def _count(value: Any, field: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RecordError(f"field {field!r} must be a non-negative integer, got {value!r}")
+        raise RecordError(f"field {field!r} must be a non-negative integer, got {value!r:.60}")
     return value

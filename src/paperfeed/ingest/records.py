@@ -45,6 +45,8 @@ FUTURE_SLACK = timedelta(days=1)  # "today" differs by a day across time zones; 
 # them, so a feed listing the paper would fail), PostgreSQL refuses NUL, UTF-8 cannot encode lone surrogates
 # (a JSON "\ud800" escape decodes to one). C1 controls are allowed by XML but never meaningful in metadata.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# A category is a name (cs.LG, cond-mat.str-el, math-ph), not text: it goes into URLs, filters and tables.
+_CATEGORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 _AS_SPACE = frozenset("\t\x0b\x0c\x1c\x1d\x1e\x1f\x85")  # whitespace controls: a space keeps the words apart
 
 
@@ -196,10 +198,11 @@ class _Check:
         if len(names) > MAX_CATEGORIES:
             self.fail("categories", f"lists more than {MAX_CATEGORIES} categories ({len(names)})")
         for name in names:
-            if " " in name:
-                self.fail("categories", f"has a category with spaces in it: {name[:60]!r}")
             if len(name) > MAX_CATEGORY_CHARS:
                 self.fail("categories", f"has a category longer than {MAX_CATEGORY_CHARS} characters: "
+                                        f"{name[:60]!r}")
+            if not _CATEGORY.fullmatch(name):
+                self.fail("categories", f"has a category that is not a name like cs.LG or cond-mat.str-el: "
                                         f"{name[:60]!r}")
         return tuple(names)
 

@@ -7,6 +7,7 @@ as one space-separated string, and ``versions`` with RFC 2822 dates ("Mon, 2 Apr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ def _string(obj: dict[str, Any], name: str) -> str | None:
     return value
 
 
+_VERSION = re.compile(r"v?([0-9]{1,6})", re.ASCII)  # not str.isdigit(): "²" is a digit int() refuses
+
+
 def _versions(value: object) -> tuple[PaperVersion, ...]:
     """``[{"version": "v1", "created": "Mon, 2 Apr 2007 …"}]`` → sorted :class:`PaperVersion` tuple."""
     if value is None:
@@ -91,9 +95,10 @@ def _versions(value: object) -> tuple[PaperVersion, ...]:
     versions: dict[int, PaperVersion] = {}
     for item in value:
         label = item.get("version") if isinstance(item, dict) else None
-        if not isinstance(label, str) or not label.lstrip("v").isdigit():
-            raise RecordError(f"field 'versions' has an entry without a version like 'v1': {item!r}")
-        number = int(label.lstrip("v"))
+        match = _VERSION.fullmatch(label) if isinstance(label, str) else None
+        if not match:
+            raise RecordError(f"field 'versions' has an entry without a version like 'v1': {item!r:.80}")
+        number = int(match[1])  # its range is checked with the record (see ingest.records)
         versions[number] = PaperVersion(number, parse_day(item.get("created"), "versions.created"))
     return tuple(versions[k] for k in sorted(versions))
 
@@ -110,7 +115,8 @@ def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
     names = []
     for parts in parsed:
         if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
-            raise RecordError(f"field 'authors_parsed' has an entry that is not a list of strings: {parts!r}")
+            raise RecordError(f"field 'authors_parsed' has an entry that is not a list of strings: "
+                              f"{parts!r:.80}")
         keyname, forenames, suffix = (list(parts) + ["", ""])[:3]
         name = author_name(keyname, forenames, suffix)
         if name:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pylatexenc.latex2text import LatexNodes2Text
 
 from paperfeed.domain.arxiv_id import ArxivId, InvalidArxivId, parse_arxiv_id
-from paperfeed.ingest.records import RecordError
+from paperfeed.ingest.records import MAX_ID_CHARS, RecordError
 
 _SPACE = re.compile(r"\s+")
 _TEX_HINT = re.compile(r"[\\{}~$]")
@@ -80,14 +80,14 @@ def split_categories(value: object, field: str = "categories") -> tuple[str, ...
 def parse_day(value: object, field: str) -> date:
     """A date from the forms arXiv sources use: ISO dates/timestamps and RFC 2822 ("Mon, 2 Apr 2007 …")."""
     if not isinstance(value, str) or not value.strip():
-        raise RecordError(f"field {field!r} is missing or not a date: {value!r}")
+        raise RecordError(f"field {field!r} is missing or not a date: {value!r:.60}")
     text = value.strip()
     try:
         if text[:4].isdigit():
             return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
         return parsedate_to_datetime(text).date()
-    except (ValueError, TypeError, IndexError) as error:
-        raise RecordError(f"field {field!r} is not a date: {value!r}") from error
+    except (ValueError, TypeError, IndexError, OverflowError) as error:  # a year of 30 digits overflows
+        raise RecordError(f"field {field!r} is not a date: {value[:60]!r}") from error
 
 
 def arxiv_id_field(value: object, field: str) -> ArxivId:
@@ -95,7 +95,11 @@ def arxiv_id_field(value: object, field: str) -> ArxivId:
     if not isinstance(value, str) or not value.strip():
         raise RecordError(f"field {field!r} is missing or not a string")
     try:
-        return parse_arxiv_id(value)
+        arxiv_id = parse_arxiv_id(value)
     except InvalidArxivId as error:
         raise RecordError(f"field {field!r} is not an arXiv id: {value[:60]!r}; expected e.g. 2410.12345, "
                           "2410.12345v2, hep-th/9901001 or an arxiv.org/abs/… URL") from error
+    if len(arxiv_id.base) > MAX_ID_CHARS or not arxiv_id.base.isascii():
+        raise RecordError(f"field {field!r} is not an arXiv id: {value[:60]!r} (longer than {MAX_ID_CHARS} "
+                          "characters, or not ASCII)")
+    return arxiv_id
