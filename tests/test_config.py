@@ -21,7 +21,8 @@ def test_the_secret_key_is_made_once_in_the_database_and_every_process_reads_it(
     Database(db_url).migrate()
     env = {**os.environ, "PAPERFEED_HOME": str(tmp_path), "PAPERFEED_DATABASE_URL": db_url}
     env.pop("PAPERFEED_SECRET_KEY", None)
-    processes = [subprocess.Popen([sys.executable, "-c", READ_KEY], env=env, stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-c", READ_KEY]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
                  for _ in range(4)]  # as four nodes starting together
     keys = {process.communicate(timeout=120)[0].strip() for process in processes}
     (key,) = keys

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -70,9 +71,9 @@ def serve(
     metrics_dir = _multiprocess_metrics_dir() if workers > 1 and not reload else None
     stop_digests = start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
     stop_sync = start_sync_scheduler(db, settings)  # a no-op unless PAPERFEED_SYNC_CATEGORIES is set
-    embedder = PeriodicEmbedder(db, lambda db: _embed_round(db, embedder), embed_every,
-                                delay=EMBED_DELAY_S) if embed_every > 0 else None
-    if embedder:
+    embedder = None
+    if embed_every > 0:
+        embedder = PeriodicEmbedder(db, _embed_round, embed_every, delay=EMBED_DELAY_S)
         embedder.start()
     console.print(f"paperfeed on http://{host}:{port}  (API docs: /api/docs)")
     terminated = False
@@ -136,7 +137,7 @@ def _raise_terminated(_signal: int, _frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _embed_round(db: Database, embedder: PeriodicEmbedder) -> int:
+def _embed_round(db: Database, *, on_progress: Callable[[int, int], None]) -> int:
     """New papers first (search and every listing need them), then readers' unmatched library entries.
 
     One embedder at a time over all nodes (a lease), so two never encode the same papers; between two
@@ -145,8 +146,8 @@ def _embed_round(db: Database, embedder: PeriodicEmbedder) -> int:
     if not leases.acquire(db, EMBED_LEASE, holder, EMBED_LEASE_TTL):
         return 0  # another node's embedder is at it
 
-    def between_batches(*_progress: object) -> None:
-        embedder.check_stop()
+    def between_batches(done: int, total: int) -> None:
+        on_progress(done, total)  # the embedder's stop check
         leases.renew(db, EMBED_LEASE, holder, EMBED_LEASE_TTL)
 
     try:

@@ -53,9 +53,9 @@ def _stored_or_new(db: Database, candidate: str | None) -> str:
     try:
         with db.session() as session:
             session.execute(statement)
-            return session.scalar(
+            return session.scalars(
                 sa.select(InstanceSecretRow.value).where(InstanceSecretRow.name == SIGNING_KEY)
-            )
+            ).one()
     except sa.exc.ProgrammingError as error:  # PostgreSQL: the table is not there
         raise RuntimeError("the database has no schema yet: run `paperfeed migrate` first") from error
     except sa.exc.OperationalError as error:

@@ -55,7 +55,8 @@ def delete(db: Database, token: str) -> None:
 def delete_all(db: Database, user_id: int) -> int:
     """End every session of ``user_id``; returns how many there were."""
     with db.session() as session:
-        return session.execute(sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id)).rowcount
+        result = session.execute(sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def count(db: Database, user_id: int, *, now: datetime | None = None) -> int:

@@ -1,7 +1,8 @@
 """Background embedding while the site serves: new papers get vectors without any request waiting.
 
 Embedding is the slow part of search (~22 abstracts/s on two cores), so it never runs inside a request;
-a daemon thread calls ``embed_pending`` every ``interval`` seconds. It commits per batch, so stopping the
+a daemon thread calls ``embed_pending`` (or any function taking the database and an ``on_progress``
+callback) every ``interval`` seconds. It commits per batch, so stopping the
 server mid-way loses at most one batch of work. Until a paper has its vector, search finds it by keyword.
 
 Two things keep it out of the way of serving: the thread runs at a lower CPU priority (``nice`` 10; the
@@ -17,11 +18,16 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 from paperfeed.store import Database
 
 log = logging.getLogger("paperfeed.embedder")
 NICENESS = 10
+
+
+class EmbedRound(Protocol):
+    def __call__(self, db: Database, *, on_progress: Callable[[int, int], None]) -> int: ...
 
 
 class StopEmbedding(Exception):
@@ -30,7 +36,7 @@ class StopEmbedding(Exception):
 
 class PeriodicEmbedder:
     def __init__(
-        self, db: Database, embed: Callable[[Database], int], interval: float = 60.0, *, delay: float = 0.0
+        self, db: Database, embed: EmbedRound, interval: float = 60.0, *, delay: float = 0.0
     ) -> None:
         self.db = db
         self.embed = embed
@@ -49,7 +55,7 @@ class PeriodicEmbedder:
         return not self._thread.is_alive()
 
     def check_stop(self, *_progress: object) -> None:
-        """Pass as ``on_progress`` to the embedding functions: the place between batches to stop at."""
+        """Handed to ``embed`` as its ``on_progress``: called between batches, the place to stop at."""
         if self._stop.is_set():
             raise StopEmbedding
 
@@ -58,7 +64,7 @@ class PeriodicEmbedder:
         self._stop.wait(self.delay)
         while not self._stop.is_set():
             try:
-                done = self.embed(self.db)
+                done = self.embed(self.db, on_progress=self.check_stop)
                 if done:
                     log.info("embedded %d new papers", done)
             except StopEmbedding:

@@ -71,7 +71,8 @@ class SessionCookieMiddleware(SessionMiddleware):
     """Starlette's signed session cookie, with the signing key looked up on the first request."""
 
     def __init__(self, app: ASGIApp, *, key: Callable[[], str], **options: object) -> None:
-        self._key, self._signer = key, None
+        self._key: Callable[[], str] = key
+        self._signer: itsdangerous.TimestampSigner | None = None
         super().__init__(app, secret_key="(looked up on first use)", **options)  # type: ignore[arg-type]
 
     @property
@@ -102,7 +103,7 @@ def csrf_token(request: Request) -> str:
 async def require_csrf(request: Request) -> None:
     """Dependency for every cookie-authenticated POST: 403 unless the session's token comes back."""
     expected = csrf_token(request) if isinstance(request.session.get("sid"), str) else None
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
