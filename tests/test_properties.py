@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from lxml import etree
 from paperfeed.domain.arxiv_id import ArxivId, InvalidArxivId, parse_arxiv_id
 from paperfeed.ingest.arxiv_api import parse_atom_page
 from paperfeed.ingest.hf_daily import parse_daily_papers, read_daily_papers
+from paperfeed.ingest.http import MAX_RETRY_AFTER_S, _retry_after
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.library import LibraryFormatError, ParsedLibrary, parse_library
 from paperfeed.ingest.oai import parse_list_records
@@ -444,3 +446,18 @@ def test_any_search_gives_results_or_one_clear_refusal(small_corpus: Database, q
 @pytest.mark.parametrize("mode", ["keyword", "semantic"])
 def test_a_query_with_a_lone_surrogate_is_searched_without_it(small_corpus: Database, mode: str) -> None:
     assert search_papers(small_corpus, "sparse attention \ud800", mode=mode).hits
+
+
+# --- the polite HTTP client ---
+
+@FAST
+@given(st.one_of(text.filter(lambda t: t.isascii() and "\n" not in t and "\r" not in t),
+                 st.sampled_from(["nan", "-nan", "inf", "1e400", "-5", "0x10"]),
+                 st.from_regex(r"\A(Mon|Wed), \d{1,2} (Apr|Oct) \d{1,25} \d\d:\d\d:\d\d GMT\Z")))
+def test_any_retry_after_header_is_a_finite_wait_or_none(value: str) -> None:
+    try:
+        response = httpx.Response(503, headers={"Retry-After": value})
+    except (ValueError, TypeError):
+        return  # not a header httpx would ever hand us
+    wait = _retry_after(response)
+    assert wait is None or 0.0 <= wait <= MAX_RETRY_AFTER_S

@@ -7,6 +7,7 @@ can forget that. The interval comes from settings (``PAPERFEED_REQUEST_INTERVAL_
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -114,7 +115,9 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+            seconds = (when - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, OverflowError):  # a 20-digit year overflows
             return None
-        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):  # "nan" is a float to Python, and time.sleep(nan) raises
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
