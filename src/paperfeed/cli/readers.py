@@ -51,8 +51,10 @@ def set_password(
     """Set a reader's password."""
     with user_errors():
         db = open_db()
-        accounts.set_password(db, _reader(db, name).id, password)
-    console.print(f"password of {escape(name)} changed")
+        reader = _reader(db, name)
+        accounts.set_password(db, reader.id, password)
+        ended = accounts.revoke_sessions(db, reader.id)  # a new password also ends every open session
+    console.print(f"password of {escape(name)} changed; {ended} signed-in sessions ended")
 
 
 @library_app.command("import")
