@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from paperfeed.config import Settings
-from paperfeed.services import submissions
+from paperfeed.services import accounts, submissions
 from paperfeed.services.submissions import SubmissionWorker, claim_next, run_now, start_submission_worker
 from paperfeed.store import Database
 from paperfeed.store.pacing import turn
@@ -91,6 +91,11 @@ def test_the_status_page_is_the_submitters_own(db: Database, replay: ReplayServe
         assert bob.get(where.headers["location"]).status_code == 404
         assert ada.get(where.headers["location"]).status_code == 200
         assert PAPER in ada.get("/submissions").text
+        token = accounts.new_api_token(db, accounts.get_user_by_name(db, "ada").id)  # type: ignore[union-attr]
+        as_script = bob.get(where.headers["location"], headers={"Authorization": f"Bearer {token}"})
+        assert as_script.json()["status"] == "queued" and as_script.json()["paper"] == PAPER
+        forged = bob.get(where.headers["location"], headers={"Authorization": "Bearer pf_forged"})
+        assert forged.status_code == 401
         bad = ada.post("/submit", data={"paper": "not a paper", "csrf_token": csrf})
         assert bad.status_code == 400 and "not an arXiv id" in bad.text
 

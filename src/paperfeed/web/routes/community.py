@@ -20,6 +20,7 @@ from paperfeed.services.accounts import User
 from paperfeed.services.collections import CollectionError
 from paperfeed.services.community import CommentError, NotYourComment, UnknownComment, UnknownPaper
 from paperfeed.web.security import (
+    api_user,
     back_path,
     get_db,
     paper_id_from_path,
@@ -155,12 +156,14 @@ def my_submissions(request: Request) -> Response:
 
 @reading.get("/submissions/{submission_id}")
 def submission_status(request: Request, submission_id: int) -> Response:
-    """The submitter (or an admin) watches a submission: the page reloads itself until it is done."""
-    user = require_user(request)
+    """The submitter (or an admin) watches a submission: the page reloads itself until it is done.
+    Scripts may send their API token instead of a session cookie (and get JSON)."""
+    scripted = "authorization" in request.headers
+    user = api_user(request) if scripted else require_user(request)
     found = submissions.get_submission(get_db(request), submission_id)
     if found is None or (found.user_id != user.id and not admin.is_admin(get_db(request), user.id)):
         raise HTTPException(404, f"No submission #{submission_id} of yours here.")
-    if wants_json(request):
+    if scripted or wants_json(request):
         return _private(JSONResponse(_status_json(found)))
     return _private(render(request, "submission.html", submission=found, submissions=[]))
 
