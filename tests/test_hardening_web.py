@@ -6,6 +6,7 @@ backends; what the audit found missing (limits, HEAD, headers, documentation) is
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import socket
@@ -15,7 +16,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from paperfeed.mail.outbox import send_pending
@@ -89,14 +89,16 @@ def test_finding_3_a_nul_in_any_form_field_is_a_400_naming_the_field(
     assert f"'{field}'" in text and "control character" in text
 
 
-def test_finding_3_a_nul_in_a_multipart_form_or_a_json_body_is_a_400(client: TestClient, db: Database) -> None:
+def test_finding_3_a_nul_in_a_multipart_form_or_a_json_body_is_a_400(
+    client: TestClient, db: Database
+) -> None:
     csrf = csrf_of(client)
     fields = {"username": (None, "alice\x00"), "password": (None, "pw"), "csrf_token": (None, csrf)}
     assert client.post("/login", files=fields).status_code == 400
     user = accounts.sign_up(db, "apiuser", "a long enough password")
     auth = {"Authorization": f"Bearer {accounts.new_api_token(db, user.id)}"}
     for escape in ("\\u0000", "\\ud800"):
-        body = '{"paper": "2607.00001%s"}' % escape
+        body = '{"paper": "2607.00001' + escape + '"}'
         response = client.post("/api/papers/submit", content=body,
                                headers={**auth, "content-type": "application/json"})
         assert response.status_code == 400, response.text
@@ -156,10 +158,8 @@ def _raw_request(url: str, head: str, body_chunks: Iterator[bytes] = iter(())) -
         answer = b""
         deadline = time.monotonic() + 10
         for chunk in body_chunks:
-            try:
+            with contextlib.suppress(BlockingIOError):
                 answer += sock.recv(65536)
-            except BlockingIOError:
-                pass
             if answer or time.monotonic() > deadline:
                 break
             try:
@@ -348,3 +348,46 @@ def test_finding_17_only_an_accounts_own_address_is_linked_to_it(
     assert confirm_subscription(db, settings, tokens["victim@example.org"]).user_id is None
     assert confirm_subscription(db, settings, tokens["stranger@example.org"]).user_id == stranger.id
     assert get_subscription(db, "victim@example.org").user_id is None  # type: ignore[union-attr]
+
+
+# --- 18: defence in depth ---------------------------------------------------------------------------
+
+def test_finding_18_the_csp_allows_only_the_sites_own_scripts(client: TestClient) -> None:
+    csp = client.get("/").headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert directives["default-src"] == ["'self'"] and directives["script-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "script-src" in docs.headers["content-security-policy"]
+
+
+def test_finding_18_a_500_carries_the_security_headers(app) -> None:  # noqa: ANN001
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/broken")
+    assert response.status_code == 500
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "a bug" not in response.text
+
+
+def test_finding_18_metrics_are_for_loopback_only_and_do_not_count_per_scrape(app) -> None:  # noqa: ANN001
+    with TestClient(app, client=("203.0.113.9", 50000)) as outsider:
+        assert outsider.get("/metrics").status_code == 404
+    papers, counts = app.state.metrics.papers, []
+    count = papers.count
+    papers.count = lambda: counts.append(1) or count()  # the count(*) behind paperfeed_papers
+    with TestClient(app, client=LOOPBACK) as local:
+        scrapes = [local.get("/metrics") for _ in range(5)]
+    assert all(s.status_code == 200 and "paperfeed_papers 2.0" in s.text for s in scrapes)
+    assert len(counts) == 1
+
+
+def test_finding_18_metrics_open_to_a_configured_network(db: Database, tmp_path: Path) -> None:
+    app = test_app(db, tmp_path)
+    app.state.metrics.allow = ("203.0.113.0/24",)
+    with TestClient(app, client=("203.0.113.9", 50000)) as monitor:
+        assert monitor.get("/metrics").status_code == 200

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -25,7 +25,7 @@ from starlette.routing import Route
 from paperfeed.config import Settings, get_settings
 from paperfeed.services.search import warm_up
 from paperfeed.store import Database
-from paperfeed.web.headers import HeadLikeGet, SecurityHeadersMiddleware
+from paperfeed.web.headers import SECURITY_HEADERS, HeadLikeGet, SecurityHeadersMiddleware
 from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.outage import DatabaseOutageMiddleware
@@ -113,6 +113,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(Exception, _server_error)
     return app
 
 
@@ -133,6 +134,16 @@ async def _http_error(request: Request, error: Exception) -> Response:
                       message=error.detail)
     response.headers.update(headers)
     return response
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """The 500 answer, sent from outside every middleware (the security headers' too), so it carries
+    them itself. Plain, with no page template or session: those may be what failed. The traceback goes to
+    the log (Starlette re-raises the error to the server)."""
+    message = "Something went wrong on our side; it has been logged. Please retry in a moment."
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=500, headers=SECURITY_HEADERS)
+    return PlainTextResponse(message, status_code=500, headers=SECURITY_HEADERS)
 
 
 def _allowed_methods(request: Request) -> str:
