@@ -218,7 +218,7 @@ class SubmissionWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         _wake.set()
         self._thread.join(timeout)
