@@ -30,6 +30,7 @@ from paperfeed.logs import configure_logging
 from paperfeed.services.digest import start_digest_scheduler
 from paperfeed.services.library import embed_library_pending
 from paperfeed.services.search import embed_pending
+from paperfeed.services.submissions import start_submission_worker
 from paperfeed.services.sync import start_sync_scheduler
 from paperfeed.store import Database, leases
 from paperfeed.store.db import head_revision
@@ -71,6 +72,7 @@ def serve(
     metrics_dir = _multiprocess_metrics_dir() if workers > 1 and not reload else None
     stop_digests = start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
     stop_sync = start_sync_scheduler(db, settings)  # a no-op unless PAPERFEED_SYNC_CATEGORIES is set
+    stop_submissions = start_submission_worker(db, settings)  # fetches queued submissions from arXiv
     embedder = None
     if embed_every > 0:
         embedder = PeriodicEmbedder(db, _embed_round, embed_every, delay=EMBED_DELAY_S)
@@ -91,7 +93,7 @@ def serve(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
         if embedder and not embedder.stop():
             console.print("the embedder did not stop within a minute; exiting anyway")
-        for stop in (stop_digests, stop_sync):
+        for stop in (stop_digests, stop_sync, stop_submissions):
             stop()
         db.dispose()
         if metrics_dir is not None:

@@ -32,6 +32,7 @@ from paperfeed.config import Settings
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.services import accounts
 from paperfeed.services.accounts import User
+from paperfeed.services.admin import is_disabled
 from paperfeed.store import Database
 from paperfeed.store.instance import signing_key
 
@@ -117,6 +118,8 @@ def current_user(request: Request) -> User | None:
         sid = request.session.get("sid")
         if request.session.get("auth") and isinstance(sid, str):
             user = accounts.session_user(get_db(request), sid)
+            if user is not None and is_disabled(get_db(request), user.id):  # an admin disabled the account
+                user = None
             if user is None:  # logged out elsewhere, revoked or expired: stop asking the database
                 request.session.pop("auth", None)
         request.state.user = user
@@ -216,6 +219,8 @@ def api_user(request: Request) -> User:
     """Dependency for API writes: the user of the ``Authorization: Bearer pf_…`` token, else 401."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     user = accounts.user_for_token(get_db(request), token.strip()) if scheme.lower() == "bearer" else None
+    if user is not None and is_disabled(get_db(request), user.id):
+        raise HTTPException(403, "This account has been disabled by the site's admins.")
     if user is None:
         raise HTTPException(
             401, "Send an API token as 'Authorization: Bearer pf_…' (create one on your account page).",
