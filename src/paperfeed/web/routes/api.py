@@ -32,7 +32,7 @@ from paperfeed.web.api_models import (
     daily_item,
     paper_out,
 )
-from paperfeed.web.searching import run_search
+from paperfeed.web.searching import MODES, run_search
 from paperfeed.web.security import api_user, get_db, paper_id_from_path, rate_limit, today
 
 
@@ -53,7 +53,8 @@ def daily_papers(
     date: str | None = Query(None, description="YYYY-MM-DD; default: the latest day with papers"),
     week: str | None = Query(None, description="YYYY-Www"),
     month: str | None = Query(None, description="YYYY-MM"),
-    sort: str = Query("upvotes", description="publishedAt | trending | upvotes"),
+    sort: str = Query("upvotes", description="publishedAt | trending | upvotes",
+                      json_schema_extra={"enum": list(SORTS)}),  # a str: a wrong one is our own 400
     p: int = Query(0, ge=0, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[DailyItem]:
@@ -73,7 +74,8 @@ def daily_papers(
 @router.get("/papers/search", response_model=list[DailyItem])
 def search(
     request: Request, q: str = Query(..., description="words, a title or an arXiv id"),
-    limit: int = Query(20, ge=1, le=100), mode: str = "hybrid",
+    limit: int = Query(20, ge=1, le=100),
+    mode: str = Query("hybrid", description="hybrid | keyword | semantic", json_schema_extra={"enum": MODES}),
 ) -> list[DailyItem]:
     try:
         results = run_search(get_db(request), q, mode=mode, limit=limit)
