@@ -574,3 +574,18 @@ def test_snapshot_versions_that_are_not_numbers_reject_the_line_not_the_file(sql
     summary = import_records(sqlite_db, read_snapshot(path))
     assert (summary.new, summary.rejected) == (2, 4)
     assert [r.where.split(" (")[0] for r in summary.rejections] == ["line 2", "line 3", "line 4", "line 5"]
+
+
+def test_the_fts_content_migration_takes_legacy_nul_escapes_in_author_names(db, tmp_path):
+    import_jsonl(db, tmp_path, [paper_json(1)])
+    config = alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010_search_index")
+        # stored before NULs were cleaned at ingest: PostgreSQL's json keeps the escape, jsonb refuses it
+        connection.execute(sa.text("UPDATE papers SET authors = :names"),
+                           {"names": '["Jos\\u00e9 M\\u00fcller\\u0000", "Back\\\\u0000slash"]'})
+    db.migrate()
+    assert _database_keyword_hits(db, "Müller") == ["2606.00001"]
+    with db.sessions() as s:
+        assert get_paper(s, "2606.00001").authors == ("José Müller", "Back\\u0000slash")

@@ -17,6 +17,9 @@ Revises: 0010_search_index
 
 from __future__ import annotations
 
+import json
+
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_fts_content"
@@ -114,8 +117,23 @@ POSTGRES_DOWN = _postgres("to_tsvector('simple', coalesce(authors::text, ''))")
 
 
 def upgrade() -> None:
+    _without_nul_in_authors()
     for statement in SQLITE_UP if op.get_bind().dialect.name == "sqlite" else POSTGRES_UP:
         op.execute(statement)
+
+
+def _without_nul_in_authors() -> None:
+    """Author names stored before ingest cleaned NULs hold a JSON ``\\u0000``: PostgreSQL's json keeps it but
+    cannot turn it into text, so the new tsvector could not be computed for that row (nor the migration end)."""
+    bind = op.get_bind()
+    has_nul = "instr(authors, :nul)" if bind.dialect.name == "sqlite" else "strpos(authors::text, :nul)"
+    rows = bind.execute(sa.text(f"SELECT id, CAST(authors AS TEXT) FROM papers WHERE {has_nul} > 0"),
+                        {"nul": "\\u0000"}).all()
+    for paper_id, authors in rows:
+        names = [n.replace("\x00", "") if isinstance(n, str) else n for n in json.loads(authors)]
+        cast = ":names" if bind.dialect.name == "sqlite" else "CAST(:names AS json)"
+        bind.execute(sa.text(f"UPDATE papers SET authors = {cast} WHERE id = :id"),
+                     {"names": json.dumps(names), "id": paper_id})
 
 
 def downgrade() -> None:
