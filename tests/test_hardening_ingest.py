@@ -32,6 +32,7 @@ from paperfeed.ingest.records import (
     MAX_ABSTRACT_CHARS,
     MAX_AUTHORS,
     MAX_CATEGORIES,
+    MAX_CLASSES_CHARS,
     MAX_COMMENTS_CHARS,
     MAX_DOI_CHARS,
     MAX_JOURNAL_REF_CHARS,
@@ -49,6 +50,7 @@ from paperfeed.store import Database
 from paperfeed.store.db import alembic_config
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.papers import get_paper
+from tests.conftest import FIXTURES
 
 DAY = "2026-06-01"
 
@@ -543,12 +545,18 @@ def test_the_fts_content_migration_carries_existing_papers_down_and_up(db, tmp_p
 
 # --- siblings found on the way ---
 
-def test_a_category_must_be_a_name_not_text(db, tmp_path):
+def test_the_primary_category_must_be_a_name_and_class_codes_after_it_are_kept(db, tmp_path):
     summary = import_jsonl(db, tmp_path, [
-        paper_json(1, categories=["cs.LG", "[/bogus]"]), paper_json(2, categories=["<script>"]),
-        paper_json(3, categories=["cs.AI", "cond-mat.str-el", "math-ph", "hep_th"])])
-    assert (summary.new, summary.rejected) == (1, 2)
-    assert all("is not a name like cs.LG" in r.reason for r in summary.rejections)
+        paper_json(1, categories=["[/bogus]", "cs.LG"]), paper_json(2, categories=["<script>"]),
+        paper_json(3, categories=["cs.AI", "cond-mat.str-el", "math-ph", "[/not-a-name]"]),
+        paper_json(4, categories=["cs.LG", "I.2.6; " * 100])])
+    assert (summary.new, summary.rejected, summary.noted) == (2, 2, 1)
+    assert all("primary category that is not a name like cs.LG" in r.reason for r in summary.rejections)
+    real = import_records(db, read_jsonl(FIXTURES / "hardening" / "class-codes-in-categories.jsonl"))
+    assert (real.new, real.rejected) == (4, 0)  # real listings: MSC and ACM classes after the categories
+    with db.sessions() as s:
+        assert get_paper(s, "2503.13354").categories[-1] == "68U10, 90C26"
+        assert len(get_paper(s, "2606.00004").categories[1]) <= MAX_CLASSES_CHARS
 
 
 def test_a_hugging_face_file_that_would_not_fit_in_memory_is_refused_unread(sqlite_db, tmp_path, monkeypatch):

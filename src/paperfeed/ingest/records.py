@@ -35,6 +35,7 @@ MAX_JOURNAL_REF_CHARS = 2_000  # cut
 MAX_AUTHORS = 10_000  # cut the list: the longest arXiv author list (1503.07589, ATLAS + CMS) has 5,154 names
 MAX_AUTHOR_CHARS = 300  # cut a name: anything longer is an affiliation or a whole list in one name
 MAX_CATEGORIES = 50  # refuse: arXiv papers carry at most a dozen
+MAX_CLASSES_CHARS = 500  # cut: subject classes listed after the categories run to ~150 characters
 MAX_DOI_CHARS = 1_000  # refuse: arXiv's doi field may list several DOIs, each under 100 characters
 MAX_LICENSE_CHARS = 500  # refuse: a license is one URL
 MAX_URL_CHARS = 2_000  # drop the link, with a note: browsers and proxies cut longer URLs anyway
@@ -45,7 +46,7 @@ FUTURE_SLACK = timedelta(days=1)  # "today" differs by a day across time zones; 
 # them, so a feed listing the paper would fail), PostgreSQL refuses NUL, UTF-8 cannot encode lone surrogates
 # (a JSON "\ud800" escape decodes to one). C1 controls are allowed by XML but never meaningful in metadata.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# A category is a name (cs.LG, cond-mat.str-el, math-ph), not text: it goes into URLs, filters and tables.
+# A primary category is a name (cs.LG, cond-mat.str-el, math-ph), not text: it goes into URLs and tables.
 _CATEGORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 _AS_SPACE = frozenset("\t\x0b\x0c\x1c\x1d\x1e\x1f\x85")  # whitespace controls: a space keeps the words apart
 
@@ -193,17 +194,23 @@ class _Check:
         return tuple(kept)
 
     def categories(self, value: object) -> tuple[str, ...]:
+        """The primary category (first) must be a name that fits its column; after it, arXiv listings also
+        carry subject classes ("68U10, 90C26", "I.2.6; I.2.7"), kept as text, cut when very long."""
         names = [" ".join(safe_text(c).split()) for c in self.strings("categories", value)]
         names = list(dict.fromkeys(c for c in names if c))
         if len(names) > MAX_CATEGORIES:
             self.fail("categories", f"lists more than {MAX_CATEGORIES} categories ({len(names)})")
-        for name in names:
-            if len(name) > MAX_CATEGORY_CHARS:
-                self.fail("categories", f"has a category longer than {MAX_CATEGORY_CHARS} characters: "
-                                        f"{name[:60]!r}")
-            if not _CATEGORY.fullmatch(name):
-                self.fail("categories", f"has a category that is not a name like cs.LG or cond-mat.str-el: "
-                                        f"{name[:60]!r}")
+        if names and len(names[0]) > MAX_CATEGORY_CHARS:
+            self.fail("categories", f"has a primary category longer than {MAX_CATEGORY_CHARS} characters: "
+                                    f"{names[0][:60]!r}")
+        if names and not _CATEGORY.fullmatch(names[0]):
+            self.fail("categories", "has a primary category that is not a name like cs.LG or "
+                                    f"cond-mat.str-el: {names[0][:60]!r}")
+        for position, name in enumerate(names[1:], start=1):
+            if len(name) > MAX_CLASSES_CHARS:
+                self.note("categories", f"has an entry of {len(name):,} characters; the first "
+                                        f"{MAX_CLASSES_CHARS} were kept")
+                names[position] = _cut(name, MAX_CLASSES_CHARS)
         return tuple(names)
 
     def strings(self, attr: str, value: object) -> tuple[str, ...]:
