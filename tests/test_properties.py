@@ -30,6 +30,7 @@ from paperfeed.ingest.oai import parse_list_records
 from paperfeed.ingest.records import (
     MAX_ABSTRACT_CHARS,
     MAX_CATEGORY_CHARS,
+    MAX_CLASSES_CHARS,
     MAX_COUNT,
     MAX_ID_CHARS,
     MAX_SUBMITTER_CHARS,
@@ -94,7 +95,8 @@ def assert_storable(record: Record) -> None:
     assert paper.id.isascii() and 0 < len(paper.id) <= MAX_ID_CHARS
     assert paper.title.strip() and len(paper.title) <= MAX_TITLE_CHARS
     assert len(paper.abstract) <= MAX_ABSTRACT_CHARS
-    assert all(0 < len(c) <= MAX_CATEGORY_CHARS for c in paper.categories)
+    assert not paper.categories or 0 < len(paper.categories[0]) <= MAX_CATEGORY_CHARS
+    assert all(0 < len(c) <= MAX_CLASSES_CHARS for c in paper.categories)
     assert 1 <= paper.version <= MAX_VERSION and all(1 <= v.version <= MAX_VERSION for v in paper.versions)
     days_ = [paper.published, paper.updated, *(v.created for v in paper.versions)]
     assert all(d <= latest for d in days_ if d is not None)
