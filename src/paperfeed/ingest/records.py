@@ -125,7 +125,7 @@ class _Check:
     def paper(self, paper: Paper) -> Paper:
         changes: dict[str, Any] = {}
         if not isinstance(paper.id, str) or not paper.id.isascii() or not paper.id.strip():
-            self.fail("id", f"is not an arXiv id: {paper.id!r}")
+            self.fail("id", f"is not an arXiv id: {paper.id!r:.60}")
         if len(paper.id) > MAX_ID_CHARS:
             self.fail("id", f"is longer than {MAX_ID_CHARS} characters")
         title = self.text("title", paper.title, refuse_over=MAX_TITLE_CHARS)
@@ -147,7 +147,7 @@ class _Check:
         for attr in ("github_repo", "project_page"):
             changes[attr] = self.link(attr, getattr(paper, attr))
         if not isinstance(paper.withdrawn, bool):
-            self.fail("withdrawn", f"must be true or false, got {paper.withdrawn!r}")
+            self.fail("withdrawn", f"must be true or false, got {paper.withdrawn!r:.60}")
         changed = {k: v for k, v in changes.items() if v is not getattr(paper, k) and v != getattr(paper, k)}
         return replace(paper, **changed) if changed else paper
 
