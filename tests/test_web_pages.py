@@ -164,7 +164,8 @@ def test_submit_puts_a_paper_on_todays_page(client: TestClient, replay) -> None:
 def test_healthz_and_metrics(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": "sqlite"}
     client.get("/papers/2607.00001")
-    metrics = client.get("/metrics").text
+    with TestClient(client.app, client=("127.0.0.1", 50000)) as local:  # /metrics answers loopback only
+        metrics = local.get("/metrics").text
     labels = 'method="GET",route="/papers/{arxiv_id:path}",status="200"'
     assert f"paperfeed_http_requests_total{{{labels}}} 1.0" in metrics
     assert "paperfeed_papers 3.0" in metrics

@@ -121,6 +121,8 @@ def log_in(db: Database, username: str, password: str) -> User:
         row = None
     if row is None:
         raise AccountError("password", "Wrong username or password.")
+    if row.disabled:
+        raise AccountError("username", "This account has been disabled by the site's admins.")
     return _user(row)
 
 

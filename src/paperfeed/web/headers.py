@@ -26,7 +26,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
 PRIVATE_PREFIXES = ("/account", "/login", "/signup", "/collections", "/for-you", "/onboarding", "/settings",
-                    "/library")
+                    "/library", "/admin", "/submissions")
 
 
 class SecurityHeadersMiddleware:

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from paperfeed.domain.links import web_url
+from paperfeed.services.admin import site_freshness
 from paperfeed.services.feed import Period
 from paperfeed.web.security import csrf_token, current_user, today
 
@@ -52,6 +53,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:
     env.globals["csrf_token"] = csrf_token
     env.globals["period_url"] = period_url
+    env.globals["site_freshness"] = site_freshness
     return templates
 
 

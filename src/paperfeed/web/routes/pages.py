@@ -64,7 +64,9 @@ def paper(request: Request, arxiv_id: str) -> Response:
     user = current_user(request)
     return render(
         request, "paper.html", detail=detail, card=detail.card, similar=similar,
-        comments=community.list_comments(db, paper_id), **card_marks(request, [detail.card, *similar]),
+        # a hidden comment keeps its text for its author; moderators read it on /admin
+        comments=community.list_comments(db, paper_id, viewer_id=user.id if user else None),
+        **card_marks(request, [detail.card, *similar]),
         followed=followed_on_paper(db, user.id, detail.card.paper) if user else set(),
     )
 
