@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import typer
+from rich.markup import escape
 
 from paperfeed.cli.common import console, open_db, progress_bar, user_errors
 from paperfeed.config import get_settings
@@ -47,7 +48,7 @@ def run(
     db, settings = open_db(), get_settings()
     with progress_bar(f"{period} digest", count_subscribers(db, frequency)) as bar:
         report = run_digest(db, settings, frequency=frequency, now=moment, dry_run=dry_run,
-                            on_subscriber=lambda: bar.advance(0))
+                            on_subscriber=lambda: bar.advance(bar.task))
     build = report.build
     verb = "would queue" if dry_run else "queued"
     console.print(f"{build.period}: {build.subscribers} subscribers; {verb} {build.queued} mails "
@@ -78,11 +79,11 @@ def subscribe(
     with user_errors():
         outbox_id = request_subscription(db, settings, email=email, frequency=frequency)
     if outbox_id is None:
-        console.print(f"[yellow]not sent:[/] too many confirmation mails to {email} in the last hour")
+        console.print(f"[yellow]not sent:[/] too many confirmation mails to {escape(email)} in the last hour")
         raise typer.Exit(1)
     report = send_pending(db, settings, only_ids=[outbox_id])
     if report.sent:
-        console.print(f"confirmation mail sent to {email}; the digest starts when its link is opened")
+        console.print(f"confirmation mail sent to {escape(email)}; the digest starts when its link is opened")
     else:
         _print_delivery(report)
 
@@ -95,14 +96,15 @@ def unsubscribe(email: str = typer.Argument(..., help="The subscriber's address"
             unsubscribe_email(db, email)
         except LookupError:
             raise ValueError(f"email: no subscription for {email!r}") from None
-    console.print(f"{email} is unsubscribed")
+    console.print(f"{escape(email)} is unsubscribed")
 
 
 def _print_delivery(report: DeliveryReport) -> None:
     console.print(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}, "
                   f"cancelled {report.cancelled}")
     if report.outage:
-        console.print(f"[red]SMTP unavailable:[/] {report.outage}; queued mails stay queued for the next run")
+        outage = escape(str(report.outage))
+        console.print(f"[red]SMTP unavailable:[/] {outage}; queued mails stay queued for the next run")
         raise typer.Exit(2)
 
 

@@ -6,6 +6,7 @@ import json
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from paperfeed.cli.common import open_db
@@ -32,6 +33,6 @@ def jobs(
         table.add_column(column)
     for j in states:
         counts = ", ".join(f"{k} {v}" for k, v in j.counts.items() if v)
-        status = f"[red]{j.status}[/]: {j.error}" if j.error else j.status
-        table.add_row(j.kind, j.key, status, counts, j.updated_at.strftime("%Y-%m-%d %H:%M"))
+        status = f"[red]{j.status}[/]: {escape(j.error)}" if j.error else j.status
+        table.add_row(j.kind, escape(j.key), status, counts, j.updated_at.strftime("%Y-%m-%d %H:%M"))
     Console().print(table)
