@@ -225,8 +225,11 @@ def tune(db: Database, queries: dict, qrels: dict, qids: list[str], short: Short
     titles = {}
     for weight in (1.0, 2.0, 3.0):
         keyword.TITLE_WEIGHT = weight
+        rebuild_keyword_index(db)  # the on-disk index weighs the title by repeating it
         titles[weight] = evaluate(paperfeed_run(db, queries, qids, "keyword"), qrels, qids)["ndcg@10"]
     keyword.TITLE_WEIGHT = max(titles, key=lambda w: titles[w])
+    for database in {db, *(part.db for part in short.parts.values())}:
+        rebuild_keyword_index(database)
     hybrid.ADAPTIVE = True
     grid = {}
     for short_share in (0.6, 0.7, 0.8, 0.9):

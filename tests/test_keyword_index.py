@@ -69,7 +69,7 @@ def test_the_index_is_built_on_first_search_and_lives_next_to_the_database(kept:
     assert set(found(kept, "diffusion")) == {"2601.00002", "2601.00006"}
     assert answered_by_index(kept)
     folder = index_root(kept.url)
-    assert (folder / f"keyword-v{keyword_sync.ki.SCHEMA_VERSION}" / "meta.json").exists()
+    assert (folder / f"keyword-v{keyword_sync.ki.SCHEMA_VERSION}-title2" / "meta.json").exists()
     if kept.is_sqlite:
         assert folder.parent.parent == Path(sa.engine.make_url(kept.url).database).parent
 

@@ -41,12 +41,17 @@ def keyword_search(
     return index.index.search(query.terms, limit=limit, filters=filters, weights=weights)
 
 
+def title_repeat() -> int:
+    """The on-disk index weighs the title by repeating it (one BM25 field, as FTS5 scores a row)."""
+    return max(1, round(TITLE_WEIGHT))
+
+
 def current_index(session: Session, *, full_check: bool = False) -> KeptIndex | None:
     """The database's on-disk index once it is up to date (brought up to date here when cheap), else None."""
     if ENGINE != "index":
         return None
     try:
-        kept = kept_index(str(session.get_bind().engine.url))
+        kept = kept_index(str(session.get_bind().engine.url), title_repeat())
         return kept if kept.ready(session, full_check=full_check) else None
     except (OSError, ValueError):  # an unwritable folder, an in-memory database: the database answers
         log.exception("the keyword index is unavailable; searching the database's own index")

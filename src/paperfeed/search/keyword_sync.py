@@ -45,8 +45,9 @@ _COLUMNS = (PaperRow.id, PaperRow.title, PaperRow.abstract, PaperRow.authors, Pa
 class KeptIndex:
     """A database's keyword index in this process, and the bookkeeping that keeps it current."""
 
-    def __init__(self, database_url: str) -> None:
-        self.index = ki.KeywordIndex(index_root(database_url))
+    def __init__(self, database_url: str, title_repeat: int = 2) -> None:
+        self.index = ki.KeywordIndex(index_root(database_url), title_repeat=title_repeat)
+        self.repeat = title_repeat
         self._lock = threading.Lock()  # one writer per process (tantivy's lock file covers processes)
         self._recent: dict[str, str] = {}  # id -> content hash indexed here within the overlap window
         self._counted_at = 0.0
@@ -133,9 +134,9 @@ class KeptIndex:
             fresh = [(p, h) for p, h, _ in papers if self._recent.get(p.id) != h]
             changed += len(fresh)
             if empty:
-                ki.add_papers(writer, fresh)
+                ki.add_papers(writer, fresh, self.repeat)
             else:
-                ki.replace_papers(writer, fresh)
+                ki.replace_papers(writer, fresh, self.repeat)
                 self._recent.update((p.id, h) for p, h in fresh)
             newest = papers[-1][2]  # pages come in modified_at order
             seen = newest if seen is None else max(seen, newest)
@@ -163,7 +164,7 @@ class KeptIndex:
             writer.delete_documents_by_term("id", paper_id)
         for start in range(0, len(missing), PAGE):
             rows = session.execute(sa.select(*_COLUMNS).where(PaperRow.id.in_(missing[start:start + PAGE])))
-            ki.replace_papers(writer, ((_paper(r), r.content_hash) for r in rows))
+            ki.replace_papers(writer, ((_paper(r), r.content_hash) for r in rows), self.repeat)
         state = self.index.state()
         ki.commit(writer, state.high_water, state.seen)
         writer.wait_merging_threads()
@@ -180,7 +181,7 @@ class KeptIndex:
         writer.delete_all_documents()
         done = 0
         for papers in _papers_since(session, None, order_by_id=True):
-            done += ki.add_papers(writer, ((p, h) for p, h, _ in papers))
+            done += ki.add_papers(writer, ((p, h) for p, h, _ in papers), self.repeat)
             if on_progress is not None:
                 on_progress(done)
         ki.commit(writer, top if horizon is None or top is None else min(top, horizon), top)
@@ -241,20 +242,22 @@ def _open_transactions_since(session: Session) -> datetime | None:
         "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")).scalar()
 
 
-_kept: dict[str, KeptIndex] = {}
+_kept: dict[tuple[str, int], KeptIndex] = {}
 _kept_lock = threading.Lock()
 
 
-def kept_index(database_url: str) -> KeptIndex:
-    """This process's keyword index of a database (one per process, shared by every request)."""
+def kept_index(database_url: str, title_repeat: int = 2) -> KeptIndex:
+    """This process's keyword index of a database (one per process, shared by every request); a new title
+    weight is a new index (in its own folder, built on first use)."""
     with _kept_lock:
-        if database_url not in _kept:
-            _kept[database_url] = KeptIndex(database_url)
-        return _kept[database_url]
+        key = (database_url, title_repeat)
+        if key not in _kept:
+            _kept[key] = KeptIndex(database_url, title_repeat)
+        return _kept[key]
 
 
 def forget_kept_indexes(database_url: str | None = None) -> None:
     """Drop this process's handles (a test database went away, or a benchmark measures a cold start)."""
     with _kept_lock:
-        for url in [u for u in _kept if database_url is None or u == database_url]:
-            del _kept[url]
+        for key in [k for k in _kept if database_url is None or k[0] == database_url]:
+            del _kept[key]

@@ -154,7 +154,7 @@ def refresh_keyword_index(db: Database) -> bool:
 def rebuild_keyword_index(db: Database, *, on_progress: Callable[[int], None] | None = None) -> int:
     """Index every paper again from scratch (``paperfeed reindex --keyword``); returns how many."""
     with db.session() as session:
-        kept = kept_index(str(session.get_bind().engine.url))
+        kept = kept_index(str(session.get_bind().engine.url), keyword.title_repeat())
         return kept.rebuild(session, on_progress=on_progress)
 
 
