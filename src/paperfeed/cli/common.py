@@ -18,6 +18,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -39,14 +40,23 @@ def open_db() -> Database:
     return db
 
 
+class ProgressBar(Progress):
+    """A Rich ``Progress`` holding the one task ``progress_bar`` adds; ``task`` is that task's id, the
+    ``TaskID`` that ``update`` and ``advance`` take."""
+
+    task: TaskID
+
+
 @contextmanager
-def progress_bar(description: str, total: int | None, *, in_bytes: bool = False) -> Iterator[Progress]:
-    """A Rich progress bar on stderr (quiet when stderr is not a terminal, e.g. under cron)."""
+def progress_bar(description: str, total: int | None, *, in_bytes: bool = False) -> Iterator[ProgressBar]:
+    """A Rich progress bar on stderr (quiet when stderr is not a terminal, e.g. under cron).
+
+    Move it with ``bar.update(bar.task, completed=…)`` or ``bar.advance(bar.task)``."""
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                DownloadColumn() if in_bytes else MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn()]
-    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
-        progress.add_task(escape(description), total=total)  # file names are not markup
+    with ProgressBar(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        progress.task = progress.add_task(escape(description), total=total)  # file names are not markup
         yield progress
 
 

@@ -17,7 +17,7 @@ def demo(
     """A working site at once: the bundled sample with precomputed vectors, on the embedded default."""
     db = open_db()
     with progress_bar("loading the bundled sample", sample_path().stat().st_size, in_bytes=True) as bar:
-        summary = load_sample(db, on_bytes=lambda pos: bar.update(0, completed=pos))
+        summary = load_sample(db, on_bytes=lambda pos: bar.update(bar.task, completed=pos))
     if summary is None:
         console.print("the bundled sample is already loaded")
     else:

@@ -18,7 +18,8 @@ def ingest_jsonl(path: Path = typer.Argument(..., help="A .jsonl or .jsonl.gz fi
     """Import papers (and their listing days) from paperfeed JSON lines, e.g. the shared arXiv dump."""
     db = open_db()
     with user_errors(), progress_bar(f"importing {path.name}", file_size(path), in_bytes=True) as bar:
-        summary = import_records(db, read_jsonl(path, on_bytes=lambda pos: bar.update(0, completed=pos)))
+        records = read_jsonl(path, on_bytes=lambda pos: bar.update(bar.task, completed=pos))
+        summary = import_records(db, records)
     print_summary(summary)
 
 
@@ -28,5 +29,5 @@ def export(path: Path = typer.Argument(..., help="Output .jsonl or .jsonl.gz fil
     with db.sessions() as session:
         total = count_papers(session)
     with progress_bar(f"exporting to {path.name}", total) as bar:
-        count = export_jsonl(db, path, on_paper=lambda: bar.advance(0))
+        count = export_jsonl(db, path, on_paper=lambda: bar.advance(bar.task))
     console.print(f"exported {count} papers to {escape(str(path))}")

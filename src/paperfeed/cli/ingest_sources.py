@@ -24,7 +24,8 @@ def ingest_snapshot(
     """Import the Kaggle arXiv metadata snapshot (millions of lines, streamed in constant memory)."""
     db = open_db()
     with user_errors(), progress_bar(f"importing {path.name}", file_size(path), in_bytes=True) as bar:
-        summary = import_records(db, read_snapshot(path, on_bytes=lambda pos: bar.update(0, completed=pos)))
+        records = read_snapshot(path, on_bytes=lambda pos: bar.update(bar.task, completed=pos))
+        summary = import_records(db, records)
     print_summary(summary)
 
 
@@ -39,7 +40,8 @@ def ingest_arxiv(
     with user_errors(), progress_bar(f"arXiv {category}", None) as bar:
         summary = harvest_arxiv(
             db, category, _day(since, "--since"), _day(until, "--until") if until else None,
-            max_results=max_results, on_page=lambda done, total: bar.update(0, completed=done, total=total),
+            max_results=max_results,
+            on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
     print_summary(summary)
 
@@ -54,7 +56,7 @@ def ingest_oai(
     with user_errors(), progress_bar(f"OAI-PMH set {set_spec}", None) as bar:
         summary = harvest_oai(
             db, set_spec, _day(from_day, "--from"), _day(until, "--until") if until else None,
-            on_page=lambda done, total: bar.update(0, completed=done, total=total),
+            on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
     print_summary(summary)
 

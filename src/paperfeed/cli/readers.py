@@ -79,8 +79,7 @@ def library_import(
         console.print(f"  … and {len(report.rejected) - 20} more")
     if embed and report.unmatched:
         with progress_bar("embedding unmatched entries", report.unmatched) as bar:
-            embed_library_pending(db, on_progress=lambda done, _total: bar.update(bar.task_ids[0],
-                                                                                   completed=done))
+            embed_library_pending(db, on_progress=lambda done, _total: bar.update(bar.task, completed=done))
 
 
 def recommend(
@@ -113,9 +112,9 @@ def recommend(
                                f"{listing.hidden} dismissed)"))
     for column in ("#", "score", "paper", "why"):
         table.add_column(column)
-    for rank, row in enumerate(rows, start=1):
-        score = "" if row["score"] is None else f"{row['score']:.2f}"
-        paper, why = f"{row['id']}  {row['title']}", " · ".join(row["reasons"])
+    for rank, card in enumerate(listing.cards, start=1):
+        score = "" if card.score is None else f"{card.score:.2f}"
+        paper, why = f"{card.paper.id}  {card.paper.title}", " · ".join(card.reasons)
         table.add_row(str(rank), score, escape(paper), escape(why))  # titles are not markup
     console.print(table)
 
@@ -128,12 +127,13 @@ def _reader(db: Database, name: str) -> User:
 
 
 def _period(db: Database, day: str | None, week: str | None, month: str | None) -> feed.Period:
-    given = [(kind, key) for kind, key in (("day", day), ("week", week), ("month", month)) if key]
+    options: tuple[tuple[feed.PeriodKind, str | None], ...] = (("day", day), ("week", week), ("month", month))
+    given = [(kind, key) for kind, key in options if key]
     if len(given) > 1:
         raise ValueError("give one of --date, --week or --month")
     if given:
         kind, key = given[0]
-        return feed.parse_period(kind, key)  # type: ignore[arg-type]
+        return feed.parse_period(kind, key)
     latest = feed.latest_day(db, datetime.now(UTC).date())
     if latest is None:
         raise ValueError("there are no papers yet; import some first (paperfeed ingest …)")

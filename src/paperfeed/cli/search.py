@@ -80,10 +80,8 @@ def reindex(
     if full:
         console.print(f"dropped {drop_vectors(db)} vectors")
     total = pending_count(db) if limit is None else min(limit, pending_count(db))
-    with progress_bar("embedding", total) as progress:
-        task = progress.task_ids[0]
-        done = embed_pending(db, limit=limit,
-                             on_progress=lambda n, _total: progress.update(task, completed=n))
+    with progress_bar("embedding", total) as bar:
+        done = embed_pending(db, limit=limit, on_progress=lambda n, _total: bar.update(bar.task, completed=n))
     console.print(f"embedded {done} papers; {pending_count(db)} still pending")
 
 

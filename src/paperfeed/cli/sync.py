@@ -28,7 +28,7 @@ def sync(
         first = date.fromisoformat(since) if since else None
         with progress_bar("sync", None) as bar:
             def on_step(what: str, done: int, steps: int) -> None:
-                bar.update(bar.task_ids[0], completed=done, total=steps, description=escape(what))
+                bar.update(bar.task, completed=done, total=steps, description=escape(what))
 
             report = run_sync(db, settings, since=first, categories=tuple(category) or None,
                               hugging_face=hugging_face, embed=embed, on_step=on_step)

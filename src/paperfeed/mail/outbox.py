@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -163,10 +164,10 @@ def _claim(db: Database, clock: Clock, ids: list[int] | None) -> list[tuple[Outb
             query = query.where(OutboxRow.id.in_(ids))
         claimed = []
         for row_id in session.scalars(query).all():
-            result = session.execute(
+            result = cast(sa.CursorResult[Any], session.execute(
                 sa.update(OutboxRow).where(OutboxRow.id == row_id, _due(now))
                 .values(next_attempt_at=lease_until)
-            )
+            ))
             if result.rowcount == 1:
                 claimed.append(row_id)
         if not claimed:
@@ -184,9 +185,9 @@ def _renew(db: Database, row_id: int, lease: datetime, clock: Clock) -> bool:
     """Extend our lease on one row to a full ``LEASE`` from now, just before sending it; False if the row
     is no longer ours (another sender claimed it after our lease ran out, or it was cancelled)."""
     with db.session() as session:
-        result = session.execute(
+        result = cast(sa.CursorResult[Any], session.execute(
             sa.update(OutboxRow).where(_held(row_id, lease)).values(next_attempt_at=clock() + LEASE)
-        )
+        ))
         return result.rowcount == 1
 
 
@@ -252,12 +253,12 @@ def _record(db: Database, row_id: int, **values: object) -> None:
 
 def cancel_pending(session: Session, subscription_id: int, reason: str) -> int:
     """Withdraw a subscriber's undelivered digests (on unsubscribe); returns how many."""
-    result = session.execute(
+    result = cast(sa.CursorResult[Any], session.execute(
         sa.update(OutboxRow)
         .where(OutboxRow.subscription_id == subscription_id, OutboxRow.status == "pending",
                OutboxRow.kind == "digest")
         .values(status="cancelled", last_error=reason)
-    )
+    ))
     return result.rowcount or 0
 
 

@@ -33,6 +33,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -221,7 +222,7 @@ class _Parts:
         usable = [i for i, s in enumerate(self.positives) if s.vector is not None]
         if not usable:
             return
-        pos = np.stack([self.positives[i].vector for i in usable]).astype(np.float32)  # type: ignore[misc]
+        pos = np.stack([s.vector for s in self.positives if s.vector is not None]).astype(np.float32)
         w = self.pos_weights[usable]
         sims = cand @ pos.T  # candidates × positives
         # A paper the reader marked is not "like itself": its own signal does not count for it.
@@ -254,8 +255,9 @@ class _Parts:
     def reasons(self, i: int) -> tuple[str, ...]:
         found: list[tuple[float, str]] = []
         cand = self.candidates[i]
-        if self.author_reason[i]:
-            name, how = self.author_reason[i]  # type: ignore[misc]
+        author = self.author_reason[i]
+        if author:
+            name, how = author
             found.append((self.weights.authors * self.authors[i], f"By {name}, {AUTHOR_REASONS[how]}"))
         nearest = self.nearest[i]
         if nearest is not None and self.nearest_sim[i] >= REASON_MIN_SIMILARITY:
@@ -277,7 +279,8 @@ class _Parts:
 
 
 def _dimension(candidates: Sequence[Candidate], positives: Sequence[Signal]) -> int | None:
-    for item in [*candidates, *positives]:
+    items: list[Candidate | Signal] = [*candidates, *positives]
+    for item in items:
         if item.vector is not None:
             return int(item.vector.shape[0])
     return None
@@ -363,8 +366,9 @@ _hash_cache: OrderedDict[int, object] = OrderedDict()
 _hash_lock = threading.Lock()
 
 
-def _hashed_counts(texts: list[str]):  # type: ignore[no-untyped-def]
-    """Word and word-pair counts of ``texts`` (hashed: no vocabulary to fit), cached by content."""
+def _hashed_counts(texts: list[str]) -> Any:
+    """Word and word-pair counts of ``texts`` (hashed: no vocabulary to fit), cached by content: a
+    ``scipy.sparse.csr_matrix`` (``Any``: scipy ships no type hints)."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -393,11 +397,11 @@ def _author_overlap(
     """log(1 + weighted count of the candidate's authors in the reader's positives), followed authors
     counting extra; plus the author to name in the reason. The reader's own names never count."""
     own = {normalise_name(n) for n in interests.own_names}
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}  # author → weighted count (weights are fractional: not a Counter)
     verbs: dict[str, tuple[int, str]] = {}  # author → the strongest way the reader met their work
     for signal, weight in zip(positives, pos_weights, strict=True):
         for name in {normalise_name(a) for a in signal.authors} - own:
-            counts[name] += float(weight)
+            counts[name] = counts.get(name, 0.0) + float(weight)
             strength = SOURCE_ORDER.index(signal.source) if signal.source in SOURCE_ORDER else 0
             if strength >= verbs.get(name, (-1, ""))[0]:
                 verbs[name] = (strength, signal.source)

@@ -8,6 +8,7 @@ papers is then loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.store.models import CommentRow, FeedEntryRow, PaperRow
+
+PaperIds = Iterable[str] | sa.Select[str]  # a list of paper ids, or a SELECT of them (used in ``IN``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def paper_totals(session: Session, paper_ids: list[str]) -> dict[str, tuple[int,
     }
 
 
-def _totals(session: Session, ids: object) -> dict[str, tuple[int, int]]:
+def _totals(session: Session, ids: PaperIds) -> dict[str, tuple[int, int]]:
     # Hugging Face reports a paper's running totals, so two HF entries of one paper (an old dump and a
     # fresh one) carry the same votes twice: the largest is the count, not the sum.
     external = (
@@ -103,7 +106,7 @@ def _totals(session: Session, ids: object) -> dict[str, tuple[int, int]]:
     return {pid: (int(votes or 0), int(extc or 0)) for pid, votes, extc in session.execute(query)}
 
 
-def _comment_counts(session: Session, ids: object) -> dict[str, int]:
+def _comment_counts(session: Session, ids: PaperIds) -> dict[str, int]:
     query = (
         sa.select(CommentRow.paper_id, sa.func.count())
         .where(CommentRow.paper_id.in_(ids))

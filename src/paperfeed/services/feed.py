@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -151,7 +151,9 @@ def feed_page(
     with db.sessions() as session:
         tallies = tally_period(session, period.first, period.last)
         previous, following = _neighbours(session, period)
-    personal, hidden, reasons, marks = False, 0, {}, {}
+    personal, hidden = False, 0
+    reasons: dict[str, tuple[str, ...]] = {}
+    marks: dict[str, str] = {}
     if sort == PERSONAL_SORT and reader is not None:
         ordered, personal, hidden, reasons, marks = _personal_order(db, reader, tallies, now)
     else:
@@ -185,16 +187,27 @@ def _personal_order(
     return ordered, ranking.personal, len(ranking.hidden), reasons, ranking.known
 
 
-def daily_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
-    return feed_page(db, period_of("day", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+class PageOptions(TypedDict, total=False):
+    """The rest of :func:`feed_page`'s keyword arguments, passed on by the per-period shortcuts."""
+
+    page_size: int
+    now: datetime | None
+    reader: int | None
 
 
-def weekly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
-    return feed_page(db, period_of("week", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+def daily_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
+               **kw: Unpack[PageOptions]) -> FeedPage:
+    return feed_page(db, period_of("day", day), sort=sort, page=page, **kw)
 
 
-def monthly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1, **kw: object) -> FeedPage:
-    return feed_page(db, period_of("month", day), sort=sort, page=page, **kw)  # type: ignore[arg-type]
+def weekly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
+                **kw: Unpack[PageOptions]) -> FeedPage:
+    return feed_page(db, period_of("week", day), sort=sort, page=page, **kw)
+
+
+def monthly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
+                 **kw: Unpack[PageOptions]) -> FeedPage:
+    return feed_page(db, period_of("month", day), sort=sort, page=page, **kw)
 
 
 def trending_cards(db: Database, *, now: datetime, window_days: int = 7, limit: int = 50) -> list[PaperCard]:

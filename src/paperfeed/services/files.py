@@ -39,7 +39,7 @@ def export_jsonl(db: Database, path: Path, *, on_paper: Callable[[], None] | Non
     opener = gzip.open if path.suffix == ".gz" else open
     count = 0
     tmp = path.with_name(path.name + ".part")
-    with db.sessions() as session, opener(tmp, "wt", encoding="utf-8") as handle:  # type: ignore[operator]
+    with db.sessions() as session, opener(tmp, "wt", encoding="utf-8") as handle:
         for paper in iter_papers(session):
             rows = session.scalars(sa.select(FeedEntryRow).where(FeedEntryRow.paper_id == paper.id))
             write_jsonl_line(handle, paper, [row_to_entry(r) for r in rows])

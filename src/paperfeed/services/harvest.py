@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -64,7 +65,7 @@ def harvest_arxiv(
                 "search_query": search_query(category, since, until), "start": start,
                 "max_results": size, "sortBy": "submittedDate", "sortOrder": "ascending",
             })
-            page = _failing_job(db, job, lambda r=response: parse_atom_page(r.content, source=str(r.url)))
+            page = _failing_job(db, job, partial(parse_atom_page, response.content, source=str(response.url)))
             page.items[size:] = []  # never store more than --max asked for, whatever the server sent
             total = page.total if max_results is None else min(page.total, max_results)
             if not page.items and start < total:
@@ -115,9 +116,10 @@ def harvest_oai(
             params = {"verb": "ListRecords", "resumptionToken": token} if token else _first_page(
                 set_spec, from_day, until)
             response = http.get(url, params=params)
-            page = _failing_job(db, job, lambda r=response: parse_list_records(r.content, source=str(r.url)))
+            page = _failing_job(db, job, partial(parse_list_records, response.content,
+                                                 source=str(response.url)))
             done += len(page.items) + len(page.deleted)
-            token = None if page.is_last else page.token.value  # type: ignore[union-attr]
+            token = None if page.is_last or page.token is None else page.token.value  # is_last: no token
             with db.session() as session:
                 summary.merge(run_ingest(session, page.items))
                 summary.add_papers(_mark_withdrawn(session, page))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -146,10 +147,13 @@ def reset_interests(db: Database, user_id: int, parts: tuple[str, ...] = RESETTA
     if unknown:
         choices = ", ".join(RESETTABLE)
         raise InterestError(f"Cannot reset {', '.join(sorted(unknown))}; choose from {choices}.")
-    tables = {"ratings": RatingRow, "follows": FollowRow, "library": LibraryItemRow}
+    tables: dict[str, type[RatingRow | FollowRow | LibraryItemRow]] = {
+        "ratings": RatingRow, "follows": FollowRow, "library": LibraryItemRow}
     removed: dict[str, int] = {}
     with db.session() as session:
         for part in parts:
             table = tables[part]
-            removed[part] = session.execute(sa.delete(table).where(table.user_id == user_id)).rowcount
+            deleted = sa.delete(table).where(table.user_id == user_id)
+            result = cast(sa.CursorResult[Any], session.execute(deleted))
+            removed[part] = result.rowcount
     return removed

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import numpy as np
 import sqlalchemy as sa
@@ -121,7 +122,7 @@ def _match(session: Session, entries: list[LibraryEntry]) -> dict[int, tuple[str
     stored = set(session.scalars(sa.select(PaperRow.id).where(PaperRow.id.in_(by_id)))) if by_id else set()
     for entry in entries:
         if entry.arxiv_id in stored:
-            found[entry.position] = (entry.arxiv_id, "arxiv")  # type: ignore[assignment]
+            found[entry.position] = (entry.arxiv_id, "arxiv")
     dois = {e.doi.lower() for e in entries if e.doi and e.position not in found}
     if dois:
         rows = session.execute(sa.select(PaperRow.id, sa.func.lower(PaperRow.doi))
@@ -191,11 +192,12 @@ def relink_library(db: Database) -> int:
     harvest caught up); returns how many were linked. An indexed join, run with every embedding round."""
     stored = sa.select(PaperRow.id).where(PaperRow.id == LibraryItemRow.arxiv_id).exists()
     with db.session() as session:
-        return session.execute(
+        result = cast(sa.CursorResult[Any], session.execute(
             sa.update(LibraryItemRow)
             .where(LibraryItemRow.paper_id.is_(None), LibraryItemRow.arxiv_id.is_not(None), stored)
             .values(paper_id=LibraryItemRow.arxiv_id, matched_by="arxiv")
-        ).rowcount
+        ))
+        return result.rowcount
 
 
 def library_items(db: Database, user_id: int, *, limit: int = 500) -> list[LibraryItem]:

@@ -26,7 +26,8 @@ def corpus_stats(db: Database) -> dict[str, Any]:
                 .order_by(sa.func.count().desc())
             ).all()
         )
-        months = dict(s.execute(sa.select(month, sa.func.count()).group_by(month).order_by(month)).all())
+        by_month = sa.select(month, sa.func.count()).group_by(month).order_by(month)
+        months: dict[str, int] = dict(s.execute(by_month).all())
         first, last = s.execute(sa.select(sa.func.min(FeedEntryRow.featured_on),
                                           sa.func.max(FeedEntryRow.featured_on))).one()
     return {
@@ -50,4 +51,4 @@ def category_counts(db: Database, limit: int = 200) -> list[tuple[str, int]]:
             .group_by(PaperRow.primary_category).order_by(count.desc(), PaperRow.primary_category)
             .limit(limit)
         ).all()
-    return [(category, int(n)) for category, n in rows]
+    return [(category, int(n)) for category, n in rows if category is not None]  # the query skips NULLs

@@ -28,8 +28,8 @@ def acquire(db: Database, name: str, holder: str, ttl: timedelta, *, now: dateti
     """Take the lease ``name`` for ``ttl`` if it is free, expired or already ours; True if we hold it now."""
     now = now or datetime.now(UTC)
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-    statement = insert(LeaseRow).values(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)
-    statement = statement.on_conflict_do_update(
+    values = insert(LeaseRow).values(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)
+    statement = values.on_conflict_do_update(
         index_elements=["name"],
         set_={"holder": holder, "acquired_at": now, "expires_at": now + ttl},
         where=(LeaseRow.expires_at < now) | (LeaseRow.holder == holder),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -55,8 +56,9 @@ def delete(db: Database, token: str) -> None:
 def delete_all(db: Database, user_id: int) -> int:
     """End every session of ``user_id``; returns how many there were."""
     with db.session() as session:
-        result = session.execute(sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        result = cast(sa.CursorResult[Any], session.execute(
+            sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id)))
+        return int(result.rowcount)
 
 
 def count(db: Database, user_id: int, *, now: datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Literal, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import itsdangerous
@@ -68,16 +69,28 @@ def _key(request: Request) -> bytes:
     return request.app.state.signing_key().encode("utf-8")
 
 
+class SessionOptions(TypedDict, total=False):
+    """What Starlette's ``SessionMiddleware`` takes besides the app and the secret key."""
+
+    session_cookie: str
+    max_age: int | None
+    path: str
+    same_site: Literal["lax", "strict", "none"]
+    https_only: bool
+    domain: str | None
+    partitioned: bool
+
+
 class SessionCookieMiddleware(SessionMiddleware):
     """Starlette's signed session cookie, with the signing key looked up on the first request."""
 
-    def __init__(self, app: ASGIApp, *, key: Callable[[], str], **options: object) -> None:
+    def __init__(self, app: ASGIApp, /, *, key: Callable[[], str], **options: Unpack[SessionOptions]) -> None:
         self._key: Callable[[], str] = key
         self._signer: itsdangerous.TimestampSigner | None = None
-        super().__init__(app, secret_key="(looked up on first use)", **options)  # type: ignore[arg-type]
+        super().__init__(app, secret_key="(looked up on first use)", **options)
 
     @property
-    def signer(self) -> itsdangerous.TimestampSigner:  # type: ignore[override]
+    def signer(self) -> itsdangerous.TimestampSigner:
         if self._signer is None:
             self._signer = itsdangerous.TimestampSigner(self._key())
         return self._signer

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from paperfeed.domain.links import web_url
 from paperfeed.services.admin import site_freshness
-from paperfeed.services.feed import Period
+from paperfeed.services.feed import Period, PeriodKind
 from paperfeed.web.security import csrf_token, current_user, today
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -36,7 +36,7 @@ def snippet(text: str, limit: int = 240) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
-PERIOD_PATHS = {"day": "date", "week": "week", "month": "month"}
+PERIOD_PATHS: dict[PeriodKind, str] = {"day": "date", "week": "week", "month": "month"}
 
 
 def period_url(period: Period, suffix: str = "") -> str:

@@ -6,6 +6,7 @@ Every error answers ``{"detail": "<a sentence>"}`` (:class:`ErrorOut`), validati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +20,11 @@ from paperfeed.ingest.http import SourceUnavailable
 from paperfeed.services import community, feed
 from paperfeed.services.accounts import User
 from paperfeed.services.community import UnknownPaper
-from paperfeed.services.feed import FeedError, Period
+from paperfeed.services.feed import FeedError, Period, PeriodKind
 from paperfeed.services.search import SearchError, similar_papers
 from paperfeed.services.search import UnknownPaper as NoSuchPaper
 from paperfeed.services.submit import PaperNotFound, submit_paper
+from paperfeed.store import Database
 from paperfeed.web.api_models import (
     DailyItem,
     ErrorOut,
@@ -125,7 +127,8 @@ def paper(request: Request, paper_id: str) -> PaperOut:
     return _paper(request, _known_id(request, paper_id))
 
 
-def _vote(request: Request, paper_id: str, user: User, action) -> VoteOut:  # type: ignore[no-untyped-def]
+def _vote(request: Request, paper_id: str, user: User,
+          action: Callable[[Database, int, str], community.VoteResult]) -> VoteOut:
     rate_limit("vote", request, key=f"user:{user.id}")
     try:
         result = action(get_db(request), user.id, _known_id(request, paper_id))
@@ -147,12 +150,13 @@ def _paper(request: Request, paper_id: str) -> PaperOut:
 
 def listing_period(request: Request, day: str | None, week: str | None, month: str | None) -> Period:
     """The period of ``date``, ``week`` or ``month`` (at most one), else the latest day with papers."""
-    given = [(kind, key) for kind, key in (("day", day), ("week", week), ("month", month)) if key]
+    options: tuple[tuple[PeriodKind, str | None], ...] = (("day", day), ("week", week), ("month", month))
+    given = [(kind, key) for kind, key in options if key]
     if len(given) > 1:
         raise HTTPException(400, "Give at most one of date, week and month.")
     try:
         if given:
-            return feed.parse_period(given[0][0], given[0][1])  # type: ignore[arg-type]
+            return feed.parse_period(given[0][0], given[0][1])
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     latest = feed.latest_day(get_db(request), today(request)) or today(request)
@@ -180,7 +184,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     for context in iter_route_contexts(app.routes):
         route = context.original_route
         if isinstance(route, APIRoute) and route.include_in_schema and _depends_on(route.dependant, api_user):
-            for method in route.methods:
+            for method in route.methods or ():  # an APIRoute always has its methods
                 operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{"bearer": []}]
                 operation["responses"].setdefault("401", {"description": "no API token, or an unknown one",

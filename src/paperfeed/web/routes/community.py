@@ -8,7 +8,7 @@ admin disabled may do none of this.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -19,6 +19,7 @@ from paperfeed.services import admin, collections, community, submissions
 from paperfeed.services.accounts import User
 from paperfeed.services.collections import CollectionError
 from paperfeed.services.community import CommentError, NotYourComment, UnknownComment, UnknownPaper
+from paperfeed.store import Database
 from paperfeed.web.security import (
     api_user,
     back_path,
@@ -47,7 +48,8 @@ def unvote(request: Request, paper_id: str) -> Response:
     return _vote(request, paper_id, community.remove_upvote)
 
 
-def _vote(request: Request, paper_id: str, action) -> Response:  # type: ignore[no-untyped-def]
+def _vote(request: Request, paper_id: str,
+          action: Callable[[Database, int, str], community.VoteResult]) -> Response:
     paper_id = paper_id_from_path(paper_id)
     back = back_path(request, f"/papers/{paper_id}")
     user = active_reader(request, back)

@@ -18,7 +18,7 @@ from paperfeed.web.templating import PERIOD_PATHS, period_url
 
 router = APIRouter(include_in_schema=False)
 MEDIA = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
-KINDS: dict[str, PeriodKind] = {path: kind for kind, path in PERIOD_PATHS.items()}  # type: ignore[misc]
+KINDS: dict[str, PeriodKind] = {path: kind for kind, path in PERIOD_PATHS.items()}
 
 
 @router.get("/papers/{path}/{key}/{fmt}")

@@ -40,7 +40,7 @@ def personal_listing(
     day = feed.latest_day(db, today(request)) or today(request)
     now: datetime = request.app.state.clock()
     try:
-        return feed.feed_page(db, feed.period_of(kind, day), sort=PERSONAL_SORT, page=page,  # type: ignore[arg-type]
+        return feed.feed_page(db, feed.period_of(kind, day), sort=PERSONAL_SORT, page=page,
                               page_size=page_size, now=now, reader=reader)
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
