@@ -59,6 +59,7 @@ W_AUTHORS = 6.0  # per (log-scaled) author overlap; a followed author counts as 
 AUTHOR_FOLLOW_COUNT = 4.0
 W_CATEGORY_FOLLOWED = 1.0
 W_CATEGORY_PRIOR = 4.0  # share of the reader's positives in the candidate's primary category
+CATEGORY_PRIOR_PSEUDOCOUNT = 5.0  # papers' worth of "no preference" the share starts from
 W_KEYWORD = 1.5
 # 👎 pushes down near-duplicates of the dismissed paper at once, before any model has enough examples:
 # from cosine AVOID_FROM (same field) the penalty grows to W_AVOID at AVOID_FROM + AVOID_SPAN (same topic).
@@ -431,8 +432,11 @@ def _category_scores(interests: Interests, positives: Sequence[Signal],
     shares: Counter[str] = Counter(s.categories[0] for s in positives if s.categories)
     total = sum(shares.values())
     follow = np.array([1.0 if followed & set(c.categories) else 0.0 for c in candidates])
+    # Shrunk towards nothing by CATEGORY_PRIOR_PSEUDOCOUNT: one liked paper says little about a whole
+    # category (its share would be 100%), fifty papers in one category say a lot.
     prior = np.array([
-        shares.get(c.categories[0], 0) / total if total and c.categories else 0.0 for c in candidates
+        shares.get(c.categories[0], 0) / (total + CATEGORY_PRIOR_PSEUDOCOUNT) if c.categories else 0.0
+        for c in candidates
     ])
     return follow, prior
 
