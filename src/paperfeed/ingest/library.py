@@ -74,7 +74,10 @@ def parse_library(data: bytes | str) -> ParsedLibrary:
     entries: list[LibraryEntry] = []
     rejected: list[RejectedEntry] = []
     for item in _READERS[fmt](text):
-        (entries if isinstance(item, LibraryEntry) else rejected).append(item)
+        if isinstance(item, LibraryEntry):
+            entries.append(item)
+        else:
+            rejected.append(item)
     if not entries and not rejected:
         raise LibraryFormatError(f"the file looks like {_NAMES[fmt]} but holds no entries")
     return ParsedLibrary(fmt, entries, rejected)

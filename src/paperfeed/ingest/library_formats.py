@@ -212,11 +212,11 @@ def read_bibtex(text: str) -> Iterator[LibraryEntry | RejectedEntry]:
         if not isinstance(block, Entry | ParsingFailedBlock):
             continue  # @comment, @string, @preamble
         position += 1
-        entry = block if isinstance(block, Entry) else block.ignore_error_block
-        if isinstance(entry, Entry):
-            if entry is not block:  # a duplicate key or field: readable, only flagged by bibtexparser
-                entry = RemoveEnclosingMiddleware().transform_entry(entry, library)
-            yield _bib_entry(entry, position)
+        if isinstance(block, Entry):
+            yield _bib_entry(block, position)
+        elif isinstance(readable := block.ignore_error_block, Entry):
+            # a duplicate key or field: readable, only flagged by bibtexparser
+            yield _bib_entry(RemoveEnclosingMiddleware().transform_entry(readable, library), position)
         else:
             yield _bib_failure(block, position)
 

@@ -93,6 +93,8 @@ def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
         if metadata is None:
             raise RecordError("field 'metadata/arXiv' is missing (is metadataPrefix=arXiv?)")
         paper = oai_paper(metadata)
+        if paper.published is None:  # oai_paper always sets it (from <created>); this tells mypy
+            raise RecordError("field 'created' is missing")
         listing = FeedEntry(paper.id, paper.published, FeedSource.ARXIV)
         page.items.append(Record(paper, listing, where=where, field_names=FIELD_NAMES))
     except RecordError as error:

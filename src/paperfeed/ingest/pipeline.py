@@ -101,7 +101,7 @@ def run_ingest(
     seen = SeenRecords()
     try:
         while chunk := list(islice(iterator, batch_size)):
-            records = []
+            records: list[Record] = []
             for item in chunk:
                 if isinstance(item, Rejected):
                     summary.add_rejection(item)
