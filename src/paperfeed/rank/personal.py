@@ -442,14 +442,15 @@ def _category_scores(interests: Interests, positives: Sequence[Signal],
 
 
 def _keyword_hits(keywords: Iterable[str], candidates: Sequence[Candidate]) -> np.ndarray:
-    """1-based index of the first followed keyword a candidate mentions (whole words, any case), else 0."""
-    patterns = [re.compile(r"(?<!\w)" + re.escape(k.strip()) + r"(?!\w)", re.IGNORECASE)
-                for k in keywords if k.strip()]
+    """1-based index (in ``keywords``) of the first followed keyword a candidate mentions (whole words, any
+    case), else 0."""
+    patterns = [(n, re.compile(r"(?<!\w)" + re.escape(k.strip()) + r"(?!\w)", re.IGNORECASE))
+                for n, k in enumerate(keywords, start=1) if k.strip()]
     hits = np.zeros(len(candidates), dtype=np.int64)
     for i, cand in enumerate(candidates):
-        for k, pattern in enumerate(patterns, start=1):
+        for n, pattern in patterns:
             if pattern.search(cand.text):
-                hits[i] = k
+                hits[i] = n
                 break
     return hits
 
