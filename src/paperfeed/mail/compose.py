@@ -79,6 +79,16 @@ def render_confirmation(*, confirm_url: str, frequency: str, site_url: str) -> C
     )
 
 
+def render_address_taken(*, username: str, site_url: str) -> ComposedMail:
+    """To an address someone gave at sign-up that another account already has (the page did not say so)."""
+    context = {"username": username, "site_url": site_url.rstrip("/")}
+    return ComposedMail(
+        subject="Someone tried to sign up to paperfeed with your address",
+        text=_TEXT.get_template("address_taken.txt").render(context),
+        html=_HTML.get_template("address_taken.html").render(context),
+    )
+
+
 def render_digest(
     *,
     period_label: str,

@@ -3,10 +3,12 @@ password page (change the password, log out everywhere)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from paperfeed.mail.outbox import send_pending
 from paperfeed.services import accounts, collections
+from paperfeed.services.account_notices import notify_address_taken
 from paperfeed.services.accounts import AccountError, User
 from paperfeed.web.security import (
     LoginGuard,
@@ -33,16 +35,23 @@ def signup_form(request: Request, next: str = "") -> Response:
 
 @router.post("/signup", dependencies=[Depends(require_csrf)])
 def signup(
-    request: Request, username: str = Form(""), password: str = Form(""), email: str = Form(""),
-    next: str = Form(""),
+    request: Request, background: BackgroundTasks, username: str = Form(""), password: str = Form(""),
+    email: str = Form(""), next: str = Form(""),
 ) -> Response:
-    """A new account goes on to onboarding, unless sign-up interrupted the way to somewhere (``next``)."""
+    """A new account goes on to onboarding, unless sign-up interrupted the way to somewhere (``next``).
+    An address that belongs to another account is left out without saying so; its owner is told by mail."""
     rate_limit("signup", request)
+    db = get_db(request)
     try:
-        user = accounts.sign_up(get_db(request), username, password, email or None)
+        user = accounts.sign_up(db, username, password, email or None)
     except AccountError as error:
         return render(request, "signup.html", status_code=400, next=safe_next(next) if next else "",
                       error=error, form={"username": username, "email": email})
+    if email.strip() and user.email is None:
+        settings = request.app.state.settings
+        notice = notify_address_taken(db, settings, email=email, username=user.username)
+        if notice is not None:
+            background.add_task(send_pending, db, settings, only_ids=[notice])
     going = safe_next(next) if next else "/"
     response = RedirectResponse(ONBOARDING if going == "/" else going, status_code=303)
     log_in_session(request, user, response)
