@@ -95,16 +95,6 @@ def save_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -
     return collection
 
 
-def remove_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -> None:
-    collection = get_collection(db, user_id, slug)
-    with db.session() as session:
-        session.execute(
-            sa.delete(CollectionItemRow).where(
-                CollectionItemRow.collection_id == collection.id, CollectionItemRow.paper_id == paper_id
-            )
-        )
-
-
 def get_collection(db: Database, user_id: int, slug: str) -> Collection:
     if slug == "saved":
         return _ensure_saved(db, user_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal, TypedDict, Unpack
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -185,29 +185,6 @@ def _personal_order(
     ]
     reasons = {r.id: r.reasons for r in ranking.ranked}
     return ordered, ranking.personal, len(ranking.hidden), reasons, ranking.known
-
-
-class PageOptions(TypedDict, total=False):
-    """The rest of :func:`feed_page`'s keyword arguments, passed on by the per-period shortcuts."""
-
-    page_size: int
-    now: datetime | None
-    reader: int | None
-
-
-def daily_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
-               **kw: Unpack[PageOptions]) -> FeedPage:
-    return feed_page(db, period_of("day", day), sort=sort, page=page, **kw)
-
-
-def weekly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
-                **kw: Unpack[PageOptions]) -> FeedPage:
-    return feed_page(db, period_of("week", day), sort=sort, page=page, **kw)
-
-
-def monthly_page(db: Database, day: date, sort: str = "upvotes", page: int = 1,
-                 **kw: Unpack[PageOptions]) -> FeedPage:
-    return feed_page(db, period_of("month", day), sort=sort, page=page, **kw)
 
 
 def trending_cards(db: Database, *, now: datetime, window_days: int = 7, limit: int = 50) -> list[PaperCard]:

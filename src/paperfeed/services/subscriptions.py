@@ -200,13 +200,6 @@ def get_subscription(db: Database, email: str) -> Subscription | None:
         return _subscription(row) if row else None
 
 
-def subscription_for_user(db: Database, user_id: int) -> Subscription | None:
-    """The account page shows the current state of its owner's subscription."""
-    with db.sessions() as session:
-        row = session.scalar(sa.select(SubscriptionRow).where(SubscriptionRow.user_id == user_id))
-        return _subscription(row) if row else None
-
-
 def _owns_address(session: Session, user_id: int | None, email: str) -> bool:
     """Whether ``email`` is the address of account ``user_id`` (checked again at confirmation: it may have
     changed since the request)."""
