@@ -5,21 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from paperfeed.store import Database
 from tests.support import pg
+from tests.support.corpus import Corpus, fill, load_corpus
 from tests.support.smtp import SmtpServer, running_smtp
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # PostgreSQL test databases keep their node-local search indexes here, not under the real $PAPERFEED_HOME
 os.environ.setdefault("PAPERFEED_INDEX_DIR", tempfile.mkdtemp(prefix="paperfeed-test-index-"))
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -31,21 +29,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pg.PgServer]
         pg.stop(server)
 
 
-def _fresh_pg_database(server: pg.PgServer) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.url(name)
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty database on each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'paperfeed.sqlite3'}"
-    return _fresh_pg_database(request.getfixturevalue("pg_server"))
+    return pg.fresh_database(request.getfixturevalue("pg_server"))
 
 
 @pytest.fixture
@@ -68,6 +57,24 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """Every 17th paper of the bundled sample (~200, spread over its days) and their bundled vectors."""
+    return load_corpus(tmp_path_factory.mktemp("vectors"))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def search_db(request: pytest.FixtureRequest, corpus: Corpus, tmp_path_factory) -> Iterator[Database]:
+    """A database per backend holding the corpus, shared by the read-only tests of a module."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.sqlite3'}"
+    else:
+        url = pg.fresh_database(request.getfixturevalue("pg_server"), prefix="s")
+    database = fill(Database(url), corpus)
+    yield database
+    database.dispose()
 
 
 # --- Browser tests (INFRA.md §2): Debian's chromium driven by Playwright; never `playwright install`.

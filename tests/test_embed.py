@@ -18,7 +18,7 @@ from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.ingest.records import Record
 from paperfeed.services.search import embed_pending, load_precomputed_vectors, pending_count
 from paperfeed.store import Database
-from tests.test_search import DATA, Corpus, corpus, fill  # noqa: F401  (fixtures)
+from tests.support.corpus import DATA, Corpus, fill
 
 
 def test_the_encoder_is_shared_and_gives_unit_vectors() -> None:
@@ -32,7 +32,7 @@ def test_the_encoder_is_shared_and_gives_unit_vectors() -> None:
     assert float(cat @ kitten) > 0.4 > 0.2 > float(cat @ physics)
 
 
-def test_the_bundled_sample_vectors_are_this_encoders(corpus: Corpus) -> None:  # noqa: F811
+def test_the_bundled_sample_vectors_are_this_encoders(corpus: Corpus) -> None:
     bundled = read_vector_file(DATA / "sample-vectors.npz")
     assert bundled.model == current_model_key()
     papers = [r.paper for r in corpus.records[:4]]
@@ -50,7 +50,7 @@ def test_a_long_document_is_embedded_whole_not_cut_at_256_tokens() -> None:
     assert float(whole @ poetry) > float(cut @ poetry) + 0.05
 
 
-def test_embedding_is_incremental_resumable_and_follows_changes(db: Database, corpus: Corpus) -> None:  # noqa: F811
+def test_embedding_is_incremental_resumable_and_follows_changes(db: Database, corpus: Corpus) -> None:
     papers = corpus.records[:24]
     fill(db, Corpus(papers, corpus.vectors_path), vectors=False)
     assert pending_count(db) == 24
@@ -66,7 +66,7 @@ def test_embedding_is_incremental_resumable_and_follows_changes(db: Database, co
 
 
 def test_precomputed_vectors_of_another_model_are_ignored(
-    sqlite_db: Database, corpus: Corpus, tmp_path: Path  # noqa: F811
+    sqlite_db: Database, corpus: Corpus, tmp_path: Path
 ) -> None:
     fill(sqlite_db, corpus, vectors=False)
     bundled = read_vector_file(corpus.vectors_path)
@@ -82,7 +82,7 @@ def test_precomputed_vectors_of_another_model_are_ignored(
 
 
 def test_the_cli_searches_finds_similar_papers_and_reindexes(
-    sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small = Corpus(corpus.records[:30], corpus.vectors_path)
     fill(sqlite_db, small, vectors=False)

@@ -50,7 +50,7 @@ from paperfeed.store import Database
 from paperfeed.store.db import alembic_config
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.papers import get_paper
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 DAY = "2026-06-01"
 

@@ -23,7 +23,7 @@ from paperfeed.store.feed import row_to_entry
 from paperfeed.store.jobs import list_jobs
 from paperfeed.store.models import FeedEntryRow
 from paperfeed.store.papers import count_papers, get_paper, iter_papers, upsert_papers
-from tests.conftest import _fresh_pg_database
+from tests.support import pg
 from tests.support.replay import FIXTURES, Reply, fixture, serve_replay
 
 replay = pytest.fixture(serve_replay)
@@ -143,7 +143,7 @@ def test_a_malformed_record_is_rejected_and_the_rest_of_the_page_goes_in(db, rep
 
 def fresh_database(request: pytest.FixtureRequest, db: Database, tmp_path: Path) -> Database:
     url = (f"sqlite:///{tmp_path / 'fresh.sqlite3'}" if db.is_sqlite
-           else _fresh_pg_database(request.getfixturevalue("pg_server")))
+           else pg.fresh_database(request.getfixturevalue("pg_server")))
     fresh = Database(url)
     fresh.migrate()
     return fresh

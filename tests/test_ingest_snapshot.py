@@ -20,7 +20,7 @@ from paperfeed.services.files import import_records
 from paperfeed.store.feed import entries_for_paper
 from paperfeed.store.models import PaperRow
 from paperfeed.store.papers import count_papers, get_paper
-from tests.conftest import FIXTURES
+from tests.support import FIXTURES
 
 # Real records of the Kaggle snapshot, copied from its first 1000 (see tests/fixtures/make_fixtures.py):
 # SUBSET is the first 150 plus every withdrawn paper and near miss of those 1000; FEW is six of them.

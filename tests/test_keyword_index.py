@@ -13,9 +13,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from paperfeed.domain.paper import Paper
-from paperfeed.ingest.pipeline import run_ingest
-from paperfeed.ingest.records import Record
 from paperfeed.search import keyword, keyword_sync
 from paperfeed.search.locations import index_root
 from paperfeed.services.search import (
@@ -25,28 +22,17 @@ from paperfeed.services.search import (
     search_papers,
 )
 from paperfeed.store import Database
+from tests.support.papers import ingest, paper
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ["graph neural networks", "quokka", "diffusion", "robot grasping", "language model reasoning",
            "telemetry", "Müller", "protein folding"]
 
 
-def paper(n: int, title: str, abstract: str = "", **fields: object) -> Paper:
-    return Paper(id=f"2601.{n:05d}", title=title, abstract=abstract or f"We study {title.lower()} in depth.",
-                 authors=fields.pop("authors", ("Ada Lovelace", "Jörg Müller")),  # type: ignore[arg-type]
-                 categories=fields.pop("categories", ("cs.LG",)),  # type: ignore[arg-type]
-                 published=fields.pop("published", datetime(2026, 1, 5).date()), **fields)  # type: ignore[arg-type]
-
-
 PAPERS = [paper(1, "Graph neural networks for molecules"), paper(2, "Diffusion models beat GANs"),
           paper(3, "Robot grasping with tactile sensing", categories=("cs.RO",)),
           paper(4, "Language model reasoning benchmarks", categories=("cs.CL",)),
           paper(5, "Protein folding by attention"), paper(6, "Sparse diffusion on graphs")]
-
-
-def ingest(db: Database, papers: list[Paper]) -> None:
-    with db.session() as session:
-        run_ingest(session, [Record(p) for p in papers])
 
 
 def found(db: Database, query: str, **kwargs: object) -> list[str]:
@@ -114,7 +100,7 @@ import os, sys
 sys.path.insert(0, {str(ROOT / 'src')!r}); sys.path.insert(0, {str(ROOT)!r})
 from paperfeed.store import Database
 from paperfeed.search.keyword_sync import kept_index
-from tests.test_keyword_index import ingest, paper
+from tests.support.papers import ingest, paper
 db = Database({kept.url!r})
 index = kept_index(db.url).index
 writer = index.writer()                       # the index update has begun …

@@ -3,82 +3,28 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from paperfeed.domain.paper import Paper
 from paperfeed.embed import current_model_key
-from paperfeed.embed.vector_file import read_vector_file, write_vector_file
-from paperfeed.ingest.jsonl import read_jsonl
+from paperfeed.embed.vector_file import read_vector_file
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.ingest.records import Record
 from paperfeed.services.search import (
     SearchFilters,
     UnknownPaper,
-    load_precomputed_vectors,
     search_papers,
     similar_papers,
 )
 from paperfeed.store import Database
 from paperfeed.store.vectors import save_vectors
+from tests.support.corpus import Corpus, fill
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "paperfeed" / "data"
 MODES = ("keyword", "semantic", "hybrid")
-
-
-@dataclass(frozen=True)
-class Corpus:
-    records: list[Record]
-    vectors_path: Path
-
-    def paper(self, paper_id: str) -> Paper:
-        return next(r.paper for r in self.records if r.paper.id == paper_id)
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    """Every 17th paper of the bundled sample (~200, spread over its days) and their bundled vectors."""
-    records = [r for r in read_jsonl(DATA / "sample-papers.jsonl.gz") if isinstance(r, Record)][::17]
-    bundled = read_vector_file(DATA / "sample-vectors.npz")
-    row = {pid: i for i, pid in enumerate(bundled.ids)}
-    ids = [r.paper.id for r in records]
-    path = tmp_path_factory.mktemp("vectors") / "corpus-vectors.npz"
-    write_vector_file(path, ids, bundled.vectors[[row[i] for i in ids]], bundled.model)
-    return Corpus(records, path)
-
-
-def fill(database: Database, corpus: Corpus, *, vectors: bool = True) -> Database:
-    database.migrate()
-    with database.session() as session:
-        run_ingest(session, corpus.records)
-    if vectors:
-        assert load_precomputed_vectors(database, corpus.vectors_path) == len(corpus.records)
-    return database
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def search_db(request: pytest.FixtureRequest, corpus: Corpus, tmp_path_factory) -> Iterator[Database]:
-    """A database per backend holding the corpus, shared by the read-only tests of a module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.sqlite3'}"
-    else:
-        server = request.getfixturevalue("pg_server")
-        name = f"s_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = server.url(name)
-    database = fill(Database(url), corpus)
-    yield database
-    database.dispose()
 
 
 def ids(results) -> list[str]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ import pytest
 
 from paperfeed.services.search import SearchError, search_papers
 from paperfeed.store import Database
-from tests.test_search import corpus, search_db  # noqa: F401  (fixtures)
 
 ANSWERED = [
     '"diffusion models"',
@@ -28,7 +27,7 @@ REFUSED = ["", "   ", "\n\t", '"', "()*-", "%_%\\", "\u200b", "a" * 10_001]
 
 @pytest.mark.parametrize("mode", ["keyword", "semantic", "hybrid"])
 @pytest.mark.parametrize("query", ANSWERED, ids=range(len(ANSWERED)))
-def test_odd_queries_are_answered(search_db: Database, query: str, mode: str) -> None:  # noqa: F811
+def test_odd_queries_are_answered(search_db: Database, query: str, mode: str) -> None:
     results = search_papers(search_db, query, mode=mode, limit=5)
     assert results.mode == mode
     assert len(results.hits) <= 5
@@ -37,13 +36,13 @@ def test_odd_queries_are_answered(search_db: Database, query: str, mode: str) ->
 
 
 @pytest.mark.parametrize("query", REFUSED, ids=range(len(REFUSED)))
-def test_queries_without_words_are_refused_with_a_reason(search_db: Database, query: str) -> None:  # noqa: F811
+def test_queries_without_words_are_refused_with_a_reason(search_db: Database, query: str) -> None:
     with pytest.raises(SearchError) as error:
         search_papers(search_db, query)
     assert "query" in str(error.value)
 
 
-def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:  # noqa: F811
+def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:
     before = search_papers(search_db, "learning", mode="keyword", limit=3).hits
     search_papers(search_db, "'; DROP TABLE papers; --", mode="keyword")
     assert search_papers(search_db, "learning", mode="keyword", limit=3).hits == before
@@ -54,6 +53,6 @@ def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:  # 
     [({"mode": "fuzzy"}, "mode"), ({"limit": 0}, "limit"), ({"limit": 10_000}, "limit"),
      ({"offset": -1}, "offset")],
 )
-def test_bad_parameters_name_the_parameter(search_db: Database, kwargs: dict, named: str) -> None:  # noqa: F811
+def test_bad_parameters_name_the_parameter(search_db: Database, kwargs: dict, named: str) -> None:
     with pytest.raises(SearchError, match=named):
         search_papers(search_db, "learning", **kwargs)

@@ -15,11 +15,11 @@ from paperfeed.search import vector_index
 from paperfeed.services.search import rebuild_vector_index, search_papers
 from paperfeed.store import Database
 from paperfeed.store.vectors import save_vectors
-from tests.test_search import Corpus, corpus, fill  # noqa: F401  (fixture)
+from tests.support.corpus import Corpus, fill
 
 
 @pytest.fixture
-def saved(sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+def saved(sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
           ) -> Iterator[Database]:
     monkeypatch.setattr(vector_index, "ANN_THRESHOLD", 50)  # the ~200 papers count as "large"
     monkeypatch.setattr(vector_index, "GENERATION_CHECK_S", 0.0)
@@ -37,12 +37,12 @@ def index_of(db: Database) -> vector_index.VectorIndex:
     return index
 
 
-def exact_top(corpus: Corpus, query: np.ndarray, k: int) -> list[str]:  # noqa: F811
+def exact_top(corpus: Corpus, query: np.ndarray, k: int) -> list[str]:
     stored = read_vector_file(corpus.vectors_path)
     return [stored.ids[i] for i in np.argsort(-(stored.vectors @ query))[:k]]
 
 
-def test_the_first_process_saves_the_index_and_the_next_one_maps_it(saved: Database, corpus: Corpus) -> None:  # noqa: F811
+def test_the_first_process_saves_the_index_and_the_next_one_maps_it(saved: Database, corpus: Corpus) -> None:
     first = index_of(saved)
     assert first.base is not None and first.base.ann is not None and first.ids == []
     assert (first.folder / "CURRENT").exists()
@@ -55,7 +55,7 @@ def test_the_first_process_saves_the_index_and_the_next_one_maps_it(saved: Datab
     assert search_papers(saved, "graph neural networks", mode="hybrid").hits
 
 
-def test_new_re_embedded_and_deleted_vectors_are_followed(saved: Database, corpus: Corpus) -> None:  # noqa: F811
+def test_new_re_embedded_and_deleted_vectors_are_followed(saved: Database, corpus: Corpus) -> None:
     index = index_of(saved)
     model = current_model_key()
     moved, dropped = corpus.records[7].paper.id, corpus.records[9].paper.id
@@ -74,7 +74,7 @@ def test_new_re_embedded_and_deleted_vectors_are_followed(saved: Database, corpu
 
 
 def test_a_grown_delta_is_saved_as_the_next_generation(
-    saved: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    saved: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     index = index_of(saved)
     first = index.base_name
@@ -95,7 +95,7 @@ def test_a_grown_delta_is_saved_as_the_next_generation(
     assert len(after) == len(corpus.records)
 
 
-def test_reindex_vectors_rebuilds_the_saved_index(saved: Database, corpus: Corpus) -> None:  # noqa: F811
+def test_reindex_vectors_rebuilds_the_saved_index(saved: Database, corpus: Corpus) -> None:
     first = index_of(saved).base_name
     assert rebuild_vector_index(saved) == len(corpus.records)
     assert index_of(saved).base_name != first

@@ -13,12 +13,12 @@ from starlette.testclient import TestClient
 from paperfeed.search import keyword_sync
 from paperfeed.services.search import search_papers
 from paperfeed.store import Database
+from tests.support.corpus import Corpus, fill
 from tests.support.live_server import test_app
-from tests.test_search import Corpus, corpus, fill  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def client(sqlite_db: Database, corpus: Corpus, tmp_path: Path) -> Iterator[TestClient]:  # noqa: F811
+def client(sqlite_db: Database, corpus: Corpus, tmp_path: Path) -> Iterator[TestClient]:
     fill(sqlite_db, corpus)
     with TestClient(test_app(sqlite_db, tmp_path)) as test_client:
         yield test_client
@@ -49,7 +49,7 @@ def test_a_misspelled_word_gets_a_did_you_mean_from_the_titles(client: TestClien
     assert "Did you mean" not in client.get("/search?q=diffusion+models").text
 
 
-def test_an_exact_arxiv_id_goes_straight_to_the_paper(client: TestClient, corpus: Corpus) -> None:  # noqa: F811
+def test_an_exact_arxiv_id_goes_straight_to_the_paper(client: TestClient, corpus: Corpus) -> None:
     paper_id = corpus.records[30].paper.id
     html = client.get(f"/search?q=arXiv:{paper_id}v2").text
     assert f'<meta http-equiv="refresh" content="0; url=/papers/{paper_id}">' in html

@@ -11,8 +11,11 @@ import os
 import pwd
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import sqlalchemy as sa
 
 RUN_AS = "pgserver"
 
@@ -74,3 +77,13 @@ def stop(server: PgServer) -> None:
         [_bin() / "pg_ctl", "-D", server.datadir, "-m", "fast", "-w", "stop"],
         check=False, stdout=subprocess.DEVNULL, **_as_user(),
     )
+
+
+def fresh_database(server: PgServer, prefix: str = "t") -> str:
+    """Create an empty database with a unique name on ``server`` and return its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.url(name)

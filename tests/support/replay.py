@@ -14,10 +14,10 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from tests.support import FIXTURES
+
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 ATOM = {"Content-Type": "application/atom+xml; charset=utf-8"}
 JSON = {"Content-Type": "application/json; charset=utf-8"}
