@@ -80,3 +80,12 @@ def test_only_absolute_http_links_are_kept(text, expected):
     from paperfeed.domain.links import web_url
 
     assert web_url(text) == expected
+
+
+def test_a_snippet_flattens_whitespace_and_cuts_at_a_word_boundary():
+    from paperfeed.domain.text import snippet
+
+    assert snippet("  A short\n  abstract.  ") == "A short abstract."
+    long = "word, " * 100
+    assert snippet(long) == ("word, " * 40).strip().rstrip(",") + "…" and len(snippet(long)) <= 241
+    assert snippet(long, 280) == ("word, " * 46).strip().rstrip(",") + "…"

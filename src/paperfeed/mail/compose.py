@@ -54,15 +54,6 @@ class ComposedMail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def snippet(abstract: str, limit: int = SNIPPET_CHARS) -> str:
-    """The first lines of an abstract, cut at a word boundary: what fits in a card."""
-    flat = " ".join(abstract.split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat[:limit].rsplit(" ", 1)[0]
-    return cut.rstrip(",.;:") + "…"
-
-
 def message_id(mail_from: str) -> str:
     """A fresh Message-ID in the sender's domain; fixed at queue time so a resent copy keeps the same id
     (receivers that deduplicate by Message-ID then show it once)."""

@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
-from paperfeed.mail.compose import PaperCard, render_digest, snippet
+from paperfeed.domain.text import snippet
+from paperfeed.mail.compose import SNIPPET_CHARS, PaperCard, render_digest
 from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, wall_clock
 from paperfeed.rank.tally import tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
@@ -152,7 +153,8 @@ def _key(subscription_id: int, period: str) -> str:
 
 def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> PaperCard:
     return PaperCard(title=" ".join(paper.title.split()), url=paper_url(settings, paper.id),
-                     snippet=snippet(paper.abstract), authors_count=len(paper.authors), upvotes=upvotes)
+                     snippet=snippet(paper.abstract, SNIPPET_CHARS), authors_count=len(paper.authors),
+                     upvotes=upvotes)
 
 
 def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int, str, int | None]]]:

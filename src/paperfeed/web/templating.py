@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from paperfeed.domain.links import web_url
+from paperfeed.domain.text import snippet
 from paperfeed.services.admin import site_freshness
 from paperfeed.services.feed import Period, PeriodKind
 from paperfeed.web.security import csrf_token, current_user, today
@@ -26,14 +27,6 @@ def pub_date(day: date | None, reference: date) -> str:
     if day.year == reference.year:
         return f"{day.strftime('%b')} {day.day}"
     return f"{day.strftime('%b')} {day.day}, {day.year}"
-
-
-def snippet(text: str, limit: int = 240) -> str:
-    """The first lines of an abstract, cut at a word boundary."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
 PERIOD_PATHS: dict[PeriodKind, str] = {"day": "date", "week": "week", "month": "month"}
