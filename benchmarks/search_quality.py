@@ -90,7 +90,8 @@ def main() -> None:
             naive_kw[q], naive_dense[q], "lowest")][:100] for q in qids})
 
     run = lambda mode, ids=qids: paperfeed_run(db, queries, ids, mode)  # noqa: E731
-    shipped = (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS)
+    shipped = (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS,
+               hybrid.RARE_SHARE)
     short_rows: dict[str, dict] = {}
 
     def both(name: str, mode: str) -> None:
@@ -107,10 +108,10 @@ def main() -> None:
     tuned = tune(db, queries, qrels, halves["tune"], short)
     both(f"keyword, on-disk index (tuned title weight {keyword.TITLE_WEIGHT:g})", "keyword")
     name = (f"hybrid, adaptive fusion (new): share {hybrid.SHORT_SHARE:g} at 1 word -> {hybrid.LONG_SHARE:g} "
-            f"at {hybrid.LONG_WORDS}+ words")
+            f"at {hybrid.LONG_WORDS}+ words, rare-word bonus {hybrid.RARE_SHARE:g}")
     both(name, "hybrid")
     tuned["shipped_defaults_match"] = shipped == (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE,
-                                                  hybrid.LONG_WORDS)
+                                                  hybrid.LONG_WORDS, hybrid.RARE_SHARE)
     if not tuned["shipped_defaults_match"]:
         print(f"NOTE: shipped defaults {shipped} differ from the tuned values: update keyword.py, hybrid.py")
     tuned["semantic_floor"] = floor_check(db, queries, qids)
@@ -232,19 +233,21 @@ def tune(db: Database, queries: dict, qrels: dict, qids: list[str], short: Short
         rebuild_keyword_index(database)
     hybrid.ADAPTIVE = True
     grid = {}
-    for short_share in (0.6, 0.7, 0.8, 0.9):
+    for short_share in (0.8, 0.9, 1.0):
         for long_share in (0.3, 0.4, 0.5):
             for long_words in (4, 6, 8):
-                hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = short_share, long_share, long_words
-                scifact = evaluate(paperfeed_run(db, queries, qids, "hybrid"), qrels, qids)["ndcg@10"]
-                short_ndcg = short.evaluate("hybrid", "tune")["ndcg@10"]
-                grid[(short_share, long_share, long_words)] = (scifact + short_ndcg) / 2
+                for rare_share in (0.0, 1.0):
+                    params = (short_share, long_share, long_words, rare_share)
+                    hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS, hybrid.RARE_SHARE = params
+                    scifact = evaluate(paperfeed_run(db, queries, qids, "hybrid"), qrels, qids)["ndcg@10"]
+                    short_ndcg = short.evaluate("hybrid", "tune")["ndcg@10"]
+                    grid[params] = (scifact + short_ndcg) / 2
     best = max(grid, key=lambda k: grid[k])
-    hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS = best
+    hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS, hybrid.RARE_SHARE = best
     print(f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} "
           f"(mean tuning nDCG@10 {grid[best]:.3f})")
     return {"title_weight": keyword.TITLE_WEIGHT, "short_share": best[0], "long_share": best[1],
-            "long_words": best[2],
+            "long_words": best[2], "rare_share": best[3],
             "keyword_ndcg_by_title_weight_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in titles.items()},
             "mean_tuning_ndcg_by_share": {f"{k}": round(v, 4) for k, v in sorted(grid.items())}}
 
@@ -292,7 +295,8 @@ def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tune
         f"One run. BEIR SciFact test, {n_queries} queries, {n_docs} documents, model {key}. Short queries: "
         f"{short_sets['summary']}. Tuned on the tuning halves: title weight {tuned['title_weight']:g}, "
         "keyword "
-        f"share {tuned['short_share']:g} (1 word) -> {tuned['long_share']:g} ({tuned['long_words']}+ words). "
+        f"share {tuned['short_share']:g} (1 word) -> {tuned['long_share']:g} ({tuned['long_words']}+ words), "
+        f"rare-word bonus {tuned['rare_share']:g}. "
         f"'Nothing relevant' (cosine floor {floor['floor']}): SciFact queries "
         f"{floor['scifact_queries_called_irrelevant']}, made-up words "
         f"{floor['made_up_queries_called_irrelevant']}."

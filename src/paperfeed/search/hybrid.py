@@ -22,22 +22,29 @@ KEYWORD_WEIGHT = 0.4  # share of the keyword z-score in the fused score (the fix
 # words and more). Chosen on the tuning halves of SciFact and of the short-query set, checked on the held-out
 # halves (benchmarks/search_quality.py).
 ADAPTIVE = True
-SHORT_SHARE = 0.8
+SHORT_SHARE = 1.0
 LONG_SHARE = 0.4
 LONG_WORDS = 6
+# A short query of rare words (a gene, a method's name) is precise, its embedding a poor guess: the share
+# moves further towards the words: by this much times their rarity (mean IDF / the largest IDF possible).
+RARE_SHARE = 1.0
 PRF_DOCS = 3  # top fused papers the query vector moves towards
 # Off: on SciFact feedback gained on the tuning half of the queries and lost on the other (see the ablation
 # rows of benchmarks/results/search_quality.md), so it is not shipped on by default.
 PRF_WEIGHT = 0.0  # how far it moves (0 disables feedback)
 
 
-def keyword_share(terms: Sequence[str]) -> float:
-    """The keyword share of the fusion for a query of these search words (stop words already out)."""
+def keyword_share(terms: Sequence[str], rarity: float | None = None) -> float:
+    """The keyword share of the fusion for a query of these search words (stop words already out), whose
+    rarity (0: in every paper, 1: in one) the keyword index knows, or None."""
     if not ADAPTIVE:
         return KEYWORD_WEIGHT
     n = max(len(terms), 1)
     ramp = min((n - 1) / max(LONG_WORDS - 1, 1), 1.0)
-    return SHORT_SHARE + (LONG_SHARE - SHORT_SHARE) * ramp
+    share = SHORT_SHARE + (LONG_SHARE - SHORT_SHARE) * ramp
+    if rarity is not None:
+        share += (1.0 - share) * RARE_SHARE * rarity * (1.0 - ramp)
+    return share
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:

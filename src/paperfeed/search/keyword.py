@@ -64,6 +64,12 @@ def estimated_matches(session: Session, query: ParsedQuery) -> int | None:
     return None if index is None else index.index.estimated_matches(query.terms)
 
 
+def rarity(session: Session, query: ParsedQuery) -> float | None:
+    """How rare the query's words are: mean IDF over the largest possible, 0-1 (None without the index)."""
+    index = current_index(session)
+    return None if index is None else index.index.rarity(query.terms)
+
+
 def did_you_mean(session: Session, query: ParsedQuery) -> str | None:
     """The query with unknown words replaced by close words of the papers' titles, or None."""
     index = current_index(session)

@@ -160,6 +160,17 @@ class KeywordIndex:
             missing *= 1.0 - min(share, 1.0)
         return round(total * (1.0 - missing))
 
+    def rarity(self, terms: Iterable[str]) -> float | None:
+        """Mean IDF of the analysed words over the largest IDF possible (a word in one paper): 0-1."""
+        tokens = self.tokens(terms)
+        searcher = self.index.searcher()
+        total = max(searcher.num_docs - 1, 1)
+        if not tokens:
+            return None
+        top = math.log(total + 1)
+        idf = [math.log((total + 1) / (searcher.doc_freq("text", t) + 1)) / top for t in tokens]
+        return max(0.0, min(1.0, sum(idf) / len(idf)))
+
     def suggestion(self, words: list[str]) -> list[str] | None:
         """The query with each word that no paper contains replaced by the likeliest title word, or None."""
         searcher = self.index.searcher()

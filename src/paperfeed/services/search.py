@@ -106,7 +106,7 @@ def search_papers(
                     query_vector, keyword_hits, semantic_hits,
                     lambda q, ids: semantic.similarities(session, model, q, ids),
                     lambda ids: semantic.paper_vectors(session, model, ids),
-                    keyword_weight=hybrid.keyword_share(parsed.terms),
+                    keyword_weight=hybrid.keyword_share(parsed.terms, keyword.rarity(session, parsed)),
                 )[:depth]
         exact = keyword.exact_matches(session, parsed, filters)
         ranked = _exact_first(exact, ranked)[offset:depth]
