@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from paperfeed.cli import demo, digest, ingest_files, ingest_sources, jobs, readers, search, stats, sync
-from paperfeed.cli import serve as serve_cli
-from paperfeed.cli.migrate import migrate
+from paperfeed.cli import (
+    demo,
+    digest,
+    export,
+    ingest_files,
+    ingest_sources,
+    jobs,
+    migrate,
+    readers,
+    search,
+    serve,
+    stats,
+    sync,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="paperfeed: research-paper discovery.")
 ingest_app = typer.Typer(no_args_is_help=True, help="Bring papers in from a source.")
@@ -18,7 +29,7 @@ ingest_app.command("arxiv")(ingest_sources.ingest_arxiv)
 ingest_app.command("oai")(ingest_sources.ingest_oai)
 ingest_app.command("hf-daily")(ingest_sources.ingest_hf_daily)
 app.command("submit")(ingest_sources.submit)
-app.command("export")(ingest_files.export)
+app.command("export")(export.export)
 app.command("stats")(stats.stats)
 app.command("jobs")(jobs.jobs)
 app.add_typer(digest.digest_app, name="digest")
@@ -27,8 +38,8 @@ app.command("unsubscribe")(digest.unsubscribe)
 app.command("search")(search.search)
 app.command("similar")(search.similar)
 app.command("reindex")(search.reindex)
-app.command("serve")(serve_cli.serve)
-app.command("migrate")(migrate)
+app.command("serve")(serve.serve)
+app.command("migrate")(migrate.migrate)
 app.command("demo")(demo.demo)
 app.add_typer(readers.users_app, name="users")
 app.add_typer(readers.library_app, name="library")
