@@ -34,8 +34,9 @@ SNIPPET_CHARS = 280
 
 
 @dataclass(frozen=True, slots=True)
-class PaperCard:
-    """What a card in a mail shows: the same facts as a card on the site."""
+class MailCard:
+    """What a card in a mail shows: the same facts as a card on the site (``services.feed.PaperCard``),
+    already rendered to text for the mail templates."""
 
     title: str
     url: str
@@ -83,8 +84,8 @@ def render_address_taken(*, username: str, site_url: str) -> ComposedMail:
 def render_digest(
     *,
     period_label: str,
-    trending: list[PaperCard],
-    picks: list[PaperCard],
+    trending: list[MailCard],
+    picks: list[MailCard],
     unsubscribe_url: str,
     unsubscribe_mailto: str,
     site_url: str,

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.domain.text import snippet
-from paperfeed.mail.compose import SNIPPET_CHARS, PaperCard, render_digest
+from paperfeed.mail.compose import SNIPPET_CHARS, MailCard, render_digest
 from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, wall_clock
 from paperfeed.rank.tally import tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
@@ -151,8 +151,8 @@ def _key(subscription_id: int, period: str) -> str:
     return f"digest:{subscription_id}:{period}"
 
 
-def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> PaperCard:
-    return PaperCard(title=" ".join(paper.title.split()), url=paper_url(settings, paper.id),
+def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> MailCard:
+    return MailCard(title=" ".join(paper.title.split()), url=paper_url(settings, paper.id),
                      snippet=snippet(paper.abstract, SNIPPET_CHARS), authors_count=len(paper.authors),
                      upvotes=upvotes)
 
@@ -182,7 +182,7 @@ def _existing_keys(db: Database, keys: list[str]) -> set[str]:
 
 def _queue_one(
     db: Database, settings: Settings, report: BuildReport, subscriber: tuple[int, str, int | None],
-    trending: list[tuple[str, PaperCard]], label: str, now: datetime, dry_run: bool,
+    trending: list[tuple[str, MailCard]], label: str, now: datetime, dry_run: bool,
 ) -> None:
     """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
     sub_id, email, user_id = subscriber
@@ -222,7 +222,7 @@ def _queue_one(
         report.outbox_ids.append(outbox_id)
 
 
-def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> list[tuple[str, PaperCard]]:
+def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> list[tuple[str, MailCard]]:
     if not paper_ids:
         return []
     rows = {r.id: r for r in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(paper_ids)))}
