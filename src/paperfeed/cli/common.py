@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -89,3 +90,11 @@ def user_errors() -> Iterator[None]:
         console.print(f"[red]error:[/] {escape(str(error.filename or ''))}: "
                       f"{escape((error.strerror or str(error)).lower())}")
         raise typer.Exit(1) from error
+
+
+def parse_day(value: str, option: str) -> date:
+    """A day given on the command line (``--since 2026-11-01``); a bad one is a usage error naming it."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-01", param_hint=option) from error

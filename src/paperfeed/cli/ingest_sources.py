@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from paperfeed.cli.common import console, open_db, print_summary, progress_bar, user_errors
+from paperfeed.cli.common import console, open_db, parse_day, print_summary, progress_bar, user_errors
 from paperfeed.config import get_settings
 from paperfeed.ingest.files import file_size
 from paperfeed.ingest.snapshot import read_snapshot
@@ -39,7 +39,7 @@ def ingest_arxiv(
     db = open_db()
     with user_errors(), progress_bar(f"arXiv {category}", None) as bar:
         summary = harvest_arxiv(
-            db, category, _day(since, "--since"), _day(until, "--until") if until else None,
+            db, category, parse_day(since, "--since"), parse_day(until, "--until") if until else None,
             max_results=max_results,
             on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
@@ -55,7 +55,7 @@ def ingest_oai(
     db = open_db()
     with user_errors(), progress_bar(f"OAI-PMH set {set_spec}", None) as bar:
         summary = harvest_oai(
-            db, set_spec, _day(from_day, "--from"), _day(until, "--until") if until else None,
+            db, set_spec, parse_day(from_day, "--from"), parse_day(until, "--until") if until else None,
             on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
     print_summary(summary)
@@ -84,10 +84,3 @@ def submit(
         console.print(f"[red]error:[/] {escape(result.error or result.status)} (submission #{result.id})")
         raise typer.Exit(1)
     console.print(f"submitted {result.paper_id}: {escape(result.title or '')} (submission #{result.id})")
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-01", param_hint=option) from error

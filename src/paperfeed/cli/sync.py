@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.markup import escape
 
-from paperfeed.cli.common import console, open_db, print_summary, progress_bar, user_errors
+from paperfeed.cli.common import console, open_db, parse_day, print_summary, progress_bar, user_errors
 from paperfeed.config import get_settings
 from paperfeed.services.sync import run_sync, sync_status
 
@@ -25,7 +23,7 @@ def sync(
     settings = get_settings()
     db = open_db()
     with user_errors():
-        first = date.fromisoformat(since) if since else None
+        first = parse_day(since, "--since") if since else None
         with progress_bar("sync", None) as bar:
             def on_step(what: str, done: int, steps: int) -> None:
                 bar.update(bar.task, completed=done, total=steps, description=escape(what))
