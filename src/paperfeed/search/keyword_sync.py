@@ -174,7 +174,13 @@ class KeptIndex:
         return len(missing), len(gone - set(missing))
 
     def rebuild(self, session: Session, *, on_progress=None) -> int:  # type: ignore[no-untyped-def]
-        """Index every paper from scratch (one commit at the end: searches see the old index until then)."""
+        """Index every paper from scratch (one commit at the end: searches see the old index until then).
+
+        Waits for a catch-up this process is running (it holds the one writer)."""
+        with self._lock:
+            return self._rebuild(session, on_progress)
+
+    def _rebuild(self, session: Session, on_progress) -> int:  # type: ignore[no-untyped-def]
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
         horizon = _open_transactions_since(session)
         writer = self.index.writer(threads=2, heap=256_000_000)
