@@ -53,8 +53,16 @@ def free_port() -> int:
 
 
 def add_subscribers(db: Database, count: int) -> None:
-    rows = [{"email": f"reader{n:05d}@example.org", "frequency": "daily", "status": "active",
-             "created_at": NOW, "confirmed_at": NOW} for n in range(count)]
+    rows = [
+        {
+            "email": f"reader{n:05d}@example.org",
+            "frequency": "daily",
+            "status": "active",
+            "created_at": NOW,
+            "confirmed_at": NOW,
+        }
+        for n in range(count)
+    ]
     with db.session() as session:
         session.execute(sa.insert(SubscriptionRow), rows)
 
@@ -74,8 +82,14 @@ def main() -> None:
         sink = CountingSink()
         controller = Controller(sink, hostname="127.0.0.1", port=free_port())
         controller.start()
-        settings = Settings(_env_file=None, home=Path(tmp), secret_key="benchmark",  # type: ignore[call-arg]
-                            smtp_host="127.0.0.1", smtp_port=controller.port, base_url="https://papers.example.org")
+        settings = Settings(
+            _env_file=None,
+            home=Path(tmp),
+            secret_key="benchmark",  # type: ignore[call-arg]
+            smtp_host="127.0.0.1",
+            smtp_port=controller.port,
+            base_url="https://papers.example.org",
+        )
         try:
             started = time.perf_counter()
             build = build_digests(db, settings, frequency="daily", now=NOW)
@@ -115,8 +129,10 @@ def main() -> None:
     }
     print(f"{args.subscribers} subscribers, {result['papers_per_mail']:.0f} papers per mail")
     print(f"build outbox: {build_s:.1f} s ({result['build_per_s']} mails/s)")
-    print(f"send:         {send_s:.1f} s ({result['send_messages_per_s']} messages/s, "
-          f"{result['mean_message_kb']} KB each)")
+    print(
+        f"send:         {send_s:.1f} s ({result['send_messages_per_s']} messages/s, "
+        f"{result['mean_message_kb']} KB each)"
+    )
     print(f"rerun (nothing to do): {rerun_s:.2f} s; database {db_mb:.0f} MB")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "arxiv-snapshot-sample-1000.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "ingest_snapshot.json"
 # Runs the command and reports the peak RSS (KiB on Linux) of its largest descendant: the CLI process.
-MEASURE = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-           "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
+MEASURE = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+)
 
 
 def new_id(i: int) -> str:
@@ -45,10 +47,23 @@ def generate(path: Path, n: int) -> None:
 
 
 def run_import(archive: Path, database: Path) -> dict[str, float]:
-    env = {**os.environ, "PAPERFEED_DATABASE_URL": f"sqlite:///{database}", "OPENBLAS_NUM_THREADS": "1",
-           "PAPERFEED_HOME": str(database.parent)}
-    command = [sys.executable, "-c", MEASURE, sys.executable, "-m", "paperfeed", "ingest", "snapshot",
-               str(archive)]
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": f"sqlite:///{database}",
+        "OPENBLAS_NUM_THREADS": "1",
+        "PAPERFEED_HOME": str(database.parent),
+    }
+    command = [
+        sys.executable,
+        "-c",
+        MEASURE,
+        sys.executable,
+        "-m",
+        "paperfeed",
+        "ingest",
+        "snapshot",
+        str(archive),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
@@ -71,9 +86,11 @@ def measure(n: int, workdir: Path) -> dict[str, object]:
         "first_import": {**first, "records_per_s": round(n / first["seconds"])},
         "reimport_unchanged": {**second, "records_per_s": round(n / second["seconds"])},
     }
-    print(f"{n:>8} records: import {first['seconds']:7.1f} s = {n / first['seconds']:7.0f} rec/s, "
-          f"peak RSS {first['peak_rss_mb']:6.1f} MB | re-import {second['seconds']:7.1f} s = "
-          f"{n / second['seconds']:7.0f} rec/s, peak RSS {second['peak_rss_mb']:6.1f} MB")
+    print(
+        f"{n:>8} records: import {first['seconds']:7.1f} s = {n / first['seconds']:7.0f} rec/s, "
+        f"peak RSS {first['peak_rss_mb']:6.1f} MB | re-import {second['seconds']:7.1f} s = "
+        f"{n / second['seconds']:7.0f} rec/s, peak RSS {second['peak_rss_mb']:6.1f} MB"
+    )
     print(f"          {second['summary']}")
     return result
 
@@ -86,17 +103,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="paperfeed-bench-") as tmp:
         runs = [measure(n, Path(tmp)) for n in (args.small, args.n)]
     small, large = (run["first_import"]["peak_rss_mb"] for run in runs)  # type: ignore[index]
-    print(f"peak RSS {small} MB at {args.small} records vs {large} MB at {args.n}: "
-          f"{'flat' if large <= small * 1.25 else 'GROWING'} (ratio {large / small:.2f})")
+    print(
+        f"peak RSS {small} MB at {args.small} records vs {large} MB at {args.n}: "
+        f"{'flat' if large <= small * 1.25 else 'GROWING'} (ratio {large / small:.2f})"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "paperfeed ingest snapshot (SQLite, subprocess, real CLI)",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "runs": runs,
-        "rss_ratio_large_vs_small": round(large / small, 2),
-    }, indent=2) + "\n", encoding="utf-8")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "paperfeed ingest snapshot (SQLite, subprocess, real CLI)",
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "runs": runs,
+                "rss_ratio_large_vs_small": round(large / small, 2),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -41,8 +41,9 @@ def main() -> None:
     reader = accounts.sign_up(db, "bench", "a long enough password for a benchmark")
     day = feed.period_of("day", DAY)
     listing = feed.feed_page(db, day, sort="trending", now=NOW, page_size=1000)
-    earlier = feed.feed_page(db, feed.period_of("day", date(2026, 6, 16)), sort="trending", now=NOW,
-                             page_size=1000)
+    earlier = feed.feed_page(
+        db, feed.period_of("day", date(2026, 6, 16)), sort="trending", now=NOW, page_size=1000
+    )
     ids = "\n".join(c.paper.id for c in earlier.cards[:LIBRARY_SIZE])
     import_library(db, reader.id, ids.encode())
 
@@ -62,21 +63,26 @@ def main() -> None:
     month_warm = page(feed.period_of("month", MONTH))
     month_size = feed.feed_page(db, feed.period_of("month", MONTH), now=NOW).total
     figures = {
-        "listing_day": str(DAY), "day_papers": listing.total, "month_papers": month_size,
+        "listing_day": str(DAY),
+        "day_papers": listing.total,
+        "month_papers": month_size,
         "library_entries": LIBRARY_SIZE,
         "day_cold_ms": round(cold, 1),
         "day_warm_median_ms": round(statistics.median(warm), 2),
         "next_page_after_a_rating_median_ms": round(statistics.median(after_rating), 1),
         "next_page_after_a_rating_max_ms": round(max(after_rating), 1),
-        "month_cold_ms": round(month_cold, 1), "month_warm_ms": round(month_warm, 2),
+        "month_cold_ms": round(month_cold, 1),
+        "month_warm_ms": round(month_warm, 2),
         "cpus": os.cpu_count(),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "recommend_latency.json").write_text(json.dumps(figures, indent=2) + "\n")
     rows = [f"| {k} | {v} |" for k, v in figures.items() if k.endswith("ms")]
     table = "\n".join(["| what | ms |", "|---|---|", *rows])
-    text = (f"For-you page through the service, SQLite, bundled sample; a reader with {LIBRARY_SIZE} library "
-            f"entries; a day of {listing.total} papers, a month of {month_size}.\n\n{table}\n")
+    text = (
+        f"For-you page through the service, SQLite, bundled sample; a reader with {LIBRARY_SIZE} library "
+        f"entries; a day of {listing.total} papers, a month of {month_size}.\n\n{table}\n"
+    )
     (RESULTS / "recommend_latency.md").write_text(text)
     print(text)
 

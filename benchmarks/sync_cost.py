@@ -54,12 +54,17 @@ def measure(data: Path, size: int, interval: float) -> dict:
     query = search_query("cs.LG", DAY, DAY)
     with ReplayServer() as server, tempfile.TemporaryDirectory() as home:
         for start in range(0, size, PAGE):
-            entries = [atom_entry(p, published) for p in chosen[start:start + PAGE]]
+            entries = [atom_entry(p, published) for p in chosen[start : start + PAGE]]
             body = atom_feed(f"search_query={query}", entries, total=size, start=start, per_page=PAGE)
             server.script("/api/query", Reply(200, body.encode(), ATOM), search_query=query, start=str(start))
-        settings = Settings(_env_file=None, home=Path(home), secret_key="bench",  # type: ignore[call-arg]
-                            request_interval_s=interval, arxiv_api_url=server.url("/api/query"),
-                            sync_categories="cs.LG")
+        settings = Settings(
+            _env_file=None,
+            home=Path(home),
+            secret_key="bench",  # type: ignore[call-arg]
+            request_interval_s=interval,
+            arxiv_api_url=server.url("/api/query"),
+            sync_categories="cs.LG",
+        )
         db = Database(settings.resolved_database_url)
         db.migrate()
         started = time.perf_counter()
@@ -70,11 +75,17 @@ def measure(data: Path, size: int, interval: float) -> dict:
         embed_s = time.perf_counter() - started
         db.dispose()
         requests = len(server.requests)
-        return {"papers": size, "stored": report.papers.new, "requests": requests,
-                "harvest_s": round(harvest_s, 1), "politeness_s": round(interval * (requests - 1), 1),
-                "embedded": embedded, "embed_s": round(embed_s, 1),
-                "embed_per_s": round(embedded / embed_s, 1) if embed_s else None,
-                "total_s": round(harvest_s + embed_s, 1)}
+        return {
+            "papers": size,
+            "stored": report.papers.new,
+            "requests": requests,
+            "harvest_s": round(harvest_s, 1),
+            "politeness_s": round(interval * (requests - 1), 1),
+            "embedded": embedded,
+            "embed_s": round(embed_s, 1),
+            "embed_per_s": round(embedded / embed_s, 1) if embed_s else None,
+            "total_s": round(harvest_s + embed_s, 1),
+        }
 
 
 def main() -> None:
@@ -86,10 +97,14 @@ def main() -> None:
     args = parser.parse_args()
     rows = [measure(args.data, int(n), args.interval) for n in args.sizes.split(",")]
     header = list(rows[0])
-    table = "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                      + ["| " + " | ".join(str(r[k]) for k in header) + " |" for r in rows])
-    text = (f"One day's `paperfeed sync` (one category, pages of {PAGE}, {args.interval:g} s between "
-            f"requests, replayed locally; embedding on {os.cpu_count()} cores):\n\n{table}\n")
+    table = "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        + ["| " + " | ".join(str(r[k]) for k in header) + " |" for r in rows]
+    )
+    text = (
+        f"One day's `paperfeed sync` (one category, pages of {PAGE}, {args.interval:g} s between "
+        f"requests, replayed locally; embedding on {os.cpu_count()} cores):\n\n{table}\n"
+    )
     print(text)
     (ROOT / "results").mkdir(exist_ok=True)
     (ROOT / "results" / "sync_cost.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -51,8 +51,16 @@ def _prepare(home: Path) -> dict[str, int]:
 
 def _start(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PAPERFEED_HOME": str(home), "OPENBLAS_NUM_THREADS": "1"}
-    command = [str(Path(sys.executable).parent / "paperfeed"), "serve", "--port", str(port),
-               "--workers", str(workers), "--embed-every", "0"]
+    command = [
+        str(Path(sys.executable).parent / "paperfeed"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--embed-every",
+        "0",
+    ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -90,7 +98,9 @@ async def _hammer(base: str, route: str, requests: int, clients: int) -> dict[st
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "requests": len(latencies), "errors": errors, "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
         "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
@@ -109,8 +119,10 @@ def main() -> None:
         port = _free_port()
         server = _start(home, port, args.workers)
         try:
-            routes = {r: asyncio.run(_hammer(f"http://127.0.0.1:{port}", r, args.requests, args.clients))
-                      for r in ROUTES}
+            routes = {
+                r: asyncio.run(_hammer(f"http://127.0.0.1:{port}", r, args.requests, args.clients))
+                for r in ROUTES
+            }
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -118,8 +130,13 @@ def main() -> None:
     for route, r in routes.items():
         print(f"{route:<24}{r['requests_per_s']:>8}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['errors']:>8}")
     result = {
-        "benchmark": "web_load", "clients": args.clients, "requests_per_route": args.requests,
-        "workers": args.workers, "database": "sqlite", **loaded, "routes": routes,
+        "benchmark": "web_load",
+        "clients": args.clients,
+        "requests_per_route": args.requests,
+        "workers": args.workers,
+        "database": "sqlite",
+        **loaded,
+        "routes": routes,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -16,9 +16,16 @@ from tests.support.smtp import SmtpServer
 
 def _sign_up(client: TestClient, name: str, email: str) -> int:
     client.cookies.clear()
-    answer = client.post("/signup", data={"username": name, "password": "a long enough password for " + name,
-                                          "email": email, "csrf_token": csrf_of(client)},
-                         follow_redirects=False)
+    answer = client.post(
+        "/signup",
+        data={
+            "username": name,
+            "password": "a long enough password for " + name,
+            "email": email,
+            "csrf_token": csrf_of(client),
+        },
+        follow_redirects=False,
+    )
     return answer.status_code
 
 

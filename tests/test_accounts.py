@@ -18,8 +18,9 @@ from paperfeed.store import Database
         ("alice", "long enough pw", "not-an-email", "email"),
     ],
 )
-def test_sign_up_errors_name_the_field(sqlite_db: Database, username: str, password: str, email: str | None,
-                                       field: str) -> None:
+def test_sign_up_errors_name_the_field(
+    sqlite_db: Database, username: str, password: str, email: str | None, field: str
+) -> None:
     with pytest.raises(AccountError) as error:
         accounts.sign_up(sqlite_db, username, password, email)
     assert error.value.field == field

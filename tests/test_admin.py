@@ -125,8 +125,10 @@ def test_reported_comments_come_first_and_hiding_or_deleting_is_recorded(site: t
     assert deleted.status_code == 303 and community.get_comment(db, spam) is None
     assert root.post(f"/admin/comments/{spam}/hide", data={"csrf_token": csrf}).status_code == 404
     entries = admin.audit_log(db)
-    assert [(e.action, e.target_id) for e in entries[:2]] == [("delete-comment", str(spam)),
-                                                               ("hide-comment", str(spam))]
+    assert [(e.action, e.target_id) for e in entries[:2]] == [
+        ("delete-comment", str(spam)),
+        ("hide-comment", str(spam)),
+    ]
     assert entries[0].detail == f"by ada on {PAPER}: Buy cheap watches."
 
 
@@ -151,8 +153,9 @@ def test_failed_submissions_are_listed_and_retried(site: tuple[Database, Path], 
     root, csrf = log_in(site, "root")
     row = root.get("/admin").text.split(f'id="submission-{queued.id}"', 1)[1].split("</tr>", 1)[0]
     assert "failed" in row and "arXiv has no paper 2606.99999" in row and "Retry" in row
-    retried = root.post(f"/admin/submissions/{queued.id}/retry", data={"csrf_token": csrf},
-                        follow_redirects=False)
+    retried = root.post(
+        f"/admin/submissions/{queued.id}/retry", data={"csrf_token": csrf}, follow_redirects=False
+    )
     assert retried.headers["location"] == "/admin#submissions"
     assert submissions.get_submission(db, queued.id).status == "queued"  # type: ignore[union-attr]
     again = root.post(f"/admin/submissions/{queued.id}/retry", data={"csrf_token": csrf})
@@ -162,7 +165,8 @@ def test_failed_submissions_are_listed_and_retried(site: tuple[Database, Path], 
 
 
 def test_admins_see_why_the_last_sync_failed_and_every_page_says_when_it_was_updated(
-    site: tuple[Database, Path], monkeypatch: pytest.MonkeyPatch,
+    site: tuple[Database, Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     db = site[0]
     monkeypatch.setattr(admin, "SYNC_STATUS_TTL_S", 0.0)
@@ -201,9 +205,21 @@ def test_site_figures(site: tuple[Database, Path]) -> None:
     with db.session() as session:
         for n, status in enumerate(["sent", "sent", "pending"]):
             sent_at = datetime.now(UTC) if status == "sent" else None
-            session.add(OutboxRow(idempotency_key=f"k{n}", kind="digest", recipient=f"r{n}@example.org",
-                                  subject="s", body_text="t", body_html="h", headers={}, status=status,
-                                  attempts=0, created_at=datetime.now(UTC), sent_at=sent_at))
+            session.add(
+                OutboxRow(
+                    idempotency_key=f"k{n}",
+                    kind="digest",
+                    recipient=f"r{n}@example.org",
+                    subject="s",
+                    body_text="t",
+                    body_html="h",
+                    headers={},
+                    status=status,
+                    attempts=0,
+                    created_at=datetime.now(UTC),
+                    sent_at=sent_at,
+                )
+            )
     figures = admin.site_figures(db, today=date(2026, 7, 1), now=datetime.now(UTC))
     assert figures.papers_per_day[-2:] == [(date(2026, 6, 30), 2), (date(2026, 7, 1), 1)]
     assert len(figures.papers_per_day) == 14 and sum(n for _, n in figures.papers_per_day) == 3

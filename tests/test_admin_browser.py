@@ -44,7 +44,8 @@ def log_in(page: Page, url: str, name: str) -> None:
 
 
 def test_an_admin_hides_a_reported_comment_and_the_paper_page_loses_its_text(
-    page: Page, site: tuple[str, int],
+    page: Page,
+    site: tuple[str, int],
 ) -> None:
     url, spam = site
     log_in(page, url, "bob")

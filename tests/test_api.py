@@ -19,9 +19,17 @@ JUL1, JUN30 = date(2026, 7, 1), date(2026, 6, 30)
 
 @pytest.fixture
 def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
-    add_paper(db, "2607.00001", "Diffusion models for weather", JUL1, external_upvotes=5, submitted_by="ak",
-              github_repo="https://github.com/example/weather", project_page="https://example.org/weather",
-              categories=("cs.LG", "physics.ao-ph"))
+    add_paper(
+        db,
+        "2607.00001",
+        "Diffusion models for weather",
+        JUL1,
+        external_upvotes=5,
+        submitted_by="ak",
+        github_repo="https://github.com/example/weather",
+        project_page="https://example.org/weather",
+        categories=("cs.LG", "physics.ao-ph"),
+    )
     add_paper(db, "2607.00002", "Sparse attention revisited", JUL1)
     add_paper(db, "2606.00003", "Yesterday's transformer", JUN30, external_upvotes=2)
     with TestClient(test_app(db, tmp_path)) as test_client:
@@ -35,8 +43,17 @@ def test_daily_papers_speak_hugging_face(client: TestClient) -> None:
     assert set(first) == {"paper", "publishedAt", "title", "summary", "numComments", "submittedBy"}
     assert first["submittedBy"] == {"name": "ak"}
     paper = first["paper"]
-    assert {"id", "title", "summary", "authors", "publishedAt", "upvotes", "githubRepo", "projectPage",
-            "submittedOnDailyAt"} <= set(paper)
+    assert {
+        "id",
+        "title",
+        "summary",
+        "authors",
+        "publishedAt",
+        "upvotes",
+        "githubRepo",
+        "projectPage",
+        "submittedOnDailyAt",
+    } <= set(paper)
     assert paper["authors"] == [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}]
     assert paper["upvotes"] == 5
     assert paper["githubRepo"] == "https://github.com/example/weather"
@@ -103,7 +120,10 @@ def test_writes_need_a_bearer_token(client: TestClient, db: Database) -> None:
     user = accounts.sign_up(db, "apiuser", "a long enough password")
     auth = {"Authorization": f"Bearer {accounts.new_api_token(db, user.id)}"}
     assert client.post("/api/papers/2607.00002/upvote", headers=auth).json() == {
-        "paper": "2607.00002", "upvotes": 1, "voted": True}
+        "paper": "2607.00002",
+        "upvotes": 1,
+        "voted": True,
+    }
     assert client.post("/api/papers/2607.00002/upvote", headers=auth).json()["upvotes"] == 1  # idempotent
     assert client.delete("/api/papers/2607.00002/upvote", headers=auth).json()["upvotes"] == 0
     assert client.post("/api/papers/2607.99999/upvote", headers=auth).status_code == 404

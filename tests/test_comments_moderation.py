@@ -30,8 +30,9 @@ def reader(site: tuple[Database, Path], name: str) -> tuple[TestClient, str]:
 
 
 def comment(client: TestClient, csrf: str, body: str) -> int:
-    posted = client.post(f"/papers/{PAPER}/comments", data={"body": body, "csrf_token": csrf},
-                         follow_redirects=False)
+    posted = client.post(
+        f"/papers/{PAPER}/comments", data={"body": body, "csrf_token": csrf}, follow_redirects=False
+    )
     assert posted.status_code == 303, posted.text
     return int(posted.headers["location"].rsplit("#comment-", 1)[1])
 
@@ -58,8 +59,12 @@ def test_only_the_author_can_edit_or_delete_a_comment(site: tuple[Database, Path
     ada, csrf_ada = reader(site, "ada")
     bob, csrf_bob = reader(site, "bob")
     comment_id = comment(ada, csrf_ada, "Mine.")
-    assert bob.post(f"/comments/{comment_id}/edit", data={"body": "Yours now", "csrf_token": csrf_bob}
-                    ).status_code == 403
+    assert (
+        bob.post(
+            f"/comments/{comment_id}/edit", data={"body": "Yours now", "csrf_token": csrf_bob}
+        ).status_code
+        == 403
+    )
     assert bob.post(f"/comments/{comment_id}/delete", data={"csrf_token": csrf_bob}).status_code == 403
     assert ada.post(f"/comments/{comment_id}/delete", data={}).status_code == 403  # no CSRF token
     assert "Mine." in comments_html(bob)
@@ -75,8 +80,11 @@ def test_authors_delete_their_comment(site: tuple[Database, Path]) -> None:
     deleted = ada.post(f"/comments/{gone}/delete", data={"csrf_token": csrf})
     assert deleted.url.path == f"/papers/{PAPER}"
     html = comments_html(ada)
-    assert "Delete this one." not in html and "Keep this one." in html and "Comments (1)" in ada.get(
-        f"/papers/{PAPER}").text
+    assert (
+        "Delete this one." not in html
+        and "Keep this one." in html
+        and "Comments (1)" in ada.get(f"/papers/{PAPER}").text
+    )
     assert community.get_comment(site[0], gone) is None and community.get_comment(site[0], kept) is not None
 
 
@@ -87,8 +95,11 @@ def test_a_reader_reports_a_comment_once(site: tuple[Database, Path]) -> None:
     comment_id = comment(ada, csrf_ada, "Buy cheap watches here.")
     report = bob.post(f"/comments/{comment_id}/report", data={"reason": "spam", "csrf_token": csrf_bob})
     assert "?reported=" in str(report.url) and "Reported: thank you" in report.text
-    again = bob.post(f"/comments/{comment_id}/report", data={"reason": "spam!", "csrf_token": csrf_bob},
-                     headers={"Accept": "application/json"})
+    again = bob.post(
+        f"/comments/{comment_id}/report",
+        data={"reason": "spam!", "csrf_token": csrf_bob},
+        headers={"Accept": "application/json"},
+    )
     assert again.json() == {"comment": comment_id, "reported": True, "first_report": False}
     (queued, *_) = admin.moderation_queue(db)
     assert (queued.comment.id, queued.open_reports, queued.reasons) == (comment_id, 1, ["spam"])
@@ -125,9 +136,13 @@ def test_a_disabled_reader_cannot_vote_comment_or_submit(site: tuple[Database, P
     eve, csrf = reader(site, "eve")
     comment_id = comment(eve, csrf, "Before.")
     admin.set_disabled(db, root.id, accounts.get_user_by_name(db, "eve").id, True)  # type: ignore[union-attr]
-    for path, data in [(f"/papers/{PAPER}/upvote", {}), (f"/papers/{PAPER}/comments", {"body": "After."}),
-                       ("/submit", {"paper": "2606.17049"}), (f"/comments/{comment_id}/edit", {"body": "x"}),
-                       (f"/comments/{comment_id}/report", {})]:
+    for path, data in [
+        (f"/papers/{PAPER}/upvote", {}),
+        (f"/papers/{PAPER}/comments", {"body": "After."}),
+        ("/submit", {"paper": "2606.17049"}),
+        (f"/comments/{comment_id}/edit", {"body": "x"}),
+        (f"/comments/{comment_id}/report", {}),
+    ]:
         answer = eve.post(path, data={**data, "csrf_token": csrf}, follow_redirects=False)
         # 403 from these routes; once sessions ignore disabled accounts, a redirect to the log-in page
         assert answer.status_code in (403, 303), path

@@ -22,8 +22,9 @@ def test_the_secret_key_is_made_once_in_the_database_and_every_process_reads_it(
     env = {**os.environ, "PAPERFEED_HOME": str(tmp_path), "PAPERFEED_DATABASE_URL": db_url}
     env.pop("PAPERFEED_SECRET_KEY", None)
     command = [sys.executable, "-c", READ_KEY]
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-                 for _ in range(4)]  # as four nodes starting together
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)
+    ]  # as four nodes starting together
     keys = {process.communicate(timeout=120)[0].strip() for process in processes}
     (key,) = keys
     assert len(key) >= 32

@@ -33,7 +33,9 @@ MORNING = datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
 
 def paper_links(message) -> list[str]:  # noqa: ANN001
     text = message.get_body(("plain",)).get_content()
-    return [line.rsplit("/", 1)[1] for line in text.splitlines() if line.startswith("http://testserver/papers/")]
+    return [
+        line.rsplit("/", 1)[1] for line in text.splitlines() if line.startswith("http://testserver/papers/")
+    ]
 
 
 def test_digest_goes_to_confirmed_subscribers_only(
@@ -231,8 +233,11 @@ def test_a_build_longer_than_the_lease_does_not_let_a_second_sender_repeat_mails
     def slow_build() -> None:  # each subscriber takes four minutes to build: 16 in all, more than a lease
         clock.advance(timedelta(minutes=4))
 
-    first = run_in_thread(lambda: run_digest(db, settings, frequency="daily", now=MORNING, clock=clock,
-                                             on_subscriber=slow_build))
+    first = run_in_thread(
+        lambda: run_digest(
+            db, settings, frequency="daily", now=MORNING, clock=clock, on_subscriber=slow_build
+        )
+    )
     wait_for(lambda: smtp_server.sink.messages)
     assert clock() - MORNING > LEASE
     second = send_pending(db, settings, clock=clock)  # a `digest send-pending` cron at that very moment
@@ -306,9 +311,18 @@ def test_one_subscriber_whose_picks_fail_does_not_stop_the_others(
     # reader's personal picks read it on every run and fail.
     user = accounts.sign_up(db, "unlucky", "correct horse battery", "unlucky@example.org")
     with db.session() as session:
-        session.add(LibraryItemRow(user_id=user.id, match_key="title:cut short", title="Cut short",
-                                   authors=[], vector=b"abc", vector_model=current_model_key(),
-                                   added_at=MORNING, imported_at=MORNING))
+        session.add(
+            LibraryItemRow(
+                user_id=user.id,
+                match_key="title:cut short",
+                title="Cut short",
+                authors=[],
+                vector=b"abc",
+                vector_model=current_model_key(),
+                added_at=MORNING,
+                imported_at=MORNING,
+            )
+        )
     add_subscriber(db, "first@example.org")
     unlucky = add_subscriber(db, "unlucky@example.org", user_id=user.id)
     add_subscriber(db, "last@example.org")

@@ -15,9 +15,15 @@ PAPERFEED = str(Path(sys.executable).parent / "paperfeed")
 
 
 def cli(db: Database, home: Path, smtp_port: int, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PAPERFEED_HOME": str(home), "PAPERFEED_DATABASE_URL": db.url,
-           "PAPERFEED_SECRET_KEY": "cli-test", "PAPERFEED_SMTP_HOST": "127.0.0.1",
-           "PAPERFEED_SMTP_PORT": str(smtp_port), "PAPERFEED_BASE_URL": "http://testserver"}
+    env = {
+        **os.environ,
+        "PAPERFEED_HOME": str(home),
+        "PAPERFEED_DATABASE_URL": db.url,
+        "PAPERFEED_SECRET_KEY": "cli-test",
+        "PAPERFEED_SMTP_HOST": "127.0.0.1",
+        "PAPERFEED_SMTP_PORT": str(smtp_port),
+        "PAPERFEED_BASE_URL": "http://testserver",
+    }
     return subprocess.run([PAPERFEED, *args], env=env, capture_output=True, text=True, timeout=120)
 
 

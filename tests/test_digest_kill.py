@@ -19,9 +19,15 @@ CLI = [str(Path(sys.executable).parent / "paperfeed")]
 
 
 def digest_cli(db: Database, smtp: SmtpServer, home: Path, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PAPERFEED_HOME": str(home), "PAPERFEED_DATABASE_URL": db.url,
-           "PAPERFEED_SECRET_KEY": "kill-test", "PAPERFEED_SMTP_HOST": smtp.host,
-           "PAPERFEED_SMTP_PORT": str(smtp.port), "PAPERFEED_BASE_URL": "http://testserver"}
+    env = {
+        **os.environ,
+        "PAPERFEED_HOME": str(home),
+        "PAPERFEED_DATABASE_URL": db.url,
+        "PAPERFEED_SECRET_KEY": "kill-test",
+        "PAPERFEED_SMTP_HOST": smtp.host,
+        "PAPERFEED_SMTP_PORT": str(smtp.port),
+        "PAPERFEED_BASE_URL": "http://testserver",
+    }
     return subprocess.Popen([*CLI, "digest", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -36,10 +36,22 @@ def test_garbage_is_not_an_arxiv_id(text: str):
 
 
 def test_merge_keeps_the_newest_text_and_unions_versions_and_fills_gaps():
-    old = Paper("2501.00001", "Old title", abstract="old", version=1, categories=("cs.LG",),
-                versions=(PaperVersion(1, date(2025, 1, 1)),))
-    new = Paper("2501.00001", "New title", abstract="new", version=2, github_repo="https://github.com/a/b",
-                versions=(PaperVersion(2, date(2025, 2, 1)),))
+    old = Paper(
+        "2501.00001",
+        "Old title",
+        abstract="old",
+        version=1,
+        categories=("cs.LG",),
+        versions=(PaperVersion(1, date(2025, 1, 1)),),
+    )
+    new = Paper(
+        "2501.00001",
+        "New title",
+        abstract="new",
+        version=2,
+        github_repo="https://github.com/a/b",
+        versions=(PaperVersion(2, date(2025, 2, 1)),),
+    )
     for merged in (merge_papers(old, new), merge_papers(new, old)):
         assert (merged.title, merged.abstract, merged.version) == ("New title", "new", 2)
         assert merged.categories == ("cs.LG",) and merged.github_repo == "https://github.com/a/b"

@@ -27,8 +27,9 @@ def test_the_encoder_is_shared_and_gives_unit_vectors() -> None:
     vectors = encoder.encode(["sparse attention for long documents", "", "√2 ≈ 1.414 — ünïcödé"])
     assert vectors.shape == (3, encoder.dim) == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    cat, kitten, physics = encoder.encode(["a cat sits on the mat", "a kitten lies on a rug",
-                                           "lattice QCD at finite density"])
+    cat, kitten, physics = encoder.encode(
+        ["a cat sits on the mat", "a kitten lies on a rug", "lattice QCD at finite density"]
+    )
     assert float(cat @ kitten) > 0.4 > 0.2 > float(cat @ physics)
 
 

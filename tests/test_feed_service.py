@@ -61,7 +61,8 @@ def test_a_paper_featured_twice_in_a_week_is_listed_once(db: Database) -> None:
     add_paper(db, "2606.00001", "Listed, then on Hugging Face", date(2026, 7, 1), external_upvotes=7)
     week = feed.feed_page(db, feed.parse_period("week", "2026-W27"), now=NOW)
     assert [(c.paper.id, c.upvotes, c.entry.featured_on) for c in week.cards] == [
-        ("2606.00001", 7, date(2026, 6, 29))]
+        ("2606.00001", 7, date(2026, 6, 29))
+    ]
 
 
 def test_neighbours_skip_empty_periods(db: Database) -> None:
@@ -90,8 +91,13 @@ def test_periods_parse_and_print_their_keys(kind: str, key: str, first: date, la
 
 @pytest.mark.parametrize(
     ("kind", "key"),
-    [("day", "2026-7-1"), ("week", "2026-W54"), ("month", "2026-13"), ("month", "9999-12"),
-     ("week", "9999-W52")],
+    [
+        ("day", "2026-7-1"),
+        ("week", "2026-W54"),
+        ("month", "2026-13"),
+        ("month", "9999-12"),
+        ("week", "9999-W52"),
+    ],
 )
 def test_bad_period_keys_name_the_expected_form(kind: str, key: str) -> None:
     with pytest.raises(FeedError, match=re.escape(key)):
@@ -106,7 +112,12 @@ def test_hugging_face_totals_seen_twice_are_not_added_up(db: Database) -> None:
 
     with db.session() as s:
         upsert_papers(s, [Paper("2607.00042", "Twice featured")])
-        upsert_feed_entries(s, [FeedEntry("2607.00042", date(2026, 6, 30), FeedSource.HF, "a", 7, 1),
-                                FeedEntry("2607.00042", date(2026, 7, 1), FeedSource.HF, "a", 9, 2)])
+        upsert_feed_entries(
+            s,
+            [
+                FeedEntry("2607.00042", date(2026, 6, 30), FeedSource.HF, "a", 7, 1),
+                FeedEntry("2607.00042", date(2026, 7, 1), FeedSource.HF, "a", 9, 2),
+            ],
+        )
     with db.sessions() as s:
         assert paper_totals(s, ["2607.00042"]) == {"2607.00042": (9, 2)}

@@ -42,17 +42,22 @@ def _sign_up(page: Page, site: str, name: str) -> None:
 def _library_file(tmp_path: Path, records: list[Record]) -> Path:
     first, second = (r.paper.id for r in records[-2:])
     path = tmp_path / "My Library.bib"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 @article{{first, title={{One I read}}, eprint={{{first}}}, archivePrefix={{arXiv}}}}
 @article{{second, title={{Another I read}}, eprint={{{second}}}, archivePrefix={{arXiv}}}}
 @article{{own, title={{Grazing patterns of alpine sheep under changing snow cover}},
   abstract={{We follow three flocks of sheep over four winters and relate where they graze to snow depth.}}}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_onboard_then_dismiss_a_paper_from_for_you(
-    page: Page, sample: tuple[str, list[Record]], tmp_path: Path,
+    page: Page,
+    sample: tuple[str, list[Record]],
+    tmp_path: Path,
 ) -> None:
     site, records = sample
     page.set_viewport_size({"width": 1280, "height": 1000})
@@ -93,7 +98,8 @@ def test_onboard_then_dismiss_a_paper_from_for_you(
     second.get_by_role("button", name=re.compile("^Undo")).click()  # changed my mind: it comes back
     expect(second.locator(".card-title")).to_be_visible()
     expect(second.get_by_role("button", name=re.compile("^Not interested"))).to_have_attribute(
-        "aria-pressed", "false")
+        "aria-pressed", "false"
+    )
 
     page.reload()
     ids = page.locator("article.card").evaluate_all("cards => cards.map(c => c.dataset.paper)")

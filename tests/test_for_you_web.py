@@ -67,15 +67,19 @@ def _for_you_ids(client: TestClient, day: str = JUL1) -> list[str]:
 
 
 def _rate(client: TestClient, token: str, paper_id: str, value: int) -> None:
-    response = client.post(f"/papers/{paper_id}/rate", data={"value": str(value), "csrf_token": token},
-                           headers={"accept": "application/json"})
+    response = client.post(
+        f"/papers/{paper_id}/rate",
+        data={"value": str(value), "csrf_token": token},
+        headers={"accept": "application/json"},
+    )
     assert response.status_code == 200, response.text
     assert response.json() == {"paper": paper_id, "rating": value}
 
 
 def _follow(client: TestClient, token: str, kind: str, value: str) -> None:
-    response = client.post("/follow", data={"kind": kind, "value": value, "csrf_token": token},
-                           follow_redirects=False)
+    response = client.post(
+        "/follow", data={"kind": kind, "value": value, "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
 
 
@@ -91,8 +95,10 @@ def _closest_pair(site: Site) -> tuple[str, str]:
         vectors = vectors_for(session, current_model_key(), site.ids(JUN30) + site.ids(JUL1))
     later = site.ids(JUL1)
     matrix = np.stack([vectors[pid] for pid in later])
-    scored = [(float((matrix @ vectors[x]).max()), x, later[int((matrix @ vectors[x]).argmax())])
-              for x in site.ids(JUN30)]
+    scored = [
+        (float((matrix @ vectors[x]).max()), x, later[int((matrix @ vectors[x]).argmax())])
+        for x in site.ids(JUN30)
+    ]
     _, liked, similar = max(scored)
     return liked, similar
 
@@ -106,7 +112,7 @@ def test_more_like_this_pulls_similar_papers_up(site: Site) -> None:
     after = _card_ids(html)
     assert sorted(after) == sorted(before)  # the same listing, reordered
     assert after.index(similar) < 3 and (after.index(similar) < before.index(similar) or before[0] == similar)
-    card = html[html.index(f'data-paper="{similar}"'):]
+    card = html[html.index(f'data-paper="{similar}"') :]
     title = next(r.paper.title for r in site.days[JUN30] if r.paper.id == liked)
     assert "Like “" + " ".join(title.split())[:40] in card[: card.index("</article>")]
 
@@ -120,8 +126,9 @@ def test_not_interested_hides_a_paper_until_undone(site: Site) -> None:
     assert first not in _card_ids(html)
     assert "1 paper you dismissed is hidden" in html
     assert first in _card_ids(site.client.get(f"/papers/date/{JUL1}?sort=upvotes").text)  # only For you hides
-    undone = site.client.post(f"/papers/{first}/unrate", data={"csrf_token": token},
-                              headers={"accept": "application/json"})
+    undone = site.client.post(
+        f"/papers/{first}/unrate", data={"csrf_token": token}, headers={"accept": "application/json"}
+    )
     assert undone.json() == {"paper": first, "rating": 0}
     assert first in _for_you_ids(site.client)
 
@@ -129,9 +136,12 @@ def test_not_interested_hides_a_paper_until_undone(site: Site) -> None:
 def test_rating_a_plain_form_goes_back_and_unknown_papers_are_404(site: Site) -> None:
     token = sign_up(site.client, "reader")
     paper = site.ids(JUL1)[0]
-    back = site.client.post(f"/papers/{paper}/rate", data={"value": "1", "csrf_token": token},
-                            headers={"referer": f"http://testserver/papers/date/{JUL1}"},
-                            follow_redirects=False)
+    back = site.client.post(
+        f"/papers/{paper}/rate",
+        data={"value": "1", "csrf_token": token},
+        headers={"referer": f"http://testserver/papers/date/{JUL1}"},
+        follow_redirects=False,
+    )
     assert back.status_code == 303 and back.headers["location"] == f"/papers/date/{JUL1}"
     page = site.client.get(f"/papers/{paper}").text
     assert f'formaction="/papers/{paper}/unrate"' in page  # the pressed 👍 undoes
@@ -216,14 +226,26 @@ def _bibtex(site: Site) -> bytes:
 
 def test_library_upload_reports_matches_and_a_second_upload_changes_nothing(site: Site) -> None:
     token = sign_up(site.client, "reader")
-    first = site.client.post("/library/import", data={"csrf_token": token},
-                             files={"file": ("My Library.bib", _bibtex(site), "application/x-bibtex")})
+    first = site.client.post(
+        "/library/import",
+        data={"csrf_token": token},
+        files={"file": ("My Library.bib", _bibtex(site), "application/x-bibtex")},
+    )
     assert first.status_code == 200, first.text
     numbers = dict(re.findall(r'<dd id="([a-z-]+)">(\d+)</dd>', first.text))
-    assert numbers == {"matched-arxiv": "2", "matched-doi": "0", "matched-title": "0", "unmatched": "1",
-                       "unchanged": "0", "rejected": "0"}
-    again = site.client.post("/library/import", data={"csrf_token": token},
-                             files={"file": ("My Library.bib", _bibtex(site), "application/x-bibtex")})
+    assert numbers == {
+        "matched-arxiv": "2",
+        "matched-doi": "0",
+        "matched-title": "0",
+        "unmatched": "1",
+        "unchanged": "0",
+        "rejected": "0",
+    }
+    again = site.client.post(
+        "/library/import",
+        data={"csrf_token": token},
+        files={"file": ("My Library.bib", _bibtex(site), "application/x-bibtex")},
+    )
     numbers = dict(re.findall(r'<dd id="([a-z-]+)">(\d+)</dd>', again.text))
     assert numbers["unchanged"] == "3" and numbers["matched-arxiv"] == numbers["unmatched"] == "0"
 
@@ -242,16 +264,21 @@ def test_library_upload_reports_matches_and_a_second_upload_changes_nothing(site
 
 def test_library_upload_refuses_unreadable_and_oversized_files(site: Site) -> None:
     token = sign_up(site.client, "reader")
-    unreadable = site.client.post("/library/import", data={"csrf_token": token},
-                                  files={"file": ("paper.pdf", b"%PDF-1.7 binary", "application/pdf")})
+    unreadable = site.client.post(
+        "/library/import",
+        data={"csrf_token": token},
+        files={"file": ("paper.pdf", b"%PDF-1.7 binary", "application/pdf")},
+    )
     assert unreadable.status_code == 400
     assert "paper.pdf could not be read" in unreadable.text and "BibTeX" in unreadable.text
     big = b"@misc{x, title={" + b"a" * (11 * 1024 * 1024) + b"}}"
-    oversized = site.client.post("/library/import", data={"csrf_token": token},
-                                 files={"file": ("huge.bib", big, "text/plain")})
+    oversized = site.client.post(
+        "/library/import", data={"csrf_token": token}, files={"file": ("huge.bib", big, "text/plain")}
+    )
     assert oversized.status_code == 413 and "larger than 10 MB" in oversized.text
-    empty = site.client.post("/library/import", data={"csrf_token": token},
-                             files={"file": ("", b"", "text/plain")})
+    empty = site.client.post(
+        "/library/import", data={"csrf_token": token}, files={"file": ("", b"", "text/plain")}
+    )
     assert empty.status_code == 400
 
 
@@ -312,14 +339,22 @@ def test_a_liked_title_is_escaped_inside_a_reason(site: Site) -> None:
     for html in (site.client.get("/for-you").text, site.client.get("/settings/interests").text):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert any(r.startswith("Like “&lt;script&gt;alert(1)&lt;/script&gt;”") for r in
-               _reasons(site.client.get("/for-you").text))
+    assert any(
+        r.startswith("Like “&lt;script&gt;alert(1)&lt;/script&gt;”")
+        for r in _reasons(site.client.get("/for-you").text)
+    )
 
 
 def test_sign_up_leads_to_onboarding_unless_going_elsewhere(site: Site) -> None:
-    fresh = site.client.post("/signup", data={"username": "newcomer", "password": "a long enough password",
-                                              "csrf_token": csrf_of(site.client, "/signup")},
-                             follow_redirects=False)
+    fresh = site.client.post(
+        "/signup",
+        data={
+            "username": "newcomer",
+            "password": "a long enough password",
+            "csrf_token": csrf_of(site.client, "/signup"),
+        },
+        follow_redirects=False,
+    )
     assert fresh.headers["location"] == "/onboarding"
     onboarding = site.client.get("/onboarding").text
     assert re.search(r'name="category" value="cs\.AI"\s*>\s*cs\.AI <small>\(\d+\)</small>', onboarding)
@@ -327,27 +362,43 @@ def test_sign_up_leads_to_onboarding_unless_going_elsewhere(site: Site) -> None:
     assert site.days[JUL1][3].paper.id in _card_ids(found) and "More like this" in found
 
     other = TestClient(site.client.app)
-    going = other.post("/signup", follow_redirects=False, data={
-        "username": "visitor", "password": "a long enough password", "next": f"/papers/date/{JUL1}",
-        "csrf_token": csrf_of(other, "/signup")})
+    going = other.post(
+        "/signup",
+        follow_redirects=False,
+        data={
+            "username": "visitor",
+            "password": "a long enough password",
+            "next": f"/papers/date/{JUL1}",
+            "csrf_token": csrf_of(other, "/signup"),
+        },
+    )
     assert going.headers["location"] == f"/papers/date/{JUL1}"
 
 
 def test_onboarding_categories_and_follow_buttons_on_the_paper_page(site: Site) -> None:
     token = sign_up(site.client, "reader")
-    ticked = site.client.post("/onboarding/categories", follow_redirects=False, data={
-        "csrf_token": token, "category": ["cs.CL", "cs.CV"], "offered": ["cs.AI", "cs.CL", "cs.CV"]})
+    ticked = site.client.post(
+        "/onboarding/categories",
+        follow_redirects=False,
+        data={"csrf_token": token, "category": ["cs.CL", "cs.CV"], "offered": ["cs.AI", "cs.CL", "cs.CV"]},
+    )
     assert ticked.status_code == 303
     reader = _user_id(site.db, "reader")
     assert [f.value for f in interests.follows_of(site.db, reader)["category"]] == ["cs.CL", "cs.CV"]
-    site.client.post("/onboarding/categories", data={"csrf_token": token, "category": ["cs.CV"],
-                                                     "offered": ["cs.CL", "cs.CV"]})
+    site.client.post(
+        "/onboarding/categories",
+        data={"csrf_token": token, "category": ["cs.CV"], "offered": ["cs.CL", "cs.CV"]},
+    )
     assert [f.value for f in interests.follows_of(site.db, reader)["category"]] == ["cs.CV"]
 
     paper = site.days[JUL1][0].paper
     page = f"http://testserver/papers/{paper.id}"
-    followed = site.client.post("/follow", headers={"referer": page}, follow_redirects=False,
-                                data={"csrf_token": token, "kind": "author", "value": paper.authors[0]})
+    followed = site.client.post(
+        "/follow",
+        headers={"referer": page},
+        follow_redirects=False,
+        data={"csrf_token": token, "kind": "author", "value": paper.authors[0]},
+    )
     assert followed.headers["location"] == f"/papers/{paper.id}"
     html = site.client.get(f"/papers/{paper.id}").text
     assert f'aria-label="Unfollow {paper.authors[0]}"' in html

@@ -57,16 +57,32 @@ DAY = "2026-06-01"
 
 def paper_json(n: int, **fields: Any) -> dict[str, Any]:
     """A valid line of paperfeed's JSON-lines format, with ``fields`` replaced."""
-    return {"id": f"2606.{n:05d}", "listed": DAY, "title": f"Paper number {n}", "authors": ["Ada Lovelace"],
-            "categories": ["cs.LG"], "abstract": "An abstract.", **fields}
+    return {
+        "id": f"2606.{n:05d}",
+        "listed": DAY,
+        "title": f"Paper number {n}",
+        "authors": ["Ada Lovelace"],
+        "categories": ["cs.LG"],
+        "abstract": "An abstract.",
+        **fields,
+    }
 
 
 def hf_item(n: int, **paper: Any) -> dict[str, Any]:
     """A valid Hugging Face daily-papers item, with ``paper`` fields replaced."""
-    return {"paper": {"id": f"2606.{n:05d}", "title": f"Paper number {n}", "summary": "An abstract.",
-                      "authors": [{"name": "Ada Lovelace"}], "upvotes": 3,
-                      "submittedOnDailyAt": f"{DAY}T08:00:00.000Z", "submittedOnDailyBy": {"name": "ada"},
-                      **paper}, "numComments": 1}
+    return {
+        "paper": {
+            "id": f"2606.{n:05d}",
+            "title": f"Paper number {n}",
+            "summary": "An abstract.",
+            "authors": [{"name": "Ada Lovelace"}],
+            "upvotes": 3,
+            "submittedOnDailyAt": f"{DAY}T08:00:00.000Z",
+            "submittedOnDailyBy": {"name": "ada"},
+            **paper,
+        },
+        "numComments": 1,
+    }
 
 
 def write_jsonl(path: Path, objects: list[Any]) -> Path:
@@ -109,12 +125,18 @@ def feeds(db: Database, tmp_path: Path) -> Iterator[TestClient]:
 
 # --- finding 2: control characters in any field of any source ---
 
+
 def test_control_characters_in_every_field_are_cleaned_and_the_feeds_stay_xml(db, tmp_path, feeds):
     dirty = paper_json(
-        1, title="Clean\u0001 title\x7f", abstract="Form\x0cfeed and \x1b[31mescape\u0085",
-        authors=["Ada\u0002"], categories=["cs.AI\u0001", "cs.LG"], comment="12 pages\x00",
+        1,
+        title="Clean\u0001 title\x7f",
+        abstract="Form\x0cfeed and \x1b[31mescape\u0085",
+        authors=["Ada\u0002"],
+        categories=["cs.AI\u0001", "cs.LG"],
+        comment="12 pages\x00",
         journal_ref="J.\x08 Phys",
-        doi="10.1000/x\x01", license="http://creativecommons.org/licenses/by/4.0/\x03",
+        doi="10.1000/x\x01",
+        license="http://creativecommons.org/licenses/by/4.0/\x03",
         featured=[{"date": DAY, "source": "hf", "submitted_by": "ada\x07", "upvotes": 2}],
     )
     summary = import_jsonl(db, tmp_path, [dirty, paper_json(2)])
@@ -135,8 +157,14 @@ def test_control_characters_in_every_field_are_cleaned_and_the_feeds_stay_xml(db
 
 
 def test_control_characters_from_hugging_face_are_cleaned_too(db, tmp_path):
-    item = hf_item(3, title="Daily\u0001 paper", summary="Sum\x00mary", authors=[{"name": "Bo\x1fb"}],
-                   submittedOnDailyBy={"name": "bob\x01"}, githubRepo="https://github.com/a/b\x01")
+    item = hf_item(
+        3,
+        title="Daily\u0001 paper",
+        summary="Sum\x00mary",
+        authors=[{"name": "Bo\x1fb"}],
+        submittedOnDailyBy={"name": "bob\x01"},
+        githubRepo="https://github.com/a/b\x01",
+    )
     path = tmp_path / "daily.json"
     path.write_text(json.dumps([item]), encoding="utf-8")
     summary = import_hf_daily(db, str(path))
@@ -150,14 +178,19 @@ def test_control_characters_from_hugging_face_are_cleaned_too(db, tmp_path):
 
 # --- finding 3: NUL bytes and column sizes behave alike on both backends ---
 
+
 def test_a_nul_byte_is_cleaned_and_oversized_values_are_rejected_by_field(db, tmp_path):
-    summary = import_jsonl(db, tmp_path, [
-        paper_json(1, title="Nul\x00 in the title"),
-        paper_json(2, categories=["cs." + "x" * 40]),
-        paper_json(3, id="a" * 40 + "/1234567"),
-        paper_json(4, featured=[{"date": DAY, "source": "hf", "submitted_by": "u" * 201}]),
-        paper_json(5),
-    ])
+    summary = import_jsonl(
+        db,
+        tmp_path,
+        [
+            paper_json(1, title="Nul\x00 in the title"),
+            paper_json(2, categories=["cs." + "x" * 40]),
+            paper_json(3, id="a" * 40 + "/1234567"),
+            paper_json(4, featured=[{"date": DAY, "source": "hf", "submitted_by": "u" * 201}]),
+            paper_json(5),
+        ],
+    )
     assert (summary.new, summary.rejected) == (2, 3), summary.rejections
     assert stored_ids(db) == ["2606.00001", "2606.00005"]
     with db.sessions() as s:
@@ -214,10 +247,12 @@ BAD_JSONL_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize(("fields", "name"), BAD_JSONL_FIELDS, ids=[f"{n}-{i}" for i, (_, n) in
-                                                                    enumerate(BAD_JSONL_FIELDS)])
+@pytest.mark.parametrize(
+    ("fields", "name"), BAD_JSONL_FIELDS, ids=[f"{n}-{i}" for i, (_, n) in enumerate(BAD_JSONL_FIELDS)]
+)
 def test_a_wrongly_typed_jsonl_field_rejects_its_line_by_name_and_the_good_lines_go_in(
-        sqlite_db, tmp_path, fields, name):
+    sqlite_db, tmp_path, fields, name
+):
     lines = [paper_json(1), paper_json(2), paper_json(9, **fields), paper_json(3), paper_json(4)]
     summary = import_jsonl(sqlite_db, tmp_path, lines)
     assert (summary.new, summary.rejected) == (4, 1), summary.rejections
@@ -260,7 +295,8 @@ BAD_HF_FIELDS = [
 
 @pytest.mark.parametrize(("fields", "name"), BAD_HF_FIELDS, ids=[n for _, n in BAD_HF_FIELDS])
 def test_a_wrongly_typed_hugging_face_field_rejects_its_item_by_name_and_the_rest_go_in(
-        sqlite_db, tmp_path, fields, name):
+    sqlite_db, tmp_path, fields, name
+):
     path = tmp_path / "daily.json"
     path.write_text(json.dumps([hf_item(1), hf_item(2), hf_item(9, **fields), hf_item(3), hf_item(4)]))
     summary = import_hf_daily(sqlite_db, str(path))
@@ -271,8 +307,11 @@ def test_a_wrongly_typed_hugging_face_field_rejects_its_item_by_name_and_the_res
 
 
 def test_wrongly_typed_hugging_face_fields_go_the_same_way_on_both_backends(db, tmp_path):
-    items = [hf_item(1), *(hf_item(10 + i, **fields) for i, (fields, _) in enumerate(BAD_HF_FIELDS)),
-             hf_item(2)]
+    items = [
+        hf_item(1),
+        *(hf_item(10 + i, **fields) for i, (fields, _) in enumerate(BAD_HF_FIELDS)),
+        hf_item(2),
+    ]
     path = tmp_path / "daily.json"
     path.write_text(json.dumps(items))
     summary = import_hf_daily(db, str(path))
@@ -294,18 +333,28 @@ def test_the_commands_report_wrongly_typed_records_and_store_the_good_ones(db, t
 
 # --- finding 5: bounded sizes: prose is cut with a note, identifiers and names are refused ---
 
+
 def test_oversized_prose_is_cut_with_a_note_and_oversized_names_are_refused(db, tmp_path):
     huge = ("word " * 2_100_000)[:10_000_000]
-    first = paper_json(1, abstract=huge, comment="c" * (MAX_COMMENTS_CHARS + 1), journal_ref="j " * 5_000,
-                       authors=[f"Author {n}" for n in range(MAX_AUTHORS + 5)] + ["x" * 1_000])
-    summary = import_jsonl(db, tmp_path, [
-        first,
-        paper_json(2, title="t" * (MAX_TITLE_CHARS + 1)),
-        paper_json(3, doi="10.1/" + "d" * MAX_DOI_CHARS),
-        paper_json(4, categories=[f"cs.{n}" for n in range(MAX_CATEGORIES + 1)]),
-        paper_json(5, github_repo="https://github.com/" + "r" * MAX_URL_CHARS),
-        paper_json(6),
-    ])
+    first = paper_json(
+        1,
+        abstract=huge,
+        comment="c" * (MAX_COMMENTS_CHARS + 1),
+        journal_ref="j " * 5_000,
+        authors=[f"Author {n}" for n in range(MAX_AUTHORS + 5)] + ["x" * 1_000],
+    )
+    summary = import_jsonl(
+        db,
+        tmp_path,
+        [
+            first,
+            paper_json(2, title="t" * (MAX_TITLE_CHARS + 1)),
+            paper_json(3, doi="10.1/" + "d" * MAX_DOI_CHARS),
+            paper_json(4, categories=[f"cs.{n}" for n in range(MAX_CATEGORIES + 1)]),
+            paper_json(5, github_repo="https://github.com/" + "r" * MAX_URL_CHARS),
+            paper_json(6),
+        ],
+    )
     assert (summary.new, summary.rejected, summary.noted) == (3, 3, 2), summary.rejections
     why = reasons(summary)
     assert "field 'title' is longer than 2,000 characters" in why["in.jsonl line 2"]
@@ -340,10 +389,17 @@ def test_the_embedder_reads_a_bounded_number_of_windows_of_any_document():
 
 # --- finding 7: untrusted text is never read as Rich markup ---
 
+
 def test_ids_titles_and_file_names_are_printed_as_they_are_not_as_markup(db, tmp_path):
-    path = write_jsonl(tmp_path / "[red]papers.jsonl", [
-        paper_json(1), {"id": "[/bogus]", "title": "x"}, paper_json(2, title="[/i] A title that closes"),
-        {"id": "[bold]2606.00003", "title": "y"}])
+    path = write_jsonl(
+        tmp_path / "[red]papers.jsonl",
+        [
+            paper_json(1),
+            {"id": "[/bogus]", "title": "x"},
+            paper_json(2, title="[/i] A title that closes"),
+            {"id": "[bold]2606.00003", "title": "y"},
+        ],
+    )
     code, output = cli(db, "ingest", "jsonl", str(path))
     assert code == 0 and "2 new" in output and "2 rejected" in output
     assert "[red]papers.jsonl line 2 (id '[/bogus]')" in output
@@ -367,8 +423,10 @@ def test_reader_commands_print_library_labels_and_titles_as_they_are(db, tmp_pat
     assert cli(db, "ingest", "jsonl", str(path))[0] == 0
     assert cli(db, "users", "add", "ada")[0] == 0
     library = tmp_path / "[italic]lib.bib"
-    library.write_text("@misc{a, title={Whatever}, eprint={2606.00001}, archivePrefix={arXiv}}\n"
-                       "@article{[/bogus], title={never closed\n")
+    library.write_text(
+        "@misc{a, title={Whatever}, eprint={2606.00001}, archivePrefix={arXiv}}\n"
+        "@article{[/bogus], title={never closed\n"
+    )
     code, output = cli(db, "library", "import", "--user", "ada", "--no-embed", str(library))
     assert code == 0 and "[italic]lib.bib" in output and "([/bogus])" in output
     code, output = cli(db, "recommend", "--user", "ada", "--date", DAY)
@@ -377,11 +435,14 @@ def test_reader_commands_print_library_labels_and_titles_as_they_are(db, tmp_pat
 
 # --- finding 8: a line that is not UTF-8 is rejected by its own number; the rest goes in ---
 
+
 def test_a_line_that_is_not_utf8_is_rejected_by_its_number_and_the_rest_goes_in(db, tmp_path):
     lines = [json.dumps(paper_json(n)).encode() for n in range(1, 6)]
     lines[2] = lines[2].replace(b"Paper number 3", b"Paper \xff\xfe number 3")
-    for name, body in (("plain.jsonl", b"\n".join(lines) + b"\n"),
-                       ("packed.jsonl.gz", gzip.compress(b"\n".join(lines)))):
+    for name, body in (
+        ("plain.jsonl", b"\n".join(lines) + b"\n"),
+        ("packed.jsonl.gz", gzip.compress(b"\n".join(lines))),
+    ):
         path = tmp_path / name
         path.write_bytes(body)
         summary = import_records(db, read_jsonl(path))
@@ -402,9 +463,16 @@ def test_a_bad_line_deep_in_a_large_file_is_named_by_its_own_number(sqlite_db, t
 
 def test_overlong_deeply_nested_or_huge_number_lines_are_rejected_by_line(sqlite_db, tmp_path, monkeypatch):
     monkeypatch.setattr(files, "MAX_LINE_BYTES", 10_000)
-    path = write_jsonl(tmp_path / "odd.jsonl", [
-        paper_json(1), json.dumps(paper_json(2, abstract="y" * 20_000)), "[" * 100_000 + "]" * 100_000,
-        '{"id": "2606.00004", "version": ' + "9" * 5_000 + "}", paper_json(5)])
+    path = write_jsonl(
+        tmp_path / "odd.jsonl",
+        [
+            paper_json(1),
+            json.dumps(paper_json(2, abstract="y" * 20_000)),
+            "[" * 100_000 + "]" * 100_000,
+            '{"id": "2606.00004", "version": ' + "9" * 5_000 + "}",
+            paper_json(5),
+        ],
+    )
     summary = import_records(sqlite_db, read_jsonl(path))
     assert stored_ids(sqlite_db) == ["2606.00001", "2606.00005"]
     assert [r.where for r in summary.rejections] == [f"odd.jsonl line {n}" for n in (2, 3, 4)]
@@ -419,18 +487,25 @@ def test_a_byte_order_mark_does_not_make_a_file_malformed(sqlite_db, tmp_path):
 
 # --- finding 16: conflicting duplicates are reported, dates in the future refused ---
 
+
 def test_a_duplicate_id_with_other_data_is_rejected_naming_both_lines_and_the_first_kept(db, tmp_path):
-    lines = [paper_json(1, title="The first title"), paper_json(2),
-             paper_json(1, title="Another title", abstract="Another abstract."),
-             paper_json(1, title="The first title", doi="10.1/fills-a-gap"),  # agrees: only adds a field
-             paper_json(2, version=2, title="Version two"),  # a newer version is an update, not a conflict
-             paper_json(3), paper_json(3)]  # the same record twice
+    lines = [
+        paper_json(1, title="The first title"),
+        paper_json(2),
+        paper_json(1, title="Another title", abstract="Another abstract."),
+        paper_json(1, title="The first title", doi="10.1/fills-a-gap"),  # agrees: only adds a field
+        paper_json(2, version=2, title="Version two"),  # a newer version is an update, not a conflict
+        paper_json(3),
+        paper_json(3),
+    ]  # the same record twice
     summary = import_jsonl(db, tmp_path, lines)
     assert (summary.new, summary.rejected) == (3, 1), summary.rejections
     (conflict,) = summary.rejections
     assert conflict.where == "in.jsonl line 3 (id '2606.00001')"
-    assert conflict.reason.startswith("conflicts with in.jsonl line 1 (id '2606.00001'): the same id and "
-                                      "version 1 but a different title, abstract")
+    assert conflict.reason.startswith(
+        "conflicts with in.jsonl line 1 (id '2606.00001'): the same id and "
+        "version 1 but a different title, abstract"
+    )
     with db.sessions() as s:
         first, second = get_paper(s, "2606.00001"), get_paper(s, "2606.00002")
     assert (first.title, first.doi) == ("The first title", "10.1/fills-a-gap")
@@ -449,22 +524,39 @@ def test_conflicts_are_found_across_batches(sqlite_db, tmp_path):
 
 def test_a_version_dated_in_the_future_is_refused_and_tomorrow_is_not(db, tmp_path):
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
-    summary = import_jsonl(db, tmp_path, [
-        paper_json(1, version=2, versions=[{"version": 1, "created": DAY},
-                                           {"version": 2, "created": "2029-01-01"}]),
-        paper_json(2, updated="2029-01-01"),
-        paper_json(3, featured=[{"date": "2029-01-01", "source": "hf"}]),
-        paper_json(4, published=tomorrow, listed=tomorrow),
-    ])
+    summary = import_jsonl(
+        db,
+        tmp_path,
+        [
+            paper_json(
+                1,
+                version=2,
+                versions=[{"version": 1, "created": DAY}, {"version": 2, "created": "2029-01-01"}],
+            ),
+            paper_json(2, updated="2029-01-01"),
+            paper_json(3, featured=[{"date": "2029-01-01", "source": "hf"}]),
+            paper_json(4, published=tomorrow, listed=tomorrow),
+        ],
+    )
     assert (summary.new, summary.rejected) == (1, 3)
     why = reasons(summary)
     assert "field 'versions' is in the future: 2029-01-01" in why["in.jsonl line 1"]
     assert "field 'updated' is in the future" in why["in.jsonl line 2"]
     assert "field 'featured.date' is in the future" in why["in.jsonl line 3"]
     snapshot = tmp_path / "snapshot.jsonl"
-    write_jsonl(snapshot, [{"id": "2606.00005", "title": "T", "versions": [
-        {"version": "v1", "created": "Mon, 1 Jun 2026 10:00:00 GMT"},
-        {"version": "v2", "created": "Mon, 1 Jan 2029 10:00:00 GMT"}]}])
+    write_jsonl(
+        snapshot,
+        [
+            {
+                "id": "2606.00005",
+                "title": "T",
+                "versions": [
+                    {"version": "v1", "created": "Mon, 1 Jun 2026 10:00:00 GMT"},
+                    {"version": "v2", "created": "Mon, 1 Jan 2029 10:00:00 GMT"},
+                ],
+            }
+        ],
+    )
     summary = import_records(db, read_snapshot(snapshot))
     assert summary.rejected == 1 and "is in the future: 2029-01-01" in summary.rejections[0].reason
     with db.sessions() as s:
@@ -472,6 +564,7 @@ def test_a_version_dated_in_the_future_is_refused_and_tomorrow_is_not(db, tmp_pa
 
 
 # --- finding 18: an empty file is one clear error, whatever the command ---
+
 
 @pytest.mark.parametrize("command", ["jsonl", "snapshot", "hf-daily"])
 @pytest.mark.parametrize("body", [b"", b"\n  \n", gzip.compress(b"")], ids=["empty", "blank", "empty-gzip"])
@@ -486,10 +579,12 @@ def test_an_empty_file_is_one_clear_error_for_every_command(sqlite_db, tmp_path,
 
 # --- finding 19: the database's keyword index holds what its content holds ---
 
+
 def _database_keyword_hits(db: Database, text: str) -> list[str]:
     with db.sessions() as session:
-        hits = keyword_db.keyword_search(session, parse_query(text), limit=10, filters=SearchFilters(),
-                                         weights=(2.0, 1.5, 1.0))
+        hits = keyword_db.keyword_search(
+            session, parse_query(text), limit=10, filters=SearchFilters(), weights=(2.0, 1.5, 1.0)
+        )
     return [paper_id for paper_id, _ in hits]
 
 
@@ -497,8 +592,10 @@ def _fts_problems(db: Database) -> list[str]:
     """FTS5's own checks; 'integrity-check' with rank 1 also compares the index with its content."""
     problems = []
     with db.engine.begin() as connection:
-        for statement in ("INSERT INTO papers_fts(papers_fts) VALUES('integrity-check')",
-                          "INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)"):
+        for statement in (
+            "INSERT INTO papers_fts(papers_fts) VALUES('integrity-check')",
+            "INSERT INTO papers_fts(papers_fts, rank) VALUES('integrity-check', 1)",
+        ):
             try:
                 connection.exec_driver_sql(statement)
             except sa.exc.DatabaseError as error:
@@ -507,8 +604,15 @@ def _fts_problems(db: Database) -> list[str]:
 
 
 def test_author_search_finds_non_ascii_names_and_the_sqlite_index_checks_out(db, tmp_path):
-    import_jsonl(db, tmp_path, [paper_json(1, authors=["José Müller", "Zoë O'Brien"]), paper_json(2),
-                                paper_json(3, authors=['Ann "Quote" Back\\slash'])])
+    import_jsonl(
+        db,
+        tmp_path,
+        [
+            paper_json(1, authors=["José Müller", "Zoë O'Brien"]),
+            paper_json(2),
+            paper_json(3, authors=['Ann "Quote" Back\\slash']),
+        ],
+    )
     assert _database_keyword_hits(db, "Müller") == ["2606.00001"]
     assert _database_keyword_hits(db, "Zoë") == ["2606.00001"]
     assert _database_keyword_hits(db, "quote slash") == ["2606.00003"]
@@ -516,8 +620,9 @@ def test_author_search_finds_non_ascii_names_and_the_sqlite_index_checks_out(db,
         return
     assert _database_keyword_hits(db, "muller jose") == ["2606.00001"]  # FTS5 folds accents; tsvector doesn't
     assert _fts_problems(db) == []
-    import_jsonl(db, tmp_path, [paper_json(1, version=2, authors=["Ærø Ünal"]),
-                                paper_json(2, title="Renamed")])
+    import_jsonl(
+        db, tmp_path, [paper_json(1, version=2, authors=["Ærø Ünal"]), paper_json(2, title="Renamed")]
+    )
     with db.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM papers WHERE id = '2606.00003'")
     assert _fts_problems(db) == []
@@ -545,11 +650,18 @@ def test_the_fts_content_migration_carries_existing_papers_down_and_up(db, tmp_p
 
 # --- siblings found on the way ---
 
+
 def test_the_primary_category_must_be_a_name_and_class_codes_after_it_are_kept(db, tmp_path):
-    summary = import_jsonl(db, tmp_path, [
-        paper_json(1, categories=["[/bogus]", "cs.LG"]), paper_json(2, categories=["<script>"]),
-        paper_json(3, categories=["cs.AI", "cond-mat.str-el", "math-ph", "[/not-a-name]"]),
-        paper_json(4, categories=["cs.LG", "I.2.6; " * 100])])
+    summary = import_jsonl(
+        db,
+        tmp_path,
+        [
+            paper_json(1, categories=["[/bogus]", "cs.LG"]),
+            paper_json(2, categories=["<script>"]),
+            paper_json(3, categories=["cs.AI", "cond-mat.str-el", "math-ph", "[/not-a-name]"]),
+            paper_json(4, categories=["cs.LG", "I.2.6; " * 100]),
+        ],
+    )
     assert (summary.new, summary.rejected, summary.noted) == (2, 2, 1)
     assert all("primary category that is not a name like cs.LG" in r.reason for r in summary.rejections)
     real = import_records(db, read_jsonl(FIXTURES / "hardening" / "class-codes-in-categories.jsonl"))
@@ -576,9 +688,19 @@ def test_a_hugging_face_file_that_would_not_fit_in_memory_is_refused_unread(sqli
 def test_snapshot_versions_that_are_not_numbers_reject_the_line_not_the_file(sqlite_db, tmp_path):
     def line(n: int, label: str, created: str = "Mon, 1 Jun 2026 10:00:00 GMT") -> dict[str, Any]:
         return {"id": f"2606.{n:05d}", "title": "T", "versions": [{"version": label, "created": created}]}
+
     huge_year = "Mon, 2 Apr 99999999999999999999 19:18:42 GMT"
-    path = write_jsonl(tmp_path / "snap.jsonl", [line(1, "v1"), line(2, "v²"), line(3, "v" + "9" * 5_000),
-                                                  line(4, "v1", huge_year), line(5, "v2000"), line(6, "v2")])
+    path = write_jsonl(
+        tmp_path / "snap.jsonl",
+        [
+            line(1, "v1"),
+            line(2, "v²"),
+            line(3, "v" + "9" * 5_000),
+            line(4, "v1", huge_year),
+            line(5, "v2000"),
+            line(6, "v2"),
+        ],
+    )
     summary = import_records(sqlite_db, read_snapshot(path))
     assert (summary.new, summary.rejected) == (2, 4)
     assert [r.where.split(" (")[0] for r in summary.rejections] == ["line 2", "line 3", "line 4", "line 5"]
@@ -591,8 +713,10 @@ def test_the_fts_content_migration_takes_legacy_nul_escapes_in_author_names(db, 
         config.attributes["connection"] = connection
         command.downgrade(config, "0010_search_index")
         # stored before NULs were cleaned at ingest: PostgreSQL's json keeps the escape, jsonb refuses it
-        connection.execute(sa.text("UPDATE papers SET authors = :names"),
-                           {"names": '["Jos\\u00e9 M\\u00fcller\\u0000", "Back\\\\u0000slash"]'})
+        connection.execute(
+            sa.text("UPDATE papers SET authors = :names"),
+            {"names": '["Jos\\u00e9 M\\u00fcller\\u0000", "Back\\\\u0000slash"]'},
+        )
     db.migrate()
     assert _database_keyword_hits(db, "Müller") == ["2606.00001"]
     with db.sessions() as s:

@@ -69,8 +69,11 @@ def test_finding_3_a_control_character_in_a_query_or_path_is_a_400(client: TestC
 
 FORMS = [
     ("/login", {"username": "alice\x00", "password": "a long enough password"}, "username"),
-    ("/signup", {"username": "bob", "password": "a long enough password", "email": "b\x00@example.org"},
-     "email"),
+    (
+        "/signup",
+        {"username": "bob", "password": "a long enough password", "email": "b\x00@example.org"},
+        "email",
+    ),
     ("/papers/2607.00001/comments", {"body": "nice\x00"}, "body"),
     ("/collections", {"name": "Reading\x00"}, "name"),
     ("/subscribe", {"email": "ann\x00@example.org"}, "email"),
@@ -99,8 +102,9 @@ def test_finding_3_a_nul_in_a_multipart_form_or_a_json_body_is_a_400(
     auth = {"Authorization": f"Bearer {accounts.new_api_token(db, user.id)}"}
     for escape in ("\\u0000", "\\ud800"):
         body = '{"paper": "2607.00001' + escape + '"}'
-        response = client.post("/api/papers/submit", content=body,
-                               headers={**auth, "content-type": "application/json"})
+        response = client.post(
+            "/api/papers/submit", content=body, headers={**auth, "content-type": "application/json"}
+        )
         assert response.status_code == 400, response.text
         assert isinstance(response.json()["detail"], str)
 
@@ -111,20 +115,35 @@ def test_finding_3_a_412_character_sign_up_email_is_a_400(client: TestClient, db
         accounts.sign_up(db, "longmail", "a long enough password", email)
     assert error.value.field == "email" and "254" in str(error.value)
     client.cookies.clear()
-    page = client.post("/signup", data={"username": "longmail", "password": "a long enough password",
-                                        "email": email, "csrf_token": csrf_of(client)})
+    page = client.post(
+        "/signup",
+        data={
+            "username": "longmail",
+            "password": "a long enough password",
+            "email": email,
+            "csrf_token": csrf_of(client),
+        },
+    )
     assert page.status_code == 400 and "254" in page.text
 
 
 # --- 6: the ends of the calendar ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "status"), [
-    ("/papers/date/9999-12-31", 200), ("/papers/date/0001-01-01", 200), ("/papers/week/0001-W01", 200),
-    ("/papers/month/0001-01", 200), ("/api/daily_papers?date=9999-12-31", 200),
-    ("/api/daily_papers?month=0001-01", 200),
-    # The feed service refuses the periods that end past 9999-12-31, with a sentence:
-    ("/papers/week/9999-W52", 400), ("/papers/month/9999-12", 400),
-])
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/papers/date/9999-12-31", 200),
+        ("/papers/date/0001-01-01", 200),
+        ("/papers/week/0001-W01", 200),
+        ("/papers/month/0001-01", 200),
+        ("/api/daily_papers?date=9999-12-31", 200),
+        ("/api/daily_papers?month=0001-01", 200),
+        # The feed service refuses the periods that end past 9999-12-31, with a sentence:
+        ("/papers/week/9999-W52", 400),
+        ("/papers/month/9999-12", 400),
+    ],
+)
 def test_finding_6_listings_at_the_ends_of_the_calendar_answer_without_error(
     client: TestClient, path: str, status: int
 ) -> None:
@@ -133,6 +152,7 @@ def test_finding_6_listings_at_the_ends_of_the_calendar_answer_without_error(
 
 
 # --- 9: made-up methods ------------------------------------------------------------------------------
+
 
 def test_finding_9_made_up_http_methods_do_not_add_metric_series(app) -> None:  # noqa: ANN001
     with TestClient(app, client=LOOPBACK) as client:
@@ -146,6 +166,7 @@ def test_finding_9_made_up_http_methods_do_not_add_metric_series(app) -> None:  
 
 
 # --- 10: request bodies ------------------------------------------------------------------------------
+
 
 def _raw_request(url: str, head: str, body_chunks: Iterator[bytes] = iter(())) -> tuple[str, int]:
     """Send ``head`` (and chunks while the server listens) on a raw socket; the status line and the
@@ -178,12 +199,18 @@ def _raw_request(url: str, head: str, body_chunks: Iterator[bytes] = iter(())) -
 
 def test_finding_10_a_declared_50_mb_json_body_is_refused_unread(app) -> None:  # noqa: ANN001
     with serve(app) as url:
-        status, _ = _raw_request(url, "POST /api/papers/submit HTTP/1.1\r\nHost: x\r\n"
-                                      "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n")
+        status, _ = _raw_request(
+            url,
+            "POST /api/papers/submit HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n",
+        )
         assert status == "HTTP/1.1 413 Request Entity Too Large" or status.startswith("HTTP/1.1 413")
-        status, _ = _raw_request(url, "POST /login HTTP/1.1\r\nHost: x\r\n"
-                                      "Content-Type: application/x-www-form-urlencoded\r\n"
-                                      "Content-Length: 104857600\r\n\r\n")
+        status, _ = _raw_request(
+            url,
+            "POST /login HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 104857600\r\n\r\n",
+        )
         assert status.startswith("HTTP/1.1 413")
 
 
@@ -191,22 +218,30 @@ def test_finding_10_a_chunked_form_is_cut_off_at_the_limit(app) -> None:  # noqa
     chunk = b"a" * 65536
     chunks = (b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(1600))  # 100 MB if all were sent
     with serve(app) as url:
-        status, sent = _raw_request(url, "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                                         "Content-Type: application/x-www-form-urlencoded\r\n\r\n", chunks)
+        status, sent = _raw_request(
+            url,
+            "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n\r\n",
+            chunks,
+        )
     assert status.startswith("HTTP/1.1 413")
     assert sent < 16 * 1024 * 1024  # the limit and what the sockets' buffers hold, not 100 MB
 
 
 # --- 11: passwords -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("password", "reason"), [
-    ("12345678", "common password"),
-    ("password", "common password"),
-    (" " * 8, "only spaces"),
-    ("margaret", "your username"),
-    ("Margaret1", "your username"),
-    ("xxxxxxxxxxxx", "Repeats"),
-])
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "common password"),
+        ("password", "common password"),
+        (" " * 8, "only spaces"),
+        ("margaret", "your username"),
+        ("Margaret1", "your username"),
+        ("xxxxxxxxxxxx", "Repeats"),
+    ],
+)
 def test_finding_11_common_and_trivial_passwords_are_refused_with_a_reason(
     sqlite_db: Database, password: str, reason: str
 ) -> None:
@@ -220,12 +255,14 @@ def test_finding_11_common_and_trivial_passwords_are_refused_with_a_reason(
 
 
 def test_finding_11_the_sign_up_page_says_why_a_password_is_refused(client: TestClient) -> None:
-    page = client.post("/signup", data={"username": "margaret", "password": "password",
-                                        "csrf_token": csrf_of(client)})
+    page = client.post(
+        "/signup", data={"username": "margaret", "password": "password", "csrf_token": csrf_of(client)}
+    )
     assert page.status_code == 400 and "common password" in page.text
 
 
 # --- 12: sign-up does not tell who has an account --------------------------------------------------
+
 
 def test_finding_12_signing_up_with_a_taken_email_answers_like_a_fresh_sign_up(
     client: TestClient, db: Database
@@ -234,9 +271,18 @@ def test_finding_12_signing_up_with_a_taken_email_answers_like_a_fresh_sign_up(
     answers = []
     for name, email in (("fresh", "fresh@example.org"), ("copycat", "OWNER@example.org")):
         client.cookies.clear()
-        answers.append(client.post("/signup", data={
-            "username": name, "password": "a long enough password", "email": email,
-            "csrf_token": csrf_of(client)}, follow_redirects=False))
+        answers.append(
+            client.post(
+                "/signup",
+                data={
+                    "username": name,
+                    "password": "a long enough password",
+                    "email": email,
+                    "csrf_token": csrf_of(client),
+                },
+                follow_redirects=False,
+            )
+        )
     assert [a.status_code for a in answers] == [303, 303]
     assert answers[0].headers["location"] == answers[1].headers["location"]
     assert "taken" not in answers[1].text
@@ -249,9 +295,20 @@ def test_finding_12_signing_up_with_a_taken_email_answers_like_a_fresh_sign_up(
 
 # --- 13: HEAD ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/healthz", "/", "/papers/date/2026-07-01", "/search?q=weather",
-                                  "/api/daily_papers", "/api/papers/2607.00001", "/trending.atom",
-                                  "/static/style.css"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/",
+        "/papers/date/2026-07-01",
+        "/search?q=weather",
+        "/api/daily_papers",
+        "/api/papers/2607.00001",
+        "/trending.atom",
+        "/static/style.css",
+    ],
+)
 def test_finding_13_head_answers_like_get_without_a_body(client: TestClient, path: str) -> None:
     get, head = client.get(path), client.head(path)
     assert head.status_code == get.status_code == 200
@@ -267,13 +324,18 @@ def test_finding_13_head_is_not_a_way_around_a_post_only_route(client: TestClien
 
 # --- 14: collections -------------------------------------------------------------------------------
 
+
 def test_finding_14_a_reader_can_make_only_so_many_collections(
     client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(collections, "MAX_COLLECTIONS", 4)  # "Saved" and three more
     csrf = sign_up(client, "collector")
-    codes = [client.post("/collections", data={"name": f"List {n}", "csrf_token": csrf},
-                         follow_redirects=False).status_code for n in range(4)]
+    codes = [
+        client.post(
+            "/collections", data={"name": f"List {n}", "csrf_token": csrf}, follow_redirects=False
+        ).status_code
+        for n in range(4)
+    ]
     assert codes == [303, 303, 303, 400]
     refused = client.post("/collections", data={"name": "One more", "csrf_token": csrf})
     assert "at most 4 collections" in refused.text
@@ -284,6 +346,7 @@ def test_finding_14_a_reader_can_make_only_so_many_collections(
 
 
 # --- 15: the OpenAPI document tells the truth ---------------------------------------------------------
+
 
 def test_finding_15_a_422_body_matches_its_schema(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
@@ -299,8 +362,12 @@ def test_finding_15_error_statuses_and_the_bearer_scheme_are_documented(client: 
     bearer = schema["components"]["securitySchemes"]["bearer"]
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
     paths = schema["paths"]
-    for path, method in [("/api/papers/submit", "post"), ("/api/papers/{paper_id}/upvote", "post"),
-                         ("/api/papers/{paper_id}/upvote", "delete"), ("/api/for-you", "get")]:
+    for path, method in [
+        ("/api/papers/submit", "post"),
+        ("/api/papers/{paper_id}/upvote", "post"),
+        ("/api/papers/{paper_id}/upvote", "delete"),
+        ("/api/for-you", "get"),
+    ]:
         operation = paths[path][method]
         assert operation["security"] == [{"bearer": []}], path
         assert {"400", "401"} <= set(operation["responses"]), (path, method)
@@ -324,6 +391,7 @@ def test_finding_15_options_and_wrong_methods_list_every_allowed_method(client: 
 
 # --- 17: a stranger's subscription of someone else's address -----------------------------------------
 
+
 def test_finding_17_only_an_accounts_own_address_is_linked_to_it(
     db: Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
@@ -336,8 +404,9 @@ def test_finding_17_only_an_accounts_own_address_is_linked_to_it(
         client.post("/logout", data={"csrf_token": csrf})
         client.cookies.clear()
         csrf = csrf_of(client)
-        client.post("/login", data={"username": "stranger", "password": "a long enough password",
-                                    "csrf_token": csrf})
+        client.post(
+            "/login", data={"username": "stranger", "password": "a long enough password", "csrf_token": csrf}
+        )
         client.post("/subscribe", data={"email": "Stranger@Example.org", "csrf_token": csrf_of(client, "/")})
     send_pending(db, settings)
     tokens = {}
@@ -351,6 +420,7 @@ def test_finding_17_only_an_accounts_own_address_is_linked_to_it(
 
 
 # --- 18: defence in depth ---------------------------------------------------------------------------
+
 
 def test_finding_18_the_csp_allows_only_the_sites_own_scripts(client: TestClient) -> None:
     csp = client.get("/").headers["content-security-policy"]

@@ -40,7 +40,8 @@ def test_harvest_pages_through_the_query_and_imports_the_right_fields(db, replay
     seen = replay.requests_to(API)
     assert [r.query["start"] for r in seen] == ["0", "2", "4"]
     assert {r.query["search_query"] for r in seen} == {
-        "cat:cs.LG AND submittedDate:[202606140000 TO 202606152359]"}
+        "cat:cs.LG AND submittedDate:[202606140000 TO 202606152359]"
+    }
     assert {(r.query["sortBy"], r.query["max_results"]) for r in seen} == {("submittedDate", "2")}
     with db.sessions() as s:
         revised = get_paper(s, "2606.16219")
@@ -123,8 +124,9 @@ def test_an_error_entry_is_a_clear_error_and_stores_nothing(db, replay):
 
 def test_a_malformed_response_is_an_error_and_a_malformed_entry_is_rejected(db, replay):
     page = (FIXTURES / "arxiv_api/cs.LG-start-2.xml").read_text(encoding="utf-8")
-    untitled = page.replace("<title>Evaluating the Robustness of Proof Autoformalization in Lean 4</title>",
-                            "<title></title>")
+    untitled = page.replace(
+        "<title>Evaluating the Robustness of Proof Autoformalization in Lean 4</title>", "<title></title>"
+    )
     script_pages(replay, start_0=Reply(200, b"<html><body>Service Unavailable</body></html>"))
     with pytest.raises(MalformedSource, match="expected an Atom <feed>"):
         harvest(db)
@@ -144,8 +146,10 @@ def test_submit_fetches_one_paper_by_url_and_features_it_today(db, replay):
     assert (paper.id, paper.version, paper.primary_category) == ("2606.17049", 2, "cs.CV")
     with db.sessions() as s:
         entries = entries_for_paper(s, "2606.17049")
-    assert entries == [FeedEntry("2606.17049", date(2026, 6, 14), FeedSource.ARXIV),
-                       FeedEntry("2606.17049", today, FeedSource.SUBMISSION, submitted_by="ada")]
+    assert entries == [
+        FeedEntry("2606.17049", date(2026, 6, 14), FeedSource.ARXIV),
+        FeedEntry("2606.17049", today, FeedSource.SUBMISSION, submitted_by="ada"),
+    ]
     assert [r.query["id_list"] for r in replay.requests_to(API)] == ["2606.17049", "2606.17049"]
 
 

@@ -89,11 +89,14 @@ def test_malformed_items_are_rejected_by_field_and_the_rest_goes_in(db, tmp_path
     assert "field 'paper.id'" in reasons["item 5 (id None)"]
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"<!doctype html><title>Too Many Requests</title>", "not JSON"),
-    (b'{"error": "Invalid date"}', "expected a JSON list"),
-    (DAILY.read_bytes()[:500], "not JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<!doctype html><title>Too Many Requests</title>", "not JSON"),
+        (b'{"error": "Invalid date"}', "expected a JSON list"),
+        (DAILY.read_bytes()[:500], "not JSON"),
+    ],
+)
 def test_a_malformed_file_is_a_clear_error_and_stores_nothing(db, tmp_path, body, message):
     path = tmp_path / "daily.json"
     path.write_bytes(body)
@@ -110,9 +113,17 @@ def test_an_error_status_from_the_url_is_a_clear_error(db, replay):
 
 
 def test_links_that_are_not_http_urls_are_dropped_and_bare_hosts_get_https(db, tmp_path):
-    items = [{"paper": {"id": "2607.00003", "title": "Links", "githubRepo": "javascript:alert(1)",
-                        "projectPage": "github.com/someone/project",
-                        "submittedOnDailyAt": "2026-07-01T00:00:00Z"}}]
+    items = [
+        {
+            "paper": {
+                "id": "2607.00003",
+                "title": "Links",
+                "githubRepo": "javascript:alert(1)",
+                "projectPage": "github.com/someone/project",
+                "submittedOnDailyAt": "2026-07-01T00:00:00Z",
+            }
+        }
+    ]
     path = tmp_path / "daily.json"
     path.write_text(json.dumps(items))
     import_hf_daily(db, str(path))

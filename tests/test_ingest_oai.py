@@ -71,8 +71,10 @@ def test_harvest_follows_resumption_tokens_and_imports_the_arxiv_format(db, repl
     assert revised.versions == (PaperVersion(1, date(2026, 6, 14)),)
     assert revised.license == "http://creativecommons.org/licenses/by/4.0/"
     assert revised.title == "Graphical conditional generative modeling for digital twin modeling"
-    assert wrapped.title == ("AI for Maritime Security: Comparative Evaluation of CNN and Vision Transformer "
-                             "Architectures for Maritime Object Detection")  # arXiv's wrapping undone
+    assert wrapped.title == (
+        "AI for Maritime Security: Comparative Evaluation of CNN and Vision Transformer "
+        "Architectures for Maritime Object Detection"
+    )  # arXiv's wrapping undone
     assert not revised.abstract.startswith(" ") and not revised.withdrawn
     listed = FeedEntry("2606.16219", date(2026, 6, 14), FeedSource.ARXIV)
     assert [row_to_entry(e) for e in entries] == [listed]
@@ -90,8 +92,14 @@ def test_harvesting_twice_changes_nothing(db, replay):
 def test_no_records_match_is_an_empty_harvest_not_an_error(db, replay):
     replay.script(OAI, fixture("oai/no-records-match.xml"), metadataPrefix="arXiv")
     summary = harvest_oai(db, "cs", date(2099, 1, 1), date(2099, 1, 31))
-    assert summary.as_counts() == {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0, "feed_new": 0,
-                                   "feed_updated": 0}
+    assert summary.as_counts() == {
+        "new": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "feed_new": 0,
+        "feed_updated": 0,
+    }
     assert replay.requests[0].query["until"] == "2099-01-31"
     with db.sessions() as s:
         assert [j.status for j in list_jobs(s)] == ["done"]
@@ -142,19 +150,31 @@ def test_a_malformed_record_is_rejected_and_the_rest_of_the_page_goes_in(db, rep
 
 
 def fresh_database(request: pytest.FixtureRequest, db: Database, tmp_path: Path) -> Database:
-    url = (f"sqlite:///{tmp_path / 'fresh.sqlite3'}" if db.is_sqlite
-           else pg.fresh_database(request.getfixturevalue("pg_server")))
+    url = (
+        f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        if db.is_sqlite
+        else pg.fresh_database(request.getfixturevalue("pg_server"))
+    )
     fresh = Database(url)
     fresh.migrate()
     return fresh
 
 
 def run_cli(db: Database, replay, home: Path) -> subprocess.Popen:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PAPERFEED_DATABASE_URL": db.url, "PAPERFEED_OAI_URL": replay.url(OAI),
-           "PAPERFEED_REQUEST_INTERVAL_S": "0", "PAPERFEED_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    env = {
+        **os.environ,
+        "PAPERFEED_DATABASE_URL": db.url,
+        "PAPERFEED_OAI_URL": replay.url(OAI),
+        "PAPERFEED_REQUEST_INTERVAL_S": "0",
+        "PAPERFEED_HOME": str(home),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "ingest", "oai", "--set", "cs", "--from", FROM.isoformat()],
-        env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -177,8 +197,10 @@ def test_oai_harvest_resumes_after_sigkill(db, replay, request, tmp_path):
     output = resumed.communicate(timeout=120)[0].decode()
     assert resumed.returncode == 0, output
     after_kill = [r.query for r in replay.requests_to(OAI)][2:]
-    assert after_kill == [{"verb": "ListRecords", "resumptionToken": TOKEN_1},
-                          {"verb": "ListRecords", "resumptionToken": TOKEN_2}]  # not page 1 again
+    assert after_kill == [
+        {"verb": "ListRecords", "resumptionToken": TOKEN_1},
+        {"verb": "ListRecords", "resumptionToken": TOKEN_2},
+    ]  # not page 1 again
     assert "5 new" in " ".join(output.split())
 
     fresh = fresh_database(request, db, tmp_path)

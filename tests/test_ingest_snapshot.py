@@ -56,10 +56,12 @@ def test_snapshot_fields_are_cleaned_and_dated_from_versions(db):
         entries = entries_for_paper(s, "0704.0001")
         frenchman = get_paper(s, "0704.0335")
         czech = get_paper(s, "0704.0062")
-    assert paper.title == ("Calculation of prompt diphoton production cross sections at Tevatron and "
-                           "LHC energies")
-    assert paper.abstract.startswith("A fully differential calculation in perturbative quantum "
-                                     "chromodynamics is presented")
+    assert paper.title == (
+        "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    )
+    assert paper.abstract.startswith(
+        "A fully differential calculation in perturbative quantum chromodynamics is presented"
+    )
     assert "\n" not in paper.abstract and not paper.abstract.endswith(" ")
     assert paper.authors == ("C. Balázs", "E. L. Berger", "P. M. Nadolsky", "C. -P. Yuan")
     assert paper.categories == ("hep-ph",)
@@ -74,7 +76,7 @@ def test_snapshot_fields_are_cleaned_and_dated_from_versions(db):
 
 
 def test_tex_accents_in_parsed_names_become_unicode():
-    record = real_lines()[0] | {"authors_parsed": [["Sch\\\"afer", "J.", ""], ["{\\'E}mile", "Anne", "Jr"]]}
+    record = real_lines()[0] | {"authors_parsed": [['Sch\\"afer', "J.", ""], ["{\\'E}mile", "Anne", "Jr"]]}
     assert snapshot_paper(record).authors == ("J. Schäfer", "Anne Émile Jr")
     without_parsed = {k: v for k, v in real_lines()[3].items() if k != "authors_parsed"}
     assert snapshot_paper(without_parsed).authors == ("Rastislav Šrámek", "Broňa Brejová", "Tomáš Vinař")
@@ -114,8 +116,15 @@ def test_withdrawn_papers_of_the_real_subset_are_marked(db):
         withdrawn = s.scalars(sa.select(PaperRow.id).where(PaperRow.withdrawn).order_by(PaperRow.id)).all()
     # Every record of the 1000 whose comment says it was withdrawn, and no other: not the near misses
     # ("Journal-ref removed" 0704.0053, "typos removed" 0704.0786, and 0704.0700, 0704.0830, 0704.0981).
-    assert withdrawn == ["0704.0156", "0704.0213", "0704.0374", "0704.0480", "0704.0525", "0704.0644",
-                         "0704.0840"]
+    assert withdrawn == [
+        "0704.0156",
+        "0704.0213",
+        "0704.0374",
+        "0704.0480",
+        "0704.0525",
+        "0704.0644",
+        "0704.0840",
+    ]
 
 
 def test_cli_imports_the_gzip_subset_and_a_second_run_changes_nothing(db, tmp_path):

@@ -25,13 +25,19 @@ DEEP_LEARNING, GODEL = "2501.00001", "2501.00002"  # stored under arXiv ids, fou
 
 def _store_papers(db: Database) -> None:
     with db.session() as session:
-        upsert_papers(session, [
-            Paper(id=ATTENTION, title="Attention Is All You Need", published=date(2017, 6, 12)),
-            Paper(id=BERT, title="BERT: Pre-training of Deep Bidirectional Transformers for Language "
-                  "Understanding", published=date(2018, 10, 11)),
-            Paper(id=DEEP_LEARNING, title="Deep learning", doi="10.1038/NATURE14539"),
-            Paper(id=GODEL, title="Gödel and Escher — strange loops in formal systems!"),
-        ])
+        upsert_papers(
+            session,
+            [
+                Paper(id=ATTENTION, title="Attention Is All You Need", published=date(2017, 6, 12)),
+                Paper(
+                    id=BERT,
+                    title="BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",
+                    published=date(2018, 10, 11),
+                ),
+                Paper(id=DEEP_LEARNING, title="Deep learning", doi="10.1038/NATURE14539"),
+                Paper(id=GODEL, title="Gödel and Escher — strange loops in formal systems!"),
+            ],
+        )
 
 
 # file → ({matched paper id: how}, kept unmatched, rejected)
@@ -59,9 +65,13 @@ def test_exports_match_by_id_doi_and_title_and_a_reimport_changes_nothing(db: Da
 
     assert (report.unmatched, len(report.rejected), report.unchanged) == (unmatched, rejected, 0)
     with db.sessions() as session:
-        linked = dict(session.execute(
-            sa.select(LibraryItemRow.paper_id, LibraryItemRow.matched_by)
-            .where(LibraryItemRow.paper_id.is_not(None))).all())
+        linked = dict(
+            session.execute(
+                sa.select(LibraryItemRow.paper_id, LibraryItemRow.matched_by).where(
+                    LibraryItemRow.paper_id.is_not(None)
+                )
+            ).all()
+        )
     assert linked == matched
     assert report.matched_total == len(matched)
     again = import_library(db, reader.id, data)
@@ -103,11 +113,14 @@ def test_libraries_are_per_reader_and_reset_empties_only_ones_own(db: Database) 
     assert (count_library(db, first.id), count_library(db, second.id)) == (0, 4)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
-    (b"just some words that are no library", "not a reference library export"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
+        (b"just some words that are no library", "not a reference library export"),
+    ],
+)
 def test_an_unreadable_file_is_one_clear_error_and_stores_nothing(
     sqlite_db: Database, data: bytes, message: str
 ) -> None:

@@ -15,7 +15,13 @@ def test_a_log_line_is_json_with_the_extra_fields_and_the_exception():
     except ValueError:
         exc_info = sys.exc_info()
     record = logging.getLogger("paperfeed.test").makeRecord(
-        "paperfeed.test", logging.ERROR, __file__, 1, "ingest of %s failed", ("x.jsonl",), exc_info,
+        "paperfeed.test",
+        logging.ERROR,
+        __file__,
+        1,
+        "ingest of %s failed",
+        ("x.jsonl",),
+        exc_info,
         extra={"job": "oai", "page": 3},
     )
     line = json.loads(JsonFormatter().format(record))

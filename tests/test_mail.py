@@ -23,15 +23,23 @@ def authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN
         return value.decode() if isinstance(value, bytes) else value
 
     ok = isinstance(auth_data, LoginPassword) and (text(auth_data.login), text(auth_data.password)) == (
-        "digest", "s3cret")
+        "digest",
+        "s3cret",
+    )
     return AuthResult(success=ok)
 
 
 @pytest.fixture
 def auth_smtp() -> Iterator[SmtpServer]:
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
-                            auth_required=True, auth_require_tls=False)
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+    )
     controller.start()
     try:
         yield SmtpServer(controller.hostname, controller.port, sink, controller)

@@ -51,8 +51,12 @@ def pg_url(pg_server: pg.PgServer) -> str:
 
 def node_env(home: Path, database_url: str | None, **extra: str) -> dict[str, str]:
     env = {**os.environ, "PAPERFEED_HOME": str(home), "OPENBLAS_NUM_THREADS": "1", **extra}
-    for inherited in ("PAPERFEED_SECRET_KEY", "PAPERFEED_FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR",
-                      "PAPERFEED_DATABASE_URL"):
+    for inherited in (
+        "PAPERFEED_SECRET_KEY",
+        "PAPERFEED_FORWARDED_ALLOW_IPS",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "PAPERFEED_DATABASE_URL",
+    ):
         if inherited not in extra:
             env.pop(inherited, None)
     if database_url:
@@ -68,8 +72,12 @@ def node(
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = (home / "serve.log").open("wb")
-    process = subprocess.Popen([PAPERFEED, "serve", "--port", str(port), *args],
-                               env=node_env(home, database_url, **env), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [PAPERFEED, "serve", "--port", str(port), *args],
+        env=node_env(home, database_url, **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process, home / "serve.log")
@@ -100,15 +108,25 @@ def csrf(client: httpx.Client, url: str) -> str:
 
 
 def migrate(home: Path, database_url: str) -> subprocess.Popen:
-    return subprocess.Popen([PAPERFEED, "migrate"], env=node_env(home, database_url), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [PAPERFEED, "migrate"],
+        env=node_env(home, database_url),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_deploy_serve_waits_for_migrate_and_four_concurrent_migrates_all_succeed(
     pg_url: str, tmp_path: Path
 ) -> None:
-    refused = subprocess.run([PAPERFEED, "serve", "--port", str(free_port())], env=node_env(tmp_path, pg_url),
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [PAPERFEED, "serve", "--port", str(free_port())],
+        env=node_env(tmp_path, pg_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 1 and "run `paperfeed migrate` first" in refused.stdout + refused.stderr
     runs = [migrate(tmp_path / f"node{i}", pg_url) for i in range(4)]  # four nodes deploying at once
     outputs = [run.communicate(timeout=300)[0] for run in runs]
@@ -129,12 +147,17 @@ def test_two_nodes_share_sessions_rate_limits_and_metrics_and_trust_only_named_p
     add_paper(db, "2607.00001", "Diffusion models for weather", DAY)
     add_paper(db, "2607.00002", "Sparse attention revisited", DAY)
     json = {"Accept": "application/json"}
-    with (node(tmp_path / "a", pg_url, "--workers", "2", "--embed-every", "0") as (a, _),
-          node(tmp_path / "b", pg_url, "--embed-every", "0", "--forwarded-allow-ips", "127.0.0.1") as (b, _),
-          httpx.Client(timeout=30) as browser, httpx.Client(timeout=30) as thief):
+    with (
+        node(tmp_path / "a", pg_url, "--workers", "2", "--embed-every", "0") as (a, _),
+        node(tmp_path / "b", pg_url, "--embed-every", "0", "--forwarded-allow-ips", "127.0.0.1") as (b, _),
+        httpx.Client(timeout=30) as browser,
+        httpx.Client(timeout=30) as thief,
+    ):
         # Sign up on A, vote on B with the same cookie and CSRF token: one key, one session store.
-        signed_up = browser.post(f"{a}/signup", data={"username": "alice", "password": PASSWORD,
-                                                      "csrf_token": csrf(browser, f"{a}/signup")})
+        signed_up = browser.post(
+            f"{a}/signup",
+            data={"username": "alice", "password": PASSWORD, "csrf_token": csrf(browser, f"{a}/signup")},
+        )
         assert signed_up.status_code == 303
         token = csrf(browser, f"{a}/")
         voted = browser.post(f"{b}/papers/2607.00001/upvote", headers={**json, "X-CSRF-Token": token})
@@ -145,8 +168,9 @@ def test_two_nodes_share_sessions_rate_limits_and_metrics_and_trust_only_named_p
         thief.cookies.update(browser.cookies)
         assert browser.post(f"{a}/logout", data={"csrf_token": token}).status_code == 303
         assert thief.get(f"{b}/account").status_code == 303
-        assert thief.post(f"{b}/papers/2607.00002/upvote",
-                          headers={**json, "X-CSRF-Token": token}).status_code in (401, 403)
+        assert thief.post(
+            f"{b}/papers/2607.00002/upvote", headers={**json, "X-CSRF-Token": token}
+        ).status_code in (401, 403)
 
         # 30 failed log-ins spread over both nodes are limited as one; the forged X-Forwarded-For sent
         # to A comes from a peer A does not trust (no proxy configured), so A ignores it.
@@ -154,16 +178,21 @@ def test_two_nodes_share_sessions_rate_limits_and_metrics_and_trust_only_named_p
         for i in range(30):
             on_a = i % 2 == 0
             with httpx.Client(timeout=30) as guesser:
-                form = {"username": "alice", "password": f"guess {i}",
-                        "csrf_token": csrf(guesser, f"{a if on_a else b}/login")}
+                form = {
+                    "username": "alice",
+                    "password": f"guess {i}",
+                    "csrf_token": csrf(guesser, f"{a if on_a else b}/login"),
+                }
                 forged = {"X-Forwarded-For": f"198.51.100.{i}"} if on_a else {}
                 codes.append(guesser.post(f"{a if on_a else b}/login", data=form, headers=forged).status_code)
         assert codes == [400] * 10 + [429] * 20
         # B was told to trust a proxy on 127.0.0.1: there the forwarded address counts, a fresh one.
         with httpx.Client(timeout=30) as proxied:
             form = {"username": "alice", "password": "guess", "csrf_token": csrf(proxied, f"{b}/login")}
-            assert proxied.post(f"{b}/login", data=form,
-                                headers={"X-Forwarded-For": "203.0.113.50"}).status_code == 400
+            assert (
+                proxied.post(f"{b}/login", data=form, headers={"X-Forwarded-For": "203.0.113.50"}).status_code
+                == 400
+            )
 
         # A's two workers: every scrape counts the requests of both, so the counter never goes back.
         seen = []
@@ -171,8 +200,14 @@ def test_two_nodes_share_sessions_rate_limits_and_metrics_and_trust_only_named_p
             for _ in range(5):
                 httpx.get(f"{a}/healthz")
             text = httpx.get(f"{a}/metrics").text
-            seen.append(sum(float(v) for v in re.findall(
-                r'paperfeed_http_requests_total\{[^}]*route="/healthz"[^}]*\} ([0-9.e+]+)', text)))
+            seen.append(
+                sum(
+                    float(v)
+                    for v in re.findall(
+                        r'paperfeed_http_requests_total\{[^}]*route="/healthz"[^}]*\} ([0-9.e+]+)', text
+                    )
+                )
+            )
         assert seen == sorted(seen) and seen[-1] >= 30
     db.dispose()
 
@@ -184,10 +219,14 @@ def test_killing_a_node_under_load_loses_no_committed_vote(pg_url: str, tmp_path
     for paper in papers:
         add_paper(db, paper, f"Paper {paper}", DAY)
     acknowledged: list[str] = []
-    with (node(tmp_path / "c", pg_url, "--embed-every", "0") as (c, process),
-          httpx.Client(timeout=30) as reader):
-        reader.post(f"{c}/signup", data={"username": "voter", "password": PASSWORD,
-                                         "csrf_token": csrf(reader, f"{c}/signup")})
+    with (
+        node(tmp_path / "c", pg_url, "--embed-every", "0") as (c, process),
+        httpx.Client(timeout=30) as reader,
+    ):
+        reader.post(
+            f"{c}/signup",
+            data={"username": "voter", "password": PASSWORD, "csrf_token": csrf(reader, f"{c}/signup")},
+        )
         headers = {"Accept": "application/json", "X-CSRF-Token": csrf(reader, f"{c}/")}
         cookies = dict(reader.cookies)
 

@@ -28,8 +28,11 @@ class Clock:
 
 
 def log_in(client: TestClient, username: str, password: str) -> int:
-    return client.post("/login", follow_redirects=False, data={
-        "username": username, "password": password, "csrf_token": csrf_of(client)}).status_code
+    return client.post(
+        "/login",
+        follow_redirects=False,
+        data={"username": username, "password": password, "csrf_token": csrf_of(client)},
+    ).status_code
 
 
 @pytest.fixture

@@ -33,23 +33,38 @@ TOKEN: dict[str, str] = {}  # the run's API token, made by the fixture (the test
 
 # A parameter that fits its schema may still name no period (date=2026-02-30, week=2026-W53 of a 52-week
 # year, the last week of 9999): the API answers that with its documented 400 and a sentence.
-CONFIG = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {
-    "expected-statuses": ["2xx", "400", "401", "404", "429", "503"]}}})
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "404", "429", "503"]}
+        }
+    }
+)
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 15}  # per operation
 
 
 @pytest.fixture
 def api_schema(sqlite_db: Database, tmp_path: Path) -> BaseSchema:
-    add_paper(sqlite_db, "2607.00001", "Diffusion models for weather", DAY, external_upvotes=3,
-              categories=("cs.LG",))
+    add_paper(
+        sqlite_db,
+        "2607.00001",
+        "Diffusion models for weather",
+        DAY,
+        external_upvotes=3,
+        categories=("cs.LG",),
+    )
     add_paper(sqlite_db, "2607.00002", "Sparse attention revisited", DAY)
     add_paper(sqlite_db, "2606.00003", "Yesterday's transformer", date(2026, 6, 30))
     user = accounts.sign_up(sqlite_db, "fuzzer", "a long enough password")
     TOKEN["value"] = accounts.new_api_token(sqlite_db, user.id)
     # arXiv is a closed local port: a submission fails at once with the documented 503.
-    settings_ = Settings(home=tmp_path, secret_key="schemathesis-secret-key-for-tests",
-                         arxiv_api_url=f"http://127.0.0.1:{free_port()}/api/query", http_retries=0,
-                         request_interval_s=0.0)
+    settings_ = Settings(
+        home=tmp_path,
+        secret_key="schemathesis-secret-key-for-tests",
+        arxiv_api_url=f"http://127.0.0.1:{free_port()}/api/query",
+        http_retries=0,
+        request_interval_s=0.0,
+    )
     app = create_app(settings_, sqlite_db, clock=lambda: datetime(2026, 7, 1, 12, tzinfo=UTC))
     return schemathesis.openapi.from_asgi("/api/openapi.json", app, config=CONFIG)
 
@@ -65,8 +80,13 @@ def test_every_api_answer_is_what_the_schema_says(api_schema: BaseSchema) -> Non
         for mode, examples in EXAMPLES.items():
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def answers_as_documented(case: schemathesis.Case) -> None:
                 sent.append(case.operation.label)
                 case.call_and_validate(headers=auth)

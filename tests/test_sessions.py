@@ -41,8 +41,11 @@ def browsers(app: FastAPI) -> Iterator[tuple[TestClient, TestClient]]:
 
 
 def log_in(client: TestClient, username: str, password: str) -> int:
-    return client.post("/login", follow_redirects=False, data={
-        "username": username, "password": password, "csrf_token": csrf_of(client)}).status_code
+    return client.post(
+        "/login",
+        follow_redirects=False,
+        data={"username": username, "password": password, "csrf_token": csrf_of(client)},
+    ).status_code
 
 
 def logged_in(client: TestClient) -> bool:
@@ -73,8 +76,15 @@ def test_a_password_change_ends_every_other_session_and_keeps_this_browser_in(
     browsers: tuple[TestClient, TestClient], db: Database
 ) -> None:
     first, second = browsers
-    changed = first.post("/account/password", follow_redirects=False, data={
-        "current_password": PASSWORD, "new_password": NEW_PASSWORD, "csrf_token": csrf_of(first, "/account")})
+    changed = first.post(
+        "/account/password",
+        follow_redirects=False,
+        data={
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "csrf_token": csrf_of(first, "/account"),
+        },
+    )
     assert changed.status_code == 303
     assert "every other browser was logged out" in first.get(changed.headers["location"]).text
     assert logged_in(first) and not logged_in(second)
@@ -88,9 +98,14 @@ def test_a_wrong_current_password_changes_nothing(
     browsers: tuple[TestClient, TestClient], db: Database
 ) -> None:
     first, second = browsers
-    refused = first.post("/account/password", data={
-        "current_password": "not my password", "new_password": NEW_PASSWORD,
-        "csrf_token": csrf_of(first, "/account")})
+    refused = first.post(
+        "/account/password",
+        data={
+            "current_password": "not my password",
+            "new_password": NEW_PASSWORD,
+            "csrf_token": csrf_of(first, "/account"),
+        },
+    )
     assert refused.status_code == 400 and "not your current password" in refused.text
     assert logged_in(first) and logged_in(second)
     assert accounts.log_in(db, "alice", PASSWORD).username == "alice"
@@ -102,8 +117,11 @@ def test_log_out_everywhere_ends_every_session_of_the_account(
     first, second = browsers
     with TestClient(first.app) as someone_else:
         sign_up(someone_else, "bob", PASSWORD)
-        response = first.post("/account/logout-everywhere", follow_redirects=False,
-                              data={"csrf_token": csrf_of(first, "/account/password")})
+        response = first.post(
+            "/account/logout-everywhere",
+            follow_redirects=False,
+            data={"csrf_token": csrf_of(first, "/account/password")},
+        )
         assert response.status_code == 303 and response.headers["location"] == "/login"
         assert not logged_in(first) and not logged_in(second)
         assert logged_in(someone_else)  # only alice's sessions ended

@@ -10,9 +10,13 @@ from paperfeed.store.papers import count_papers, get_paper, iter_papers, upsert_
 
 
 def make_paper(paper_id: str = "2501.00001", **fields) -> Paper:
-    defaults = dict(title="Sparse attention at scale", abstract="We study sparse attention.",
-                    authors=("Ada Lovelace", "Alan Turing"), categories=("cs.LG", "cs.AI"),
-                    published=date(2025, 1, 2))
+    defaults = dict(
+        title="Sparse attention at scale",
+        abstract="We study sparse attention.",
+        authors=("Ada Lovelace", "Alan Turing"),
+        categories=("cs.LG", "cs.AI"),
+        published=date(2025, 1, 2),
+    )
     return Paper(id=paper_id, **{**defaults, **fields})
 
 
@@ -31,8 +35,9 @@ def test_a_newer_version_updates_and_an_older_one_does_not_roll_back(db):
     with db.session() as s:
         upsert_papers(s, [make_paper(version=2, abstract="Revised.", versions=(PaperVersion(2),))])
     with db.session() as s:
-        counts = upsert_papers(s, [make_paper(version=1, abstract="Original.",
-                                              versions=(PaperVersion(1, date(2025, 1, 2)),))])
+        counts = upsert_papers(
+            s, [make_paper(version=1, abstract="Original.", versions=(PaperVersion(1, date(2025, 1, 2)),))]
+        )
         stored = get_paper(s, "2501.00001")
     assert counts.updated == 1  # only the version history grew
     assert stored.abstract == "Revised." and stored.version == 2
@@ -43,8 +48,10 @@ def test_a_source_with_fewer_fields_does_not_erase_known_ones(db):
     with db.session() as s:
         upsert_papers(s, [make_paper()])
     with db.session() as s:
-        upsert_papers(s, [Paper(id="2501.00001", title="Sparse attention at scale",
-                                github_repo="https://github.com/x/y")])
+        upsert_papers(
+            s,
+            [Paper(id="2501.00001", title="Sparse attention at scale", github_repo="https://github.com/x/y")],
+        )
         stored = get_paper(s, "2501.00001")
     assert stored.categories == ("cs.LG", "cs.AI")
     assert stored.authors == ("Ada Lovelace", "Alan Turing")

@@ -43,7 +43,9 @@ def wait_until(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
 
 
 def test_a_submission_answers_at_once_while_arxiv_stalls_and_its_page_shows_the_paper_later(
-    db: Database, replay: ReplayServer, tmp_path: Path,
+    db: Database,
+    replay: ReplayServer,
+    tmp_path: Path,
 ) -> None:
     stalled = threading.Event()
     replay.script(API, answer_for(PAPER, hold=stalled), id_list=PAPER)
@@ -66,15 +68,21 @@ def test_a_submission_answers_at_once_while_arxiv_stalls_and_its_page_shows_the_
             assert client.get("/healthz").status_code == 200
             assert time.monotonic() - started < 1.0
             assert "Fetching it from arXiv now" in page.text and 'http-equiv="refresh"' in page.text
-            scripted = client.post("/submit", data={"paper": "2606.99999", "csrf_token": csrf},
-                                   headers={"Accept": "application/json"})
+            scripted = client.post(
+                "/submit",
+                data={"paper": "2606.99999", "csrf_token": csrf},
+                headers={"Accept": "application/json"},
+            )
             assert scripted.status_code == 202
             assert scripted.json()["status"] == "queued"
             assert scripted.headers["location"] == scripted.json()["url"]
 
             stalled.set()
-            wait_until(lambda: client.get(status_page, headers={"Accept": "application/json"})
-                       .json()["status"] == "done")
+            wait_until(
+                lambda: (
+                    client.get(status_page, headers={"Accept": "application/json"}).json()["status"] == "done"
+                )
+            )
             done = client.get(status_page).text
             assert "Done:" in done and f'href="/papers/{PAPER}"' in done and "http-equiv" not in done
             assert "BRDFusion" in client.get(f"/papers/{PAPER}").text
@@ -101,7 +109,10 @@ def test_the_status_page_is_the_submitters_own(db: Database, replay: ReplayServe
 
 
 def test_twenty_parallel_submissions_keep_the_interval_across_two_workers(
-    db: Database, replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    db: Database,
+    replay: ReplayServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     interval = 0.3
     monkeypatch.setenv("PAPERFEED_REQUEST_INTERVAL_S", str(interval))
@@ -116,8 +127,11 @@ def test_twenty_parallel_submissions_keep_the_interval_across_two_workers(
 
         def post(n: int) -> float:
             started = time.monotonic()
-            answer = readers[n % 4].post("/submit", data={"paper": ids[n], "csrf_token": tokens[n % 4]},
-                                         headers={"Accept": "application/json"})
+            answer = readers[n % 4].post(
+                "/submit",
+                data={"paper": ids[n], "csrf_token": tokens[n % 4]},
+                headers={"Accept": "application/json"},
+            )
             assert answer.status_code == 202, answer.text
             return time.monotonic() - started
 
@@ -168,15 +182,18 @@ def test_turns_never_overlap_and_keep_the_interval_across_engines(db: Database) 
 
 
 def test_an_unknown_paper_fails_with_the_reason(db: Database, replay: ReplayServer) -> None:
-    replay.script(API, Reply(200, (FIXTURES / "arxiv_api" / "empty.xml").read_bytes(), dict(ATOM)),
-                  id_list="2606.99999")
+    replay.script(
+        API, Reply(200, (FIXTURES / "arxiv_api" / "empty.xml").read_bytes(), dict(ATOM)), id_list="2606.99999"
+    )
     queued = submissions.submit(db, "2606.99999", submitted_by="ada", today=TODAY)
     failed = run_now(db, Settings(), queued.id)
     assert failed.status == "failed" and "arXiv has no paper 2606.99999" in (failed.error or "")
 
 
 def test_unreachable_arxiv_is_retried_then_fails_and_an_admin_retry_succeeds(
-    db: Database, replay: ReplayServer, monkeypatch: pytest.MonkeyPatch,
+    db: Database,
+    replay: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PAPERFEED_HTTP_RETRIES", "1")
     replay.script(API, Reply(503, b"busy", {"Content-Type": "text/plain"}), id_list=PAPER)

@@ -68,8 +68,9 @@ def test_subscribe_confirm_and_one_click_unsubscribe(
         token = csrf(browser)
         refused = browser.post("/subscribe", data={"email": "ann@example.org"})
         assert refused.status_code == 403  # no CSRF token, no mail
-        answer = browser.post("/subscribe", data={"email": "ann@example.org", "frequency": "weekly",
-                                                  "csrf_token": token})
+        answer = browser.post(
+            "/subscribe", data={"email": "ann@example.org", "frequency": "weekly", "csrf_token": token}
+        )
         assert answer.status_code == 200 and "Check your inbox" in answer.text
         wait_for_mail(smtp_server, 1)
         assert smtp_server.sink.recipients() == ["ann@example.org"]
@@ -114,8 +115,9 @@ def test_bad_input_and_bad_links_get_clear_pages(db: Database, site: str, smtp_s
         token = csrf(browser)
         bad = browser.post("/subscribe", data={"email": "not an address", "csrf_token": token})
         assert bad.status_code == 400 and "email: " in bad.text and 'value="not an address"' in bad.text
-        hourly = browser.post("/subscribe", data={"email": "a@example.org", "frequency": "hourly",
-                                                  "csrf_token": token})
+        hourly = browser.post(
+            "/subscribe", data={"email": "a@example.org", "frequency": "hourly", "csrf_token": token}
+        )
         assert hourly.status_code == 400 and "frequency" in hourly.text
         assert browser.get("/confirm/forged.token").status_code == 400
         forged = browser.post("/confirm/forged.token")

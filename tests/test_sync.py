@@ -36,25 +36,42 @@ def arxiv() -> Iterator[ReplayServer]:
 
 def _settings(server: ReplayServer, tmp_path: Path, **extra: object) -> Settings:
     values: dict[str, object] = {
-        "home": tmp_path, "secret_key": "k", "request_interval_s": 0, "sync_categories": ",".join(CATEGORIES),
-        "arxiv_api_url": server.url("/api/query"), "hf_daily_url": server.url("/api/daily_papers"),
+        "home": tmp_path,
+        "secret_key": "k",
+        "request_interval_s": 0,
+        "sync_categories": ",".join(CATEGORIES),
+        "arxiv_api_url": server.url("/api/query"),
+        "hf_daily_url": server.url("/api/daily_papers"),
     }
     return Settings(_env_file=None, **(values | extra))  # type: ignore[call-arg, arg-type]
 
 
 def _sample_papers(count: int) -> list[dict]:
     records = [r for r in read_jsonl(SAMPLE) if isinstance(r, Record)][:count]
-    return [{"id": r.paper.id, "title": r.paper.title, "abstract": r.paper.abstract,
-             "authors": list(r.paper.authors), "categories": list(r.paper.categories),
-             "comment": r.paper.comments} for r in records]
+    return [
+        {
+            "id": r.paper.id,
+            "title": r.paper.title,
+            "abstract": r.paper.abstract,
+            "authors": list(r.paper.authors),
+            "categories": list(r.paper.categories),
+            "comment": r.paper.comments,
+        }
+        for r in records
+    ]
 
 
 def _script_day(server: ReplayServer, category: str, day: date, papers: list[dict]) -> None:
     """The arXiv API's answer for one category and submission day (one page)."""
     published = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     query = search_query(category, day, day)
-    body = atom_feed(f"search_query={query}", [atom_entry(p, published) for p in papers],
-                     total=len(papers), start=0, per_page=100)
+    body = atom_feed(
+        f"search_query={query}",
+        [atom_entry(p, published) for p in papers],
+        total=len(papers),
+        start=0,
+        per_page=100,
+    )
     server.script("/api/query", Reply(200, body.encode(), ATOM), search_query=query)
 
 
@@ -83,7 +100,7 @@ def test_a_sync_after_downtime_fetches_each_missing_day_once_and_again_changes_n
     missing = [date(2026, 6, 29), date(2026, 6, 30), date(2026, 7, 1)]  # the server was down three days
     for n, day in enumerate(missing):
         for k, category in enumerate(CATEGORIES):
-            _script_day(arxiv, category, day, papers[(2 * n + k) * 4:(2 * n + k + 1) * 4])
+            _script_day(arxiv, category, day, papers[(2 * n + k) * 4 : (2 * n + k + 1) * 4])
     _script_day(arxiv, "cs.CL", date(2026, 7, 2), [])  # a day without listings is not an error
     _script_day(arxiv, "cs.LG", date(2026, 7, 2), [])
 
@@ -137,12 +154,14 @@ def test_two_syncs_started_together_make_one_run(db: Database, arxiv: ReplayServ
     day = date(2026, 7, 2)
     release = threading.Event()
     held = atom_feed("q", [], total=0, start=0, per_page=100).encode()
-    arxiv.script("/api/query", Reply(200, held, ATOM, hold=release),
-                 search_query=search_query("cs.CL", day, day))
+    arxiv.script(
+        "/api/query", Reply(200, held, ATOM, hold=release), search_query=search_query("cs.CL", day, day)
+    )
     _script_day(arxiv, "cs.LG", day, [])
     first: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: first.update(report=run_sync(db, settings, since=day,
-                                                                           today=TODAY, embed=False)))
+    thread = threading.Thread(
+        target=lambda: first.update(report=run_sync(db, settings, since=day, today=TODAY, embed=False))
+    )
     thread.start()
     arxiv.wait_for_requests(1)
     second = run_sync(db, settings, since=day, today=TODAY, embed=False)
@@ -161,9 +180,11 @@ def test_hugging_face_daily_papers_come_with_the_same_days(
     day = date(2026, 7, 2)
     for category in CATEGORIES:
         _script_day(arxiv, category, day, [])
-    arxiv.script("/api/daily_papers", fixture("hf/daily_papers.json", headers={"Content-Type":
-                                                                              "application/json"}),
-                 date=day.isoformat())
+    arxiv.script(
+        "/api/daily_papers",
+        fixture("hf/daily_papers.json", headers={"Content-Type": "application/json"}),
+        date=day.isoformat(),
+    )
     report = run_sync(db, settings, since=day, today=TODAY, embed=False)
     assert report.hugging_face is not None and report.hugging_face.new > 0
     assert [r.query for r in arxiv.requests_to("/api/daily_papers")] == [{"date": "2026-07-02"}]

@@ -29,8 +29,10 @@ def _paper(db: Database, paper_id: str = "2607.00001", external: int = 0) -> str
 def _readers(db: Database, count: int) -> list[accounts.User]:
     """Users made directly (hashing 50 passwords with argon2 would only slow the test down)."""
     with db.session() as session:
-        rows = [UserRow(username=f"reader{i:02d}", password_hash="x", created_at=datetime.now(UTC))
-                for i in range(count)]
+        rows = [
+            UserRow(username=f"reader{i:02d}", password_hash="x", created_at=datetime.now(UTC))
+            for i in range(count)
+        ]
         session.add_all(rows)
         session.flush()
         return [accounts.User(row.id, row.username) for row in rows]

@@ -27,9 +27,17 @@ def _client(db: Database, tmp_path: Path, now: datetime) -> TestClient:
 
 @pytest.fixture
 def client(sqlite_db: Database, tmp_path: Path) -> Iterator[TestClient]:
-    add_paper(sqlite_db, "2607.00001", "Fresh paper", JUL1, external_upvotes=3, github_repo="https://github.com/x/y",
-              project_page="https://x.example/y", categories=("cs.CV", "cs.LG"),
-              authors=("Ada Lovelace", "Alan Turing", "Grace Hopper"))
+    add_paper(
+        sqlite_db,
+        "2607.00001",
+        "Fresh paper",
+        JUL1,
+        external_upvotes=3,
+        github_repo="https://github.com/x/y",
+        project_page="https://x.example/y",
+        categories=("cs.CV", "cs.LG"),
+        authors=("Ada Lovelace", "Alan Turing", "Grace Hopper"),
+    )
     add_paper(sqlite_db, "2606.00002", "Older paper", JUN30, published=date(2024, 10, 8))
     add_paper(sqlite_db, "2606.00003", "Friday paper", JUN26, published=date(2026, 5, 24))
     with _client(sqlite_db, tmp_path, datetime(2026, 7, 1, 9, 0, tzinfo=UTC)) as test_client:
@@ -174,8 +182,12 @@ def test_healthz_and_metrics(client: TestClient) -> None:
 
 def test_voting_works_without_javascript(client: TestClient) -> None:
     csrf = sign_up(client, "nojs")
-    response = client.post("/papers/2607.00001/upvote", data={"csrf_token": csrf}, follow_redirects=False,
-                           headers={"Referer": "http://testserver/papers/date/2026-07-01"})
+    response = client.post(
+        "/papers/2607.00001/upvote",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+        headers={"Referer": "http://testserver/papers/date/2026-07-01"},
+    )
     assert response.status_code == 303 and response.headers["location"] == "/papers/date/2026-07-01"
     html = client.get("/papers/date/2026-07-01").text
     assert 'action="/papers/2607.00001/unvote"' in html and 'aria-pressed="true"' in html

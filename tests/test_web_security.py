@@ -23,8 +23,14 @@ DAY = date(2026, 7, 1)
 
 @pytest.fixture
 def client(sqlite_db: Database, tmp_path: Path) -> Iterator[TestClient]:
-    add_paper(sqlite_db, "2607.00001", EVIL_TITLE, DAY, abstract='"><img src=x onerror=alert(2)>',
-              authors=("<b>Mallory</b>",))
+    add_paper(
+        sqlite_db,
+        "2607.00001",
+        EVIL_TITLE,
+        DAY,
+        abstract='"><img src=x onerror=alert(2)>',
+        authors=("<b>Mallory</b>",),
+    )
     with TestClient(test_app(sqlite_db, tmp_path)) as test_client:
         yield test_client
 
@@ -58,8 +64,9 @@ def test_wrong_csrf_token_is_403_and_a_header_token_works(client: TestClient) ->
     assert ok.json() == {"paper": "2607.00001", "upvotes": 1, "voted": True}
 
 
-@pytest.mark.parametrize("path", ["/", "/papers/2607.00001", "/search?q=script", "/trending",
-                                  "/papers/week/2026-W27"])
+@pytest.mark.parametrize(
+    "path", ["/", "/papers/2607.00001", "/search?q=script", "/trending", "/papers/week/2026-W27"]
+)
 def test_paper_text_is_escaped_on_every_page(client: TestClient, path: str) -> None:
     html = client.get(path).text
     assert "<script>alert(1)" not in html
@@ -77,8 +84,10 @@ def test_paper_text_survives_feeds_as_text(client: TestClient, path: str) -> Non
 
 def test_comments_are_markdown_without_html_or_script_links(client: TestClient) -> None:
     csrf = sign_up(client, "bob")
-    body = ("**bold** and <img src=x onerror=alert(3)> and [click](javascript:alert(4))\n\n"
-            "<script>alert(5)</script>")
+    body = (
+        "**bold** and <img src=x onerror=alert(3)> and [click](javascript:alert(4))\n\n"
+        "<script>alert(5)</script>"
+    )
     posted = client.post("/papers/2607.00001/comments", data={"body": body, "csrf_token": csrf})
     assert posted.status_code == 200
     html = posted.text
@@ -114,9 +123,13 @@ def test_sign_up_is_rate_limited(client: TestClient) -> None:
     codes = []
     for name in ("one", "two", "three"):
         client.cookies.clear()
-        codes.append(client.post("/signup", data={"username": name, "password": "a long enough password",
-                                                  "csrf_token": csrf_of(client)}, follow_redirects=False)
-                     .status_code)
+        codes.append(
+            client.post(
+                "/signup",
+                data={"username": name, "password": "a long enough password", "csrf_token": csrf_of(client)},
+                follow_redirects=False,
+            ).status_code
+        )
     assert codes == [303, 303, 429]
 
 
@@ -132,9 +145,16 @@ def test_session_cookie_is_httponly_lax_and_secure_behind_https(sqlite_db: Datab
 def test_log_in_never_redirects_off_site(client: TestClient) -> None:
     sign_up(client, "dave")
     client.post("/logout", data={"csrf_token": csrf_of(client, "/")})
-    response = client.post("/login", follow_redirects=False, data={
-        "username": "dave", "password": "a long enough password", "next": "//evil.example/",
-        "csrf_token": csrf_of(client)})
+    response = client.post(
+        "/login",
+        follow_redirects=False,
+        data={
+            "username": "dave",
+            "password": "a long enough password",
+            "next": "//evil.example/",
+            "csrf_token": csrf_of(client),
+        },
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
@@ -148,8 +168,14 @@ def test_passwords_are_stored_as_argon2_hashes(client: TestClient, sqlite_db: Da
 def test_a_javascript_link_in_paper_metadata_never_becomes_an_href(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    add_paper(sqlite_db, "2607.00002", "Links", DAY, github_repo="javascript:alert(document.cookie)",
-              project_page="https://example.org/project")
+    add_paper(
+        sqlite_db,
+        "2607.00002",
+        "Links",
+        DAY,
+        github_repo="javascript:alert(document.cookie)",
+        project_page="https://example.org/project",
+    )
     with TestClient(test_app(sqlite_db, tmp_path)) as test_client:
         page = test_client.get("/papers/2607.00002").text
     assert "javascript:" not in page
@@ -188,6 +214,9 @@ def test_guessing_one_accounts_password_is_limited_per_account_but_never_for_its
         assert [stranger.post("/login", data=guess).status_code for _ in range(4)] == [400, 400, 400, 429]
         assert "Too many login requests" in stranger.post("/login", data=guess).text
         assert stranger.post("/login", data={**guess, "username": "someone-else"}).status_code == 400
-    right = client.post("/login", follow_redirects=False, data={
-        "username": "erin", "password": "a long enough password", "csrf_token": csrf_of(client)})
+    right = client.post(
+        "/login",
+        follow_redirects=False,
+        data={"username": "erin", "password": "a long enough password", "csrf_token": csrf_of(client)},
+    )
     assert right.status_code == 303

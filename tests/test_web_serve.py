@@ -31,8 +31,14 @@ def _wait_for(url: str, process: subprocess.Popen[bytes]) -> httpx.Response:
 def test_serve_answers_health_pages_and_api(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "PAPERFEED_HOME": str(tmp_path), "OPENBLAS_NUM_THREADS": "1"}
-    command = [str(Path(sys.executable).parent / "paperfeed"), "serve", "--port", str(port),
-               "--embed-every", "0"]
+    command = [
+        str(Path(sys.executable).parent / "paperfeed"),
+        "serve",
+        "--port",
+        str(port),
+        "--embed-every",
+        "0",
+    ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         health = _wait_for(f"http://127.0.0.1:{port}/healthz", server)

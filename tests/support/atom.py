@@ -8,8 +8,10 @@ import textwrap
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
-ATOM_NS = ('xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
-           'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"')
+ATOM_NS = (
+    'xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
+    'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"'
+)
 
 
 def wrap(text: str, indent: str = "  ") -> str:
@@ -18,7 +20,11 @@ def wrap(text: str, indent: str = "  ") -> str:
 
 
 def atom_entry(
-    paper: dict, published: datetime, *, version: int = 1, doi: str | None = None,
+    paper: dict,
+    published: datetime,
+    *,
+    version: int = 1,
+    doi: str | None = None,
     journal_ref: str | None = None,
 ) -> str:
     """One ``<entry>`` as the arXiv API writes it, for a paper in the shared dump's form (id, title,
@@ -53,17 +59,20 @@ def atom_entry(
 
 
 def atom_feed(query: str, entries: list[str], *, total: int, start: int, per_page: int) -> str:
-    return "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f"<feed {ATOM_NS}>",
-        f'  <link href="http://arxiv.org/api/query?{escape(query)}" rel="self" type="application/atom+xml"/>',
-        f'  <title type="html">ArXiv Query: {escape(query)}</title>',
-        "  <id>http://arxiv.org/api/7xT1kPIcW3y3QMVg1O9Yb1dCpuc</id>",
-        "  <updated>2026-06-17T00:00:00-04:00</updated>",
-        f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
-        f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
-        f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
-        *entries,
-        "</feed>",
-        "",
-    ])
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f"<feed {ATOM_NS}>",
+            f'  <link href="http://arxiv.org/api/query?{escape(query)}" rel="self" '
+            'type="application/atom+xml"/>',
+            f'  <title type="html">ArXiv Query: {escape(query)}</title>',
+            "  <id>http://arxiv.org/api/7xT1kPIcW3y3QMVg1O9Yb1dCpuc</id>",
+            "  <updated>2026-06-17T00:00:00-04:00</updated>",
+            f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
+            f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
+            f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
+            *entries,
+            "</feed>",
+            "",
+        ]
+    )

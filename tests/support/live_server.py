@@ -83,9 +83,16 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 # --- Small factories for HTTP-level tests -------------------------------------------------------------
 
+
 def add_paper(
-    db: Database, paper_id: str, title: str, day: date, *, external_upvotes: int = 0,
-    submitted_by: str | None = None, **fields: object,
+    db: Database,
+    paper_id: str,
+    title: str,
+    day: date,
+    *,
+    external_upvotes: int = 0,
+    submitted_by: str | None = None,
+    **fields: object,
 ) -> Paper:
     """A paper featured on ``day`` (published that day unless given)."""
     fields.setdefault("published", day)
@@ -94,8 +101,18 @@ def add_paper(
     paper = Paper(paper_id, title, **fields)  # type: ignore[arg-type]
     with db.session() as session:
         upsert_papers(session, [paper])
-        upsert_feed_entries(session, [FeedEntry(paper_id, day, FeedSource.HF if external_upvotes else
-                                                FeedSource.ARXIV, submitted_by, external_upvotes)])
+        upsert_feed_entries(
+            session,
+            [
+                FeedEntry(
+                    paper_id,
+                    day,
+                    FeedSource.HF if external_upvotes else FeedSource.ARXIV,
+                    submitted_by,
+                    external_upvotes,
+                )
+            ],
+        )
     return paper
 
 
@@ -110,7 +127,8 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
 def sign_up(client: TestClient, username: str, password: str = "a long enough password") -> str:
     """Sign ``username`` up in ``client``'s session; returns the session's (new) CSRF token."""
     response = client.post(
-        "/signup", data={"username": username, "password": password, "csrf_token": csrf_of(client)},
+        "/signup",
+        data={"username": username, "password": password, "csrf_token": csrf_of(client)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

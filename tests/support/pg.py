@@ -59,15 +59,38 @@ def start(datadir: Path) -> PgServer:
             parent.chmod(parent.stat().st_mode | 0o011)
     if not (datadir / "PG_VERSION").exists():
         subprocess.run(
-            [_bin() / "initdb", "-D", datadir, "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-             "--locale=C.UTF-8"],
-            check=True, stdout=subprocess.DEVNULL, **kw,
+            [
+                _bin() / "initdb",
+                "-D",
+                datadir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            **kw,
         )
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off -c max_connections=200"
     subprocess.run(
-        [_bin() / "pg_ctl", "-D", datadir, "-l", datadir / "server.log", "-w", "-t", "30", "-o", options,
-         "start"],
-        check=True, stdout=subprocess.DEVNULL, **kw,
+        [
+            _bin() / "pg_ctl",
+            "-D",
+            datadir,
+            "-l",
+            datadir / "server.log",
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        **kw,
     )
     return PgServer(datadir=datadir, port=port)
 
@@ -75,7 +98,9 @@ def start(datadir: Path) -> PgServer:
 def stop(server: PgServer) -> None:
     subprocess.run(
         [_bin() / "pg_ctl", "-D", server.datadir, "-m", "fast", "-w", "stop"],
-        check=False, stdout=subprocess.DEVNULL, **_as_user(),
+        check=False,
+        stdout=subprocess.DEVNULL,
+        **_as_user(),
     )
 
 

@@ -88,7 +88,8 @@ class ReplayServer:
         with self._lock:
             self.requests.append(Seen(time.monotonic(), path, query, port))
             candidates = [
-                (len(want), order, replies) for order, (p, want, replies) in enumerate(self._routes)
+                (len(want), order, replies)
+                for order, (p, want, replies) in enumerate(self._routes)
                 if p == path and all(query.get(k) == v for k, v in want.items())
             ]
             if not candidates:

@@ -78,8 +78,12 @@ class SmtpServer:
     def settings(self, home: Path, **overrides: object) -> Settings:
         """Settings pointing at this server, with a fixed secret (nothing read from the environment)."""
         values: dict[str, object] = {
-            "home": home, "secret_key": "test-secret-not-for-production", "base_url": "http://testserver",
-            "smtp_host": self.host, "smtp_port": self.port, "smtp_security": "none",
+            "home": home,
+            "secret_key": "test-secret-not-for-production",
+            "base_url": "http://testserver",
+            "smtp_host": self.host,
+            "smtp_port": self.port,
+            "smtp_security": "none",
             "mail_from": "paperfeed <digest@paperfeed.test>",
         }
         return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
@@ -125,16 +129,23 @@ class FakeClock:
 
 # --- data the mail tests need -------------------------------------------------------------------------
 
+
 def add_papers(db: Database, day: date, count: int, *, prefix: str = "2606", upvotes: int = 0) -> list[str]:
     """``count`` papers featured on ``day``, with ids ``{prefix}.{n:05d}``; returns the ids."""
     papers = [
-        Paper(id=f"{prefix}.{n:05d}", title=f"Paper {prefix}.{n} about <b>learning</b> & noise",
-              abstract=f"We study problem {n}. " * 30, authors=tuple(f"Author {i}" for i in range(1 + n % 4)),
-              categories=("cs.LG",), published=day)
+        Paper(
+            id=f"{prefix}.{n:05d}",
+            title=f"Paper {prefix}.{n} about <b>learning</b> & noise",
+            abstract=f"We study problem {n}. " * 30,
+            authors=tuple(f"Author {i}" for i in range(1 + n % 4)),
+            categories=("cs.LG",),
+            published=day,
+        )
         for n in range(1, count + 1)
     ]
-    entries = [FeedEntry(paper_id=p.id, featured_on=day, external_upvotes=upvotes + n)
-               for n, p in enumerate(papers)]
+    entries = [
+        FeedEntry(paper_id=p.id, featured_on=day, external_upvotes=upvotes + n) for n, p in enumerate(papers)
+    ]
     with db.session() as session:
         upsert_papers(session, papers)
         upsert_feed_entries(session, entries)
@@ -142,13 +153,23 @@ def add_papers(db: Database, day: date, count: int, *, prefix: str = "2606", upv
 
 
 def add_subscriber(
-    db: Database, email_address: str, *, status: str = "active", frequency: str = "daily",
+    db: Database,
+    email_address: str,
+    *,
+    status: str = "active",
+    frequency: str = "daily",
     user_id: int | None = None,
 ) -> int:
     now = datetime.now(UTC)
     with db.session() as session:
-        row = SubscriptionRow(email=email_address, status=status, frequency=frequency, user_id=user_id,
-                              created_at=now, confirmed_at=now if status == "active" else None)
+        row = SubscriptionRow(
+            email=email_address,
+            status=status,
+            frequency=frequency,
+            user_id=user_id,
+            created_at=now,
+            confirmed_at=now if status == "active" else None,
+        )
         session.add(row)
         session.flush()
         return row.id

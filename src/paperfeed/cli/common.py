@@ -53,9 +53,14 @@ def progress_bar(description: str, total: int | None, *, in_bytes: bool = False)
     """A Rich progress bar on stderr (quiet when stderr is not a terminal, e.g. under cron).
 
     Move it with ``bar.update(bar.task, completed=…)`` or ``bar.advance(bar.task)``."""
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-               DownloadColumn() if in_bytes else MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with ProgressBar(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         progress.task = progress.add_task(escape(description), total=total)  # file names are not markup
         yield progress
@@ -87,8 +92,10 @@ def user_errors() -> Iterator[None]:
         console.print(f"[red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from error
     except OSError as error:
-        console.print(f"[red]error:[/] {escape(str(error.filename or ''))}: "
-                      f"{escape((error.strerror or str(error)).lower())}")
+        console.print(
+            f"[red]error:[/] {escape(str(error.filename or ''))}: "
+            f"{escape((error.strerror or str(error)).lower())}"
+        )
         raise typer.Exit(1) from error
 
 

@@ -47,16 +47,26 @@ def run(
         frequency, moment = check_frequency(period), parse_now(now)
     db, settings = open_db(), get_settings()
     with progress_bar(f"{period} digest", count_subscribers(db, frequency)) as bar:
-        report = run_digest(db, settings, frequency=frequency, now=moment, dry_run=dry_run,
-                            on_subscriber=lambda: bar.advance(bar.task))
+        report = run_digest(
+            db,
+            settings,
+            frequency=frequency,
+            now=moment,
+            dry_run=dry_run,
+            on_subscriber=lambda: bar.advance(bar.task),
+        )
     build = report.build
     verb = "would queue" if dry_run else "queued"
-    console.print(f"{build.period}: {build.subscribers} subscribers; {verb} {build.queued} mails "
-                  f"({build.papers} papers), {build.already_queued} already queued, "
-                  f"{build.nothing_new} with nothing new")
+    console.print(
+        f"{build.period}: {build.subscribers} subscribers; {verb} {build.queued} mails "
+        f"({build.papers} papers), {build.already_queued} already queued, "
+        f"{build.nothing_new} with nothing new"
+    )
     if build.failed:
-        console.print(f"[red]{build.failed} subscribers' digests could not be built[/] (see the log); "
-                      "the next run tries them again")
+        console.print(
+            f"[red]{build.failed} subscribers' digests could not be built[/] (see the log); "
+            "the next run tries them again"
+        )
     if report.delivery is not None:
         _print_delivery(report.delivery)
 
@@ -100,8 +110,10 @@ def unsubscribe(email: str = typer.Argument(..., help="The subscriber's address"
 
 
 def _print_delivery(report: DeliveryReport) -> None:
-    console.print(f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}, "
-                  f"cancelled {report.cancelled}")
+    console.print(
+        f"sent {report.sent}, retrying later {report.retrying}, failed {report.failed}, "
+        f"cancelled {report.cancelled}"
+    )
     if report.outage:
         outage = escape(str(report.outage))
         console.print(f"[red]SMTP unavailable:[/] {outage}; queued mails stay queued for the next run")

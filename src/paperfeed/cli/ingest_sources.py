@@ -39,7 +39,10 @@ def ingest_arxiv(
     db = open_db()
     with user_errors(), progress_bar(f"arXiv {category}", None) as bar:
         summary = harvest_arxiv(
-            db, category, parse_day(since, "--since"), parse_day(until, "--until") if until else None,
+            db,
+            category,
+            parse_day(since, "--since"),
+            parse_day(until, "--until") if until else None,
             max_results=max_results,
             on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
@@ -55,7 +58,10 @@ def ingest_oai(
     db = open_db()
     with user_errors(), progress_bar(f"OAI-PMH set {set_spec}", None) as bar:
         summary = harvest_oai(
-            db, set_spec, parse_day(from_day, "--from"), parse_day(until, "--until") if until else None,
+            db,
+            set_spec,
+            parse_day(from_day, "--from"),
+            parse_day(until, "--until") if until else None,
             on_page=lambda done, total: bar.update(bar.task, completed=done, total=total),
         )
     print_summary(summary)

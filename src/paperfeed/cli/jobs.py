@@ -22,11 +22,24 @@ def jobs(
     with db.sessions() as session:
         states = list_jobs(session, limit=limit)
     if as_json:
-        typer.echo(json.dumps([
-            {"kind": j.kind, "key": j.key, "status": j.status, "counts": j.counts, "checkpoint": j.checkpoint,
-             "error": j.error, "started_at": j.started_at.isoformat(), "updated_at": j.updated_at.isoformat()}
-            for j in states
-        ], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "kind": j.kind,
+                        "key": j.key,
+                        "status": j.status,
+                        "counts": j.counts,
+                        "checkpoint": j.checkpoint,
+                        "error": j.error,
+                        "started_at": j.started_at.isoformat(),
+                        "updated_at": j.updated_at.isoformat(),
+                    }
+                    for j in states
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table(title="jobs")
     for column in ("kind", "key", "status", "counts", "updated"):

@@ -37,16 +37,22 @@ def add_user(
     role = "administrator" if user.is_admin else "reader"
     login = f"{get_settings().base_url.rstrip('/')}/login"
     console.print(f"created {role} [bold]{escape(user.username)}[/] (id {user.id})")
-    console.print(f"They log in at {escape(login)} with the password [bold]{escape(password)}[/] "
-                  "(shown only now);")
+    console.print(
+        f"They log in at {escape(login)} with the password [bold]{escape(password)}[/] (shown only now);"
+    )
     console.print(f"to give them another: paperfeed users set-password {escape(user.username)}")
 
 
 @users_app.command("set-password")
 def set_password(
     name: str = typer.Argument(..., help="The username"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="The new password (asked for when not given)"),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="The new password (asked for when not given)",
+    ),
 ) -> None:
     """Set a reader's password."""
     with user_errors():
@@ -73,8 +79,9 @@ def library_import(
             raise ValueError(f"{file}: {error}") from None
     console.print(f"{escape(str(file))} ({report.format}): {escape(report.summary())}")
     for rejected in report.rejected[:20]:
-        console.print(f"  [red]rejected[/] entry {rejected.position} "
-                      f"{escape(f'({rejected.label}): {rejected.reason}')}")
+        console.print(
+            f"  [red]rejected[/] entry {rejected.position} {escape(f'({rejected.label}): {rejected.reason}')}"
+        )
     if len(report.rejected) > 20:
         console.print(f"  … and {len(report.rejected) - 20} more")
     if embed and report.unmatched:
@@ -97,19 +104,30 @@ def recommend(
         period = _period(db, day, week, month)
         listing = feed.feed_page(db, period, sort=feed.PERSONAL_SORT, reader=reader.id, page_size=limit)
     rows = [
-        {"id": c.paper.id, "title": c.paper.title, "score": c.score, "reasons": list(c.reasons),
-         "authors": list(c.paper.authors), "categories": list(c.paper.categories), "marked": c.mark,
-         "url": c.paper.abs_url}
+        {
+            "id": c.paper.id,
+            "title": c.paper.title,
+            "score": c.score,
+            "reasons": list(c.reasons),
+            "authors": list(c.paper.authors),
+            "categories": list(c.paper.categories),
+            "marked": c.mark,
+            "url": c.paper.abs_url,
+        }
         for c in listing.cards
     ]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not listing.personal:
-        console.print(f"[yellow]{escape(reader.username)} has no interests yet: this is the trending "
-                      "order[/]")
-    table = Table(title=escape(f"For {reader.username}: {period.label} ({listing.total} papers, "
-                               f"{listing.hidden} dismissed)"))
+        console.print(
+            f"[yellow]{escape(reader.username)} has no interests yet: this is the trending order[/]"
+        )
+    table = Table(
+        title=escape(
+            f"For {reader.username}: {period.label} ({listing.total} papers, {listing.hidden} dismissed)"
+        )
+    )
     for column in ("#", "score", "paper", "why"):
         table.add_column(column)
     for rank, card in enumerate(listing.cards, start=1):

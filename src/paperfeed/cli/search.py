@@ -58,10 +58,12 @@ def similar(
 def reindex(
     full: bool = typer.Option(False, "--full", help="Drop every stored vector and embed all papers again"),
     limit: int | None = typer.Option(None, "--limit", help="Embed at most this many papers now"),
-    keyword: bool = typer.Option(False, "--keyword",
-                                 help="Rebuild the on-disk keyword index from the database instead"),
-    vectors: bool = typer.Option(False, "--vectors",
-                                 help="Rebuild and save the vector index (HNSW graph) instead"),
+    keyword: bool = typer.Option(
+        False, "--keyword", help="Rebuild the on-disk keyword index from the database instead"
+    ),
+    vectors: bool = typer.Option(
+        False, "--vectors", help="Rebuild and save the vector index (HNSW graph) instead"
+    ),
 ) -> None:
     """Embed the papers that have no vector yet (resumable: stop it any time and run it again).
 
@@ -96,10 +98,18 @@ def _day(text: str | None, option: str) -> date | None:
 
 def _show(hits: list[SearchHit], as_json: bool, caption: str) -> None:
     if as_json:
-        rows = [{"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 6),
-                 "authors": list(h.paper.authors), "categories": list(h.paper.categories),
-                 "published": h.paper.published.isoformat() if h.paper.published else None,
-                 "url": h.paper.abs_url} for h in hits]
+        rows = [
+            {
+                "id": h.paper.id,
+                "title": h.paper.title,
+                "score": round(h.score, 6),
+                "authors": list(h.paper.authors),
+                "categories": list(h.paper.categories),
+                "published": h.paper.published.isoformat() if h.paper.published else None,
+                "url": h.paper.abs_url,
+            }
+            for h in hits
+        ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=caption)

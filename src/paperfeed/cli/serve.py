@@ -56,11 +56,14 @@ def serve(
     embed_every: float = typer.Option(
         60.0, help="Seconds between background embedding rounds; 0 turns background embedding off."
     ),
-    forwarded_allow_ips: Annotated[str | None, typer.Option(
-        "--forwarded-allow-ips",
-        help="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; "
-             "default PAPERFEED_FORWARDED_ALLOW_IPS, empty: none.",
-    )] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed; "
+            "default PAPERFEED_FORWARDED_ALLOW_IPS, empty: none.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the site, the JSON API (/api/docs), feeds, /healthz, /readyz and /metrics."""
     configure_logging()  # JSON lines on stderr (PAPERFEED_LOG_FORMAT=text for a terminal)
@@ -82,9 +85,16 @@ def serve(
     signal.signal(signal.SIGTERM, _raise_terminated)  # uvicorn re-raises it after its graceful shutdown
     try:
         uvicorn.run(
-            "paperfeed.web.app:create_app", factory=True, host=host, port=port,
-            workers=None if reload else workers, reload=reload, log_level="info", access_log=False,
-            proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
+            "paperfeed.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            log_level="info",
+            access_log=False,
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         )
     except _Terminated:
@@ -115,8 +125,10 @@ def _database_ready_to_serve(settings: Settings) -> Database:
         console.print(f"[red]error:[/] cannot reach the database: {reason}")
         raise typer.Exit(1) from None
     if current != head_revision():
-        console.print(f"[red]error:[/] the database schema is at {current or 'nothing yet'}, this paperfeed "
-                      f"needs {head_revision()}: run `paperfeed migrate` first (once, from any node)")
+        console.print(
+            f"[red]error:[/] the database schema is at {current or 'nothing yet'}, this paperfeed "
+            f"needs {head_revision()}: run `paperfeed migrate` first (once, from any node)"
+        )
         raise typer.Exit(1)
     return db
 
@@ -153,8 +165,9 @@ def _embed_round(db: Database, *, on_progress: Callable[[int, int], None]) -> in
         leases.renew(db, EMBED_LEASE, holder, EMBED_LEASE_TTL)
 
     try:
-        return (embed_pending(db, on_progress=between_batches)
-                + embed_library_pending(db, on_progress=between_batches))
+        return embed_pending(db, on_progress=between_batches) + embed_library_pending(
+            db, on_progress=between_batches
+        )
     finally:
         with contextlib.suppress(sa.exc.SQLAlchemyError):  # unreachable: the lease simply runs out
             leases.release(db, EMBED_LEASE, holder)

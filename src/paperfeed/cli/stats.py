@@ -20,8 +20,10 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
     from rich.console import Console
 
     out = Console()
-    out.print(f"[bold]{data['papers']}[/] papers ({data['withdrawn']} withdrawn), "
-              f"{data['feed_entries']} feed entries from {data['first_day']} to {data['last_day']}")
+    out.print(
+        f"[bold]{data['papers']}[/] papers ({data['withdrawn']} withdrawn), "
+        f"{data['feed_entries']} feed entries from {data['first_day']} to {data['last_day']}"
+    )
     for title, key in (("source", "sources"), ("primary category", "categories"), ("month", "months")):
         table = Table(title=f"feed entries per {title}" if key != "categories" else "papers per category")
         table.add_column(title)

@@ -101,4 +101,3 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
 
 def _known(value: object) -> bool:
     return value is not None and value != "" and value != ()
-

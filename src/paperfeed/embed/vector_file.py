@@ -22,8 +22,12 @@ class VectorFile:
 def write_vector_file(path: Path, ids: list[str], vectors: np.ndarray, model: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:  # a handle, so numpy does not append ".npz" to the name
-        np.savez_compressed(handle, ids=np.asarray(ids, dtype=str), vectors=vectors.astype(np.float16),
-                            model=np.asarray(model))
+        np.savez_compressed(
+            handle,
+            ids=np.asarray(ids, dtype=str),
+            vectors=vectors.astype(np.float16),
+            model=np.asarray(model),
+        )
 
 
 def read_vector_file(path: Path) -> VectorFile:

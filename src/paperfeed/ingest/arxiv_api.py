@@ -78,8 +78,13 @@ def _item(entry: etree._Element, position: int) -> Record | Rejected:
 
 
 # Attribute names as the Atom feed spells them, for the messages of rejected records.
-FIELD_NAMES = {"abstract": "summary", "authors": "author", "categories": "category", "comments": "comment",
-               "featured_on": "published"}
+FIELD_NAMES = {
+    "abstract": "summary",
+    "authors": "author",
+    "categories": "category",
+    "comments": "comment",
+    "featured_on": "published",
+}
 
 
 def atom_paper(entry: etree._Element) -> Paper:

@@ -18,8 +18,21 @@ from paperfeed.domain.paper import Paper
 from paperfeed.ingest.records import Record, Rejected
 
 # The fields compared; withdrawn is left out (it only ever sticks, see domain.paper.merge_papers).
-FIELDS = ("title", "abstract", "authors", "categories", "versions", "published", "updated", "doi",
-          "journal_ref", "comments", "license", "github_repo", "project_page")
+FIELDS = (
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "versions",
+    "published",
+    "updated",
+    "doi",
+    "journal_ref",
+    "comments",
+    "license",
+    "github_repo",
+    "project_page",
+)
 _PACK = struct.Struct(f"<{len(FIELDS)}I")
 _UNKNOWN = 0
 
@@ -45,8 +58,9 @@ class SeenRecords:
         ids = list(dict.fromkeys(r.paper.id for r in records))
         seen: dict[str, tuple[str, int, tuple[int, ...]]] = {
             row[0]: (row[1], row[2], _PACK.unpack(row[3]))
-            for row in db.execute(f"SELECT id, place, version, digests FROM seen WHERE id IN "
-                                  f"({','.join('?' * len(ids))})", ids)
+            for row in db.execute(
+                f"SELECT id, place, version, digests FROM seen WHERE id IN ({','.join('?' * len(ids))})", ids
+            )
         }
         kept: list[Record] = []
         rejected: list[Rejected] = []
@@ -56,14 +70,23 @@ class SeenRecords:
             digests = _digests(paper)
             first = seen.get(paper.id)
             if first is not None and first[0] != where and first[1] == paper.version:
-                differing = [name for name, a, b in zip(FIELDS, first[2], digests, strict=True)
-                             if a != b and _UNKNOWN not in (a, b)]
+                differing = [
+                    name
+                    for name, a, b in zip(FIELDS, first[2], digests, strict=True)
+                    if a != b and _UNKNOWN not in (a, b)
+                ]
                 if differing:
                     if rejected and rejected[-1].where == where:
                         continue  # another feed entry of a record already rejected
-                    rejected.append(Rejected(where, (
-                        f"conflicts with {first[0]}: the same id and version {paper.version} but a different "
-                        f"{', '.join(differing)}; the first one is kept")))
+                    rejected.append(
+                        Rejected(
+                            where,
+                            (
+                                f"conflicts with {first[0]}: the same id and version {paper.version} but "
+                                f"a different {', '.join(differing)}; the first one is kept"
+                            ),
+                        )
+                    )
                     continue
                 digests = tuple(b if a == _UNKNOWN else a for a, b in zip(first[2], digests, strict=True))
                 seen[paper.id] = (first[0], paper.version, digests)
@@ -71,8 +94,10 @@ class SeenRecords:
                 seen[paper.id] = (where, paper.version, digests)
             changed.add(paper.id)
             kept.append(record)
-        db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)",
-                       ((i, *seen[i][:2], _PACK.pack(*seen[i][2])) for i in changed))
+        db.executemany(
+            "INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)",
+            ((i, *seen[i][:2], _PACK.pack(*seen[i][2])) for i in changed),
+        )
         return kept, rejected
 
     def _open(self) -> sqlite3.Connection:
@@ -81,8 +106,10 @@ class SeenRecords:
             self._db = sqlite3.connect("", isolation_level=None)
             self._db.execute("PRAGMA journal_mode=OFF")
             self._db.execute("PRAGMA synchronous=OFF")
-            self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, place TEXT, version INTEGER, "
-                             "digests BLOB) WITHOUT ROWID")
+            self._db.execute(
+                "CREATE TABLE seen (id TEXT PRIMARY KEY, place TEXT, version INTEGER, "
+                "digests BLOB) WITHOUT ROWID"
+            )
         return self._db
 
 
@@ -94,4 +121,3 @@ def _digest(value: object) -> int:
     if value is None or value == "" or value == ():
         return _UNKNOWN
     return (hash(value) & 0xFFFFFFFF) or 1
-

@@ -50,12 +50,19 @@ def read_daily_papers(items: list[Any]) -> Iterator[Record | Rejected]:
 
 
 # Attribute names as Hugging Face spells them, for the messages of rejected records.
-FIELD_NAMES = {"id": "paper.id", "title": "paper.title", "abstract": "paper.summary",
-               "authors": "paper.authors", "published": "paper.publishedAt",
-               "github_repo": "paper.githubRepo", "project_page": "paper.projectPage",
-               "featured_on": "paper.submittedOnDailyAt",
-               "submitted_by": "paper.submittedOnDailyBy", "external_upvotes": "paper.upvotes",
-               "num_comments": "numComments"}
+FIELD_NAMES = {
+    "id": "paper.id",
+    "title": "paper.title",
+    "abstract": "paper.summary",
+    "authors": "paper.authors",
+    "published": "paper.publishedAt",
+    "github_repo": "paper.githubRepo",
+    "project_page": "paper.projectPage",
+    "featured_on": "paper.submittedOnDailyAt",
+    "submitted_by": "paper.submittedOnDailyBy",
+    "external_upvotes": "paper.upvotes",
+    "num_comments": "numComments",
+}
 
 
 def _record(item: Any, paper_obj: Any, where: str) -> Record:
@@ -86,8 +93,10 @@ def _record(item: Any, paper_obj: Any, where: str) -> Record:
         paper_id=paper.id,
         featured_on=parse_day(featured_at, field),
         source=FeedSource.HF,
-        submitted_by=(_submitter(paper_obj.get("submittedOnDailyBy"), "paper.submittedOnDailyBy")
-                      or _submitter(item.get("submittedBy"), "submittedBy")),
+        submitted_by=(
+            _submitter(paper_obj.get("submittedOnDailyBy"), "paper.submittedOnDailyBy")
+            or _submitter(item.get("submittedBy"), "submittedBy")
+        ),
         external_upvotes=_count(paper_obj.get("upvotes"), "paper.upvotes"),
         num_comments=_count(item.get("numComments"), "numComments"),
     )

@@ -57,8 +57,12 @@ class PoliteClient:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> PoliteClient:
         settings = settings or get_settings()
-        return cls(interval_s=settings.request_interval_s, retries=settings.http_retries,
-                   timeout_s=settings.http_timeout_s, user_agent=settings.user_agent)
+        return cls(
+            interval_s=settings.request_interval_s,
+            retries=settings.http_retries,
+            timeout_s=settings.http_timeout_s,
+            user_agent=settings.user_agent,
+        )
 
     def get(self, url: str, params: Mapping[str, str | int] | None = None) -> httpx.Response:
         """GET with pacing and retries; a response still failing raises :class:`SourceUnavailable`."""

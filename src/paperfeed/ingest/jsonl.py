@@ -38,9 +38,14 @@ def read_jsonl(path: Path, on_bytes: Callable[[int], None] | None = None) -> Ite
 
 
 # Attribute names as this format spells them, for the messages of rejected records.
-FIELD_NAMES = {"comments": "comment", "featured_on": "featured.date", "source": "featured.source",
-               "submitted_by": "featured.submitted_by", "external_upvotes": "featured.upvotes",
-               "num_comments": "featured.num_comments"}
+FIELD_NAMES = {
+    "comments": "comment",
+    "featured_on": "featured.date",
+    "source": "featured.source",
+    "submitted_by": "featured.submitted_by",
+    "external_upvotes": "featured.upvotes",
+    "num_comments": "featured.num_comments",
+}
 _LISTED_NAMES = FIELD_NAMES | {"featured_on": "listed"}
 
 
@@ -49,8 +54,9 @@ def _records(obj: dict[str, Any], where: str) -> list[Record]:
     paper = paper_from_json(obj)
     featured = obj.get("featured")
     if featured is not None and not isinstance(featured, list):
-        raise RecordError(f"field 'featured' must be a list of {{date, source, …}} objects, got "
-                          f"{type(featured).__name__}")
+        raise RecordError(
+            f"field 'featured' must be a list of {{date, source, …}} objects, got {type(featured).__name__}"
+        )
     entries = [entry_from_json(paper.id, e) for e in featured or ()]
     names = FIELD_NAMES
     if not entries and obj.get("listed") is not None:
@@ -130,8 +136,13 @@ def paper_to_json(paper: Paper, entries: Iterable[FeedEntry] = ()) -> dict[str, 
             for v in paper.versions
         ],
         "featured": [
-            {"date": e.featured_on.isoformat(), "source": e.source.value, "submitted_by": e.submitted_by,
-             "upvotes": e.external_upvotes, "num_comments": e.num_comments}
+            {
+                "date": e.featured_on.isoformat(),
+                "source": e.source.value,
+                "submitted_by": e.submitted_by,
+                "upvotes": e.external_upvotes,
+                "num_comments": e.num_comments,
+            }
             for e in entries
         ],
     }

@@ -102,8 +102,12 @@ def _read_record(record: etree._Element, position: int, page: OaiPage) -> None:
 
 
 # Attribute names as the arXiv OAI format spells them, for the messages of rejected records.
-FIELD_NAMES = {"published": "created", "featured_on": "created", "journal_ref": "journal-ref",
-               "versions": "created"}
+FIELD_NAMES = {
+    "published": "created",
+    "featured_on": "created",
+    "journal_ref": "journal-ref",
+    "versions": "created",
+}
 
 
 def oai_paper(meta: etree._Element) -> Paper:
@@ -118,8 +122,11 @@ def oai_paper(meta: etree._Element) -> Paper:
     abstract = clean_text(meta.findtext("arXiv:abstract", "", NS))
     comments = clean_optional(meta.findtext("arXiv:comments", None, NS))
     authors = tuple(
-        author_name(a.findtext("arXiv:keyname", "", NS), a.findtext("arXiv:forenames", "", NS),
-                    a.findtext("arXiv:suffix", "", NS))
+        author_name(
+            a.findtext("arXiv:keyname", "", NS),
+            a.findtext("arXiv:forenames", "", NS),
+            a.findtext("arXiv:suffix", "", NS),
+        )
         for a in meta.findall("arXiv:authors/arXiv:author", NS)
     )
     return Paper(
@@ -142,8 +149,10 @@ def oai_paper(meta: etree._Element) -> Paper:
 
 def _error_message(source: str, code: str, text: str) -> str:
     if code == "badResumptionToken":
-        return (f"{source}: the repository no longer accepts our resumption token ({text or code}); "
-                "the harvest was reset and the next run starts again from the first page")
+        return (
+            f"{source}: the repository no longer accepts our resumption token ({text or code}); "
+            "the harvest was reset and the next run starts again from the first page"
+        )
     return f"{source}: OAI-PMH error {code or '(no code)'}: {text or 'no message'}"
 
 

@@ -186,8 +186,10 @@ class _Check:
         for name in names:
             name = " ".join(safe_text(name).split())
             if len(name) > MAX_AUTHOR_CHARS:
-                self.note("authors", f"has a name of {len(name):,} characters; the first {MAX_AUTHOR_CHARS} "
-                                     "were kept")
+                self.note(
+                    "authors",
+                    f"has a name of {len(name):,} characters; the first {MAX_AUTHOR_CHARS} were kept",
+                )
                 name = _cut(name, MAX_AUTHOR_CHARS)
             if name:
                 kept.append(name)
@@ -201,15 +203,21 @@ class _Check:
         if len(names) > MAX_CATEGORIES:
             self.fail("categories", f"lists more than {MAX_CATEGORIES} categories ({len(names)})")
         if names and len(names[0]) > MAX_CATEGORY_CHARS:
-            self.fail("categories", f"has a primary category longer than {MAX_CATEGORY_CHARS} characters: "
-                                    f"{names[0][:60]!r}")
+            self.fail(
+                "categories",
+                f"has a primary category longer than {MAX_CATEGORY_CHARS} characters: {names[0][:60]!r}",
+            )
         if names and not _CATEGORY.fullmatch(names[0]):
-            self.fail("categories", "has a primary category that is not a name like cs.LG or "
-                                    f"cond-mat.str-el: {names[0][:60]!r}")
+            self.fail(
+                "categories",
+                f"has a primary category that is not a name like cs.LG or cond-mat.str-el: {names[0][:60]!r}",
+            )
         for position, name in enumerate(names[1:], start=1):
             if len(name) > MAX_CLASSES_CHARS:
-                self.note("categories", f"has an entry of {len(name):,} characters; the first "
-                                        f"{MAX_CLASSES_CHARS} were kept")
+                self.note(
+                    "categories",
+                    f"has an entry of {len(name):,} characters; the first {MAX_CLASSES_CHARS} were kept",
+                )
                 names[position] = _cut(name, MAX_CLASSES_CHARS)
         return tuple(names)
 
@@ -224,8 +232,9 @@ class _Check:
         if len(value) > MAX_VERSION:
             self.fail("versions", f"lists more than {MAX_VERSION} versions")
         checked = tuple(
-            PaperVersion(self.count("versions", v.version, low=1, high=MAX_VERSION),
-                         self.day("versions", v.created))
+            PaperVersion(
+                self.count("versions", v.version, low=1, high=MAX_VERSION), self.day("versions", v.created)
+            )
             for v in value
         )
         return checked if checked != tuple(value) else tuple(value)

@@ -44,8 +44,14 @@ def read_snapshot(path: Path, on_bytes: Callable[[int], None] | None = None) -> 
 
 
 # Attribute names as the snapshot spells them, for the messages of rejected records.
-FIELD_NAMES = {"journal_ref": "journal-ref", "authors": "authors_parsed", "published": "versions.created",
-               "updated": "versions.created", "version": "versions", "featured_on": "versions.created"}
+FIELD_NAMES = {
+    "journal_ref": "journal-ref",
+    "authors": "authors_parsed",
+    "published": "versions.created",
+    "updated": "versions.created",
+    "version": "versions",
+    "featured_on": "versions.created",
+}
 
 
 def snapshot_paper(obj: dict[str, Any]) -> Paper:
@@ -115,8 +121,9 @@ def _authors(obj: dict[str, Any]) -> tuple[str, ...]:
     names = []
     for parts in parsed:
         if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
-            raise RecordError(f"field 'authors_parsed' has an entry that is not a list of strings: "
-                              f"{parts!r:.80}")
+            raise RecordError(
+                f"field 'authors_parsed' has an entry that is not a list of strings: {parts!r:.80}"
+            )
         keyname, forenames, suffix = (list(parts) + ["", ""])[:3]
         name = author_name(keyname, forenames, suffix)
         if name:

@@ -97,9 +97,13 @@ def arxiv_id_field(value: object, field: str) -> ArxivId:
     try:
         arxiv_id = parse_arxiv_id(value)
     except InvalidArxivId as error:
-        raise RecordError(f"field {field!r} is not an arXiv id: {value[:60]!r}; expected e.g. 2410.12345, "
-                          "2410.12345v2, hep-th/9901001 or an arxiv.org/abs/… URL") from error
+        raise RecordError(
+            f"field {field!r} is not an arXiv id: {value[:60]!r}; expected e.g. 2410.12345, "
+            "2410.12345v2, hep-th/9901001 or an arxiv.org/abs/… URL"
+        ) from error
     if len(arxiv_id.base) > MAX_ID_CHARS or not arxiv_id.base.isascii():
-        raise RecordError(f"field {field!r} is not an arXiv id: {value[:60]!r} (longer than {MAX_ID_CHARS} "
-                          "characters, or not ASCII)")
+        raise RecordError(
+            f"field {field!r} is not an arXiv id: {value[:60]!r} (longer than {MAX_ID_CHARS} "
+            "characters, or not ASCII)"
+        )
     return arxiv_id

@@ -91,8 +91,13 @@ def render_digest(
     site_url: str,
 ) -> ComposedMail:
     """A digest with RFC 8058 one-click unsubscribe headers and the same link visible in the body."""
-    context = {"period_label": period_label, "trending": trending, "picks": picks,
-               "unsubscribe_url": unsubscribe_url, "site_url": site_url}
+    context = {
+        "period_label": period_label,
+        "trending": trending,
+        "picks": picks,
+        "unsubscribe_url": unsubscribe_url,
+        "site_url": site_url,
+    }
     count = len(trending) + len(picks)
     return ComposedMail(
         subject=f"paperfeed {period_label}: {count} paper{'s' if count != 1 else ''} for you",
@@ -106,7 +111,13 @@ def render_digest(
 
 
 def build_message(
-    *, mail_from: str, recipient: str, subject: str, text: str, html: str, headers: dict[str, str],
+    *,
+    mail_from: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str],
     date: datetime,
 ) -> EmailMessage:
     """The multipart/alternative message as it goes over SMTP (text first, HTML preferred)."""

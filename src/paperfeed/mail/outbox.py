@@ -73,18 +73,33 @@ class DeliveryReport:
 
 
 def enqueue(
-    session: Session, settings: Settings, *, key: str, kind: str, recipient: str, mail: ComposedMail,
-    subscription_id: int | None, now: datetime,
+    session: Session,
+    settings: Settings,
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    mail: ComposedMail,
+    subscription_id: int | None,
+    now: datetime,
 ) -> OutboxRow:
     """Add a mail to the outbox (flushed, not committed: the caller's transaction decides).
 
     The row is due at once: at ``now`` or at the wall-clock time, whichever is earlier (a digest built
     for a simulated future period must not wait for that date to be sent)."""
     row = OutboxRow(
-        idempotency_key=key, kind=kind, recipient=recipient, subscription_id=subscription_id,
-        subject=mail.subject, body_text=mail.text, body_html=mail.html,
+        idempotency_key=key,
+        kind=kind,
+        recipient=recipient,
+        subscription_id=subscription_id,
+        subject=mail.subject,
+        body_text=mail.text,
+        body_html=mail.html,
         headers={**mail.headers, "Message-ID": message_id(settings.mail_from)},
-        status="pending", attempts=0, next_attempt_at=min(now, wall_clock()), created_at=now,
+        status="pending",
+        attempts=0,
+        next_attempt_at=min(now, wall_clock()),
+        created_at=now,
     )
     session.add(row)
     session.flush()
@@ -97,8 +112,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 def send_pending(
-    db: Database, settings: Settings, *, now: datetime | None = None, clock: Clock | None = None,
-    only_ids: Iterable[int] | None = None, on_message: Callable[[], None] | None = None,
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    only_ids: Iterable[int] | None = None,
+    on_message: Callable[[], None] | None = None,
 ) -> DeliveryReport:
     """Deliver every due outbox row (or just ``only_ids``); stops early on an SMTP outage.
 
@@ -131,7 +151,7 @@ def send_pending(
                 if on_message:
                     on_message()
                 if report.outage is not None:
-                    _release(db, batch[index + 1:], clock)
+                    _release(db, batch[index + 1 :], clock)
                     break
     finally:
         transport.close()
@@ -164,10 +184,14 @@ def _claim(db: Database, clock: Clock, ids: list[int] | None) -> list[tuple[Outb
             query = query.where(OutboxRow.id.in_(ids))
         claimed = []
         for row_id in session.scalars(query).all():
-            result = cast(sa.CursorResult[Any], session.execute(
-                sa.update(OutboxRow).where(OutboxRow.id == row_id, _due(now))
-                .values(next_attempt_at=lease_until)
-            ))
+            result = cast(
+                sa.CursorResult[Any],
+                session.execute(
+                    sa.update(OutboxRow)
+                    .where(OutboxRow.id == row_id, _due(now))
+                    .values(next_attempt_at=lease_until)
+                ),
+            )
             if result.rowcount == 1:
                 claimed.append(row_id)
         if not claimed:
@@ -185,9 +209,12 @@ def _renew(db: Database, row_id: int, lease: datetime, clock: Clock) -> bool:
     """Extend our lease on one row to a full ``LEASE`` from now, just before sending it; False if the row
     is no longer ours (another sender claimed it after our lease ran out, or it was cancelled)."""
     with db.session() as session:
-        result = cast(sa.CursorResult[Any], session.execute(
-            sa.update(OutboxRow).where(_held(row_id, lease)).values(next_attempt_at=clock() + LEASE)
-        ))
+        result = cast(
+            sa.CursorResult[Any],
+            session.execute(
+                sa.update(OutboxRow).where(_held(row_id, lease)).values(next_attempt_at=clock() + LEASE)
+            ),
+        )
         return result.rowcount == 1
 
 
@@ -202,16 +229,26 @@ def _release(db: Database, leased: list[tuple[OutboxRow, datetime]], clock: Cloc
 
 
 def _deliver(
-    db: Database, settings: Settings, transport: SmtpTransport, row: OutboxRow, clock: Clock,
-    report: DeliveryReport, active: set[int],
+    db: Database,
+    settings: Settings,
+    transport: SmtpTransport,
+    row: OutboxRow,
+    clock: Clock,
+    report: DeliveryReport,
+    active: set[int],
 ) -> None:
     if row.kind == "digest" and row.subscription_id not in active:
         _record(db, row.id, status="cancelled", last_error="unsubscribed before delivery")
         report.cancelled += 1
         return
     message = build_message(
-        mail_from=settings.mail_from, recipient=row.recipient, subject=row.subject, text=row.body_text,
-        html=row.body_html, headers=row.headers, date=datetime.now(UTC),
+        mail_from=settings.mail_from,
+        recipient=row.recipient,
+        subject=row.subject,
+        text=row.body_text,
+        html=row.body_html,
+        headers=row.headers,
+        date=datetime.now(UTC),
     )
     attempts = row.attempts + 1
     try:
@@ -227,8 +264,13 @@ def _deliver(
             _record(db, row.id, status="failed", attempts=attempts, last_error=f"gave up: {error}")
             report.failed += 1
         else:  # the back-off runs from the moment of the refusal, not from when the pass began
-            _record(db, row.id, attempts=attempts, last_error=str(error),
-                    next_attempt_at=clock() + backoff(attempts))
+            _record(
+                db,
+                row.id,
+                attempts=attempts,
+                last_error=str(error),
+                next_attempt_at=clock() + backoff(attempts),
+            )
             report.retrying += 1
         return
     # The server has the message: mark it sent in its own commit (the at-least-once window: one message).
@@ -242,8 +284,13 @@ def _active_subscriptions(db: Database, ids: set[int | None]) -> set[int]:
     if not wanted:
         return set()
     with db.sessions() as session:
-        return set(session.scalars(sa.select(SubscriptionRow.id).where(
-            SubscriptionRow.id.in_(wanted), SubscriptionRow.status == "active")))
+        return set(
+            session.scalars(
+                sa.select(SubscriptionRow.id).where(
+                    SubscriptionRow.id.in_(wanted), SubscriptionRow.status == "active"
+                )
+            )
+        )
 
 
 def _record(db: Database, row_id: int, **values: object) -> None:
@@ -253,12 +300,18 @@ def _record(db: Database, row_id: int, **values: object) -> None:
 
 def cancel_pending(session: Session, subscription_id: int, reason: str) -> int:
     """Withdraw a subscriber's undelivered digests (on unsubscribe); returns how many."""
-    result = cast(sa.CursorResult[Any], session.execute(
-        sa.update(OutboxRow)
-        .where(OutboxRow.subscription_id == subscription_id, OutboxRow.status == "pending",
-               OutboxRow.kind == "digest")
-        .values(status="cancelled", last_error=reason)
-    ))
+    result = cast(
+        sa.CursorResult[Any],
+        session.execute(
+            sa.update(OutboxRow)
+            .where(
+                OutboxRow.subscription_id == subscription_id,
+                OutboxRow.status == "pending",
+                OutboxRow.kind == "digest",
+            )
+            .values(status="cancelled", last_error=reason)
+        ),
+    )
     return result.rowcount or 0
 
 

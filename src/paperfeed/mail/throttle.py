@@ -27,8 +27,11 @@ def allow(session: Session, *, scope: str, key: str, limit: int, window: timedel
     """True (and counted) if fewer than ``limit`` requests for this key happened in the last ``window``."""
     key_hash = _digest(scope, key)
     recent = session.scalar(
-        sa.select(sa.func.count()).select_from(MailThrottleRow).where(
-            MailThrottleRow.scope == scope, MailThrottleRow.key_hash == key_hash,
+        sa.select(sa.func.count())
+        .select_from(MailThrottleRow)
+        .where(
+            MailThrottleRow.scope == scope,
+            MailThrottleRow.key_hash == key_hash,
             MailThrottleRow.created_at > now - window,
         )
     )

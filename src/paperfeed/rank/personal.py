@@ -142,12 +142,20 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
-SOURCE_REASONS = {"upvote": "which you upvoted", "save": "which you saved", "like": "which you liked",
-                  "library": "in your library"}
+SOURCE_REASONS = {
+    "upvote": "which you upvoted",
+    "save": "which you saved",
+    "like": "which you liked",
+    "library": "in your library",
+}
 SOURCE_ORDER = ("library", "save", "upvote", "like")  # weakest to strongest, for naming a reason
-AUTHOR_REASONS = {"follow": "whom you follow", "library": "an author in your library",
-                  "save": "whose work you saved", "upvote": "whose work you upvoted",
-                  "like": "whose work you liked"}
+AUTHOR_REASONS = {
+    "follow": "whom you follow",
+    "library": "an author in your library",
+    "save": "whose work you saved",
+    "upvote": "whose work you upvoted",
+    "like": "whose work you liked",
+}
 
 
 def normalise_name(name: str) -> str:
@@ -167,7 +175,10 @@ def recency_weight(at: datetime | None, now: datetime, half_life_days: float) ->
 
 
 def rank_candidates(
-    interests: Interests, candidates: Sequence[Candidate], *, now: datetime | None = None,
+    interests: Interests,
+    candidates: Sequence[Candidate],
+    *,
+    now: datetime | None = None,
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[Ranked]:
     """The candidates best first, each with up to :data:`MAX_REASONS` reasons in the reader's words.
@@ -189,8 +200,9 @@ def rank_candidates(
 class _Parts:
     """The per-listing scores of each part, kept apart so that reasons can name the part that counted."""
 
-    def __init__(self, interests: Interests, candidates: Sequence[Candidate], now: datetime,
-                 weights: Weights) -> None:
+    def __init__(
+        self, interests: Interests, candidates: Sequence[Candidate], now: datetime, weights: Weights
+    ) -> None:
         self.interests, self.candidates, self.weights = interests, candidates, weights
         positives = interests.positives
         self.pos_weights = np.array([recency_weight(s.at, now, weights.half_life_days) for s in positives])
@@ -214,8 +226,9 @@ class _Parts:
         if dim is None:
             return
         have = np.array([c.vector is not None for c in self.candidates])
-        cand = np.stack([c.vector if c.vector is not None else np.zeros(dim, np.float32)
-                         for c in self.candidates]).astype(np.float32)
+        cand = np.stack(
+            [c.vector if c.vector is not None else np.zeros(dim, np.float32) for c in self.candidates]
+        ).astype(np.float32)
         dislikes = [s.vector for s in self.interests.signals if not s.positive and s.vector is not None]
         if dislikes:
             nearest_dislike = (cand @ np.stack(dislikes).astype(np.float32).T).max(axis=1)
@@ -247,9 +260,13 @@ class _Parts:
     def total(self) -> np.ndarray:
         w = self.weights
         return (
-            w.closeness * _z(self.closeness) + w.model * _z(self.model) + w.words * _z(self.words)
-            + w.authors * self.authors + w.category_followed * self.category_followed
-            + w.category_prior * self.category_prior + w.keyword * (self.keyword_hits > 0)
+            w.closeness * _z(self.closeness)
+            + w.model * _z(self.model)
+            + w.words * _z(self.words)
+            + w.authors * self.authors
+            + w.category_followed * self.category_followed
+            + w.category_prior * self.category_prior
+            + w.keyword * (self.keyword_hits > 0)
             - w.avoid * self.avoid
         )
 
@@ -264,8 +281,11 @@ class _Parts:
         if nearest is not None and self.nearest_sim[i] >= REASON_MIN_SIMILARITY:
             signal = self.positives[nearest]
             how = SOURCE_REASONS.get(signal.source, "which you liked")
-            why = f"Like “{_short(signal.title)}” {how}" if how.startswith("in ") else \
-                f"Like “{_short(signal.title)}”, {how}"
+            why = (
+                f"Like “{_short(signal.title)}” {how}"
+                if how.startswith("in ")
+                else f"Like “{_short(signal.title)}”, {how}"
+            )
             found.append((1.0 + float(self.nearest_sim[i]), why))
         followed = [c for c in cand.categories if c in self.interests.followed_categories]
         if followed:
@@ -300,8 +320,9 @@ def _z(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _training_set(interests: Interests, pos_count: int, pos_weights: np.ndarray,
-                  extra_neg: int) -> tuple[np.ndarray, np.ndarray]:
+def _training_set(
+    interests: Interests, pos_count: int, pos_weights: np.ndarray, extra_neg: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and sample weights: positives (recency-weighted), explicit 👎, then sampled background."""
     background = 0 if interests.background is None else len(interests.background)
     labels = np.concatenate([np.ones(pos_count), np.zeros(extra_neg + background)])
@@ -313,8 +334,9 @@ def _training_set(interests: Interests, pos_count: int, pos_weights: np.ndarray,
     return labels, weights
 
 
-def _embedding_model(interests: Interests, pos: np.ndarray, pos_weights: np.ndarray,
-                     cand: np.ndarray) -> np.ndarray:
+def _embedding_model(
+    interests: Interests, pos: np.ndarray, pos_weights: np.ndarray, cand: np.ndarray
+) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
     dislikes = [s.vector for s in interests.signals if not s.positive and s.vector is not None]
@@ -330,8 +352,12 @@ def _embedding_model(interests: Interests, pos: np.ndarray, pos_weights: np.ndar
     return model.decision_function(cand)
 
 
-def _word_model(interests: Interests, positives: Sequence[Signal], pos_weights: np.ndarray,
-                candidates: Sequence[Candidate]) -> np.ndarray:
+def _word_model(
+    interests: Interests,
+    positives: Sequence[Signal],
+    pos_weights: np.ndarray,
+    candidates: Sequence[Candidate],
+) -> np.ndarray:
     """arxiv-sanity-lite's idea on our examples: TF-IDF + a linear SVM, the reader's papers against 👎, the
     background sample and the listing itself (as arxiv-sanity-lite trains against its whole database: most
     of a day's papers are not for this reader, and the few that are barely move a linear model). IDF is
@@ -348,13 +374,21 @@ def _word_model(interests: Interests, positives: Sequence[Signal], pos_weights: 
     listing = _hashed_counts([c.text for c in candidates])
     known = {s.ref for s in interests.signals}
     unlabeled = [i for i, c in enumerate(candidates) if c.id not in known]
-    parts = [_hashed_counts([s.text for s in positives]), _hashed_counts(dislikes),
-             _hashed_counts(list(interests.background_texts))]
+    parts = [
+        _hashed_counts([s.text for s in positives]),
+        _hashed_counts(dislikes),
+        _hashed_counts(list(interests.background_texts)),
+    ]
     tfidf = TfidfTransformer(sublinear_tf=True).fit(sp.vstack([*parts, listing]))
     x = tfidf.transform(sp.vstack([*parts, listing[unlabeled]]).tocsr())
     labels = np.concatenate([np.ones(len(positives)), np.zeros(x.shape[0] - len(positives))])
-    weights = np.concatenate([pos_weights, np.full(len(dislikes), DISLIKE_WEIGHT),
-                              np.ones(len(interests.background_texts) + len(unlabeled))])
+    weights = np.concatenate(
+        [
+            pos_weights,
+            np.full(len(dislikes), DISLIKE_WEIGHT),
+            np.ones(len(interests.background_texts) + len(unlabeled)),
+        ]
+    )
     if labels.min() == labels.max():  # nothing to tell the reader's papers from
         return np.zeros(len(candidates))
     svm = LinearSVC(C=WORDS_C, class_weight="balanced", max_iter=5000)
@@ -380,8 +414,14 @@ def _hashed_counts(texts: list[str]) -> Any:
         if key in _hash_cache:
             _hash_cache.move_to_end(key)
             return _hash_cache[key]
-    vectorizer = HashingVectorizer(n_features=_HASH_FEATURES, alternate_sign=False, norm=None,
-                                   stop_words="english", ngram_range=(1, 2), dtype=np.float32)
+    vectorizer = HashingVectorizer(
+        n_features=_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        stop_words="english",
+        ngram_range=(1, 2),
+        dtype=np.float32,
+    )
     counts = vectorizer.transform(texts)
     if len(texts) >= 50:  # a reader's own few examples change with every click; not worth keeping
         with _hash_lock:
@@ -392,7 +432,9 @@ def _hashed_counts(texts: list[str]) -> Any:
 
 
 def _author_overlap(
-    interests: Interests, positives: Sequence[Signal], pos_weights: np.ndarray,
+    interests: Interests,
+    positives: Sequence[Signal],
+    pos_weights: np.ndarray,
     candidates: Sequence[Candidate],
 ) -> tuple[np.ndarray, list[tuple[str, str] | None]]:
     """log(1 + weighted count of the candidate's authors in the reader's positives), followed authors
@@ -426,26 +468,32 @@ def _author_overlap(
     return scores, reasons
 
 
-def _category_scores(interests: Interests, positives: Sequence[Signal],
-                     candidates: Sequence[Candidate]) -> tuple[np.ndarray, np.ndarray]:
+def _category_scores(
+    interests: Interests, positives: Sequence[Signal], candidates: Sequence[Candidate]
+) -> tuple[np.ndarray, np.ndarray]:
     followed = interests.followed_categories
     shares: Counter[str] = Counter(s.categories[0] for s in positives if s.categories)
     total = sum(shares.values())
     follow = np.array([1.0 if followed & set(c.categories) else 0.0 for c in candidates])
     # Shrunk towards nothing by CATEGORY_PRIOR_PSEUDOCOUNT: one liked paper says little about a whole
     # category (its share would be 100%), fifty papers in one category say a lot.
-    prior = np.array([
-        shares.get(c.categories[0], 0) / (total + CATEGORY_PRIOR_PSEUDOCOUNT) if c.categories else 0.0
-        for c in candidates
-    ])
+    prior = np.array(
+        [
+            shares.get(c.categories[0], 0) / (total + CATEGORY_PRIOR_PSEUDOCOUNT) if c.categories else 0.0
+            for c in candidates
+        ]
+    )
     return follow, prior
 
 
 def _keyword_hits(keywords: Iterable[str], candidates: Sequence[Candidate]) -> np.ndarray:
     """1-based index (in ``keywords``) of the first followed keyword a candidate mentions (whole words, any
     case), else 0."""
-    patterns = [(n, re.compile(r"(?<!\w)" + re.escape(k.strip()) + r"(?!\w)", re.IGNORECASE))
-                for n, k in enumerate(keywords, start=1) if k.strip()]
+    patterns = [
+        (n, re.compile(r"(?<!\w)" + re.escape(k.strip()) + r"(?!\w)", re.IGNORECASE))
+        for n, k in enumerate(keywords, start=1)
+        if k.strip()
+    ]
     hits = np.zeros(len(candidates), dtype=np.int64)
     for i, cand in enumerate(candidates):
         for n, pattern in patterns:

@@ -43,8 +43,13 @@ def tally_period(session: Session, first: date, last: date) -> list[Tally]:
     """
     rows = session.execute(
         sa.select(
-            FeedEntryRow.id, FeedEntryRow.paper_id, FeedEntryRow.featured_on, FeedEntryRow.source,
-            FeedEntryRow.submitted_by, FeedEntryRow.external_upvotes, FeedEntryRow.num_comments,
+            FeedEntryRow.id,
+            FeedEntryRow.paper_id,
+            FeedEntryRow.featured_on,
+            FeedEntryRow.source,
+            FeedEntryRow.submitted_by,
+            FeedEntryRow.external_upvotes,
+            FeedEntryRow.num_comments,
         )
         .where(FeedEntryRow.featured_on.between(first, last))
         .order_by(FeedEntryRow.featured_on, FeedEntryRow.id)
@@ -59,8 +64,14 @@ def tally_period(session: Session, first: date, last: date) -> list[Tally]:
     comments = _comment_counts(session, in_range)
     return [
         Tally(
-            entry=FeedEntry(paper_id, row.featured_on, FeedSource(row.source), row.submitted_by,
-                            row.external_upvotes, row.num_comments),
+            entry=FeedEntry(
+                paper_id,
+                row.featured_on,
+                FeedSource(row.source),
+                row.submitted_by,
+                row.external_upvotes,
+                row.num_comments,
+            ),
             upvotes=totals.get(paper_id, (0, 0))[0],
             num_comments=totals.get(paper_id, (0, 0))[1] + comments.get(paper_id, 0),
             entry_order=row.id,

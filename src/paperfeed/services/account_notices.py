@@ -18,7 +18,12 @@ from paperfeed.store import Database
 
 
 def notify_address_taken(
-    db: Database, settings: Settings, *, email: str, username: str, now: datetime | None = None,
+    db: Database,
+    settings: Settings,
+    *,
+    email: str,
+    username: str,
+    now: datetime | None = None,
 ) -> int | None:
     """Queue the notice to ``email``; the outbox row's id, or None if one went out today already."""
     now = now or datetime.now(UTC)
@@ -26,8 +31,16 @@ def notify_address_taken(
     mail = render_address_taken(username=username, site_url=settings.base_url)
     try:
         with db.session() as session:
-            row = enqueue(session, settings, key=key, kind="notice", recipient=email.strip().lower(),
-                          mail=mail, subscription_id=None, now=now)
+            row = enqueue(
+                session,
+                settings,
+                key=key,
+                kind="notice",
+                recipient=email.strip().lower(),
+                mail=mail,
+                subscription_id=None,
+                now=now,
+            )
             return row.id
     except IntegrityError:  # today's notice to this address is queued or sent already
         return None

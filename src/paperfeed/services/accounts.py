@@ -64,8 +64,9 @@ def sign_up(
     if not USERNAME_RE.match(username):
         raise AccountError("username", "Username must be 3–32 letters, digits, '.', '_' or '-'.")
     if email is not None and len(email) > MAX_EMAIL:
-        raise AccountError("email", f"An e-mail address has at most {MAX_EMAIL} characters; this one has "
-                                    f"{len(email):,}.")
+        raise AccountError(
+            "email", f"An e-mail address has at most {MAX_EMAIL} characters; this one has {len(email):,}."
+        )
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise AccountError("email", f"{email!r} is not an e-mail address.")
     check_password(password, username=username, email=email)
@@ -83,8 +84,13 @@ def sign_up(
 
 def _insert(db: Database, username: str, email: str | None, password_hash: str, admin: bool) -> User:
     with db.session() as session:
-        row = UserRow(username=username, email=email, password_hash=password_hash,
-                      created_at=datetime.now(UTC), is_admin=admin)
+        row = UserRow(
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            created_at=datetime.now(UTC),
+            is_admin=admin,
+        )
         session.add(row)
         session.flush()
         return _user(row)
@@ -214,6 +220,7 @@ def _user(row: UserRow) -> User:
 
 # --- Log-in sessions, kept in the database: log-out, a password change and an admin's revoke take effect on
 # every node at once. (The store module is imported inside the functions: this block was appended whole.)
+
 
 def start_session(db: Database, user: User) -> str:
     """A new log-in session for ``user``; the returned id goes into the cookie and nowhere else."""

@@ -50,6 +50,7 @@ class AdminError(ValueError):
 
 # --- accounts -------------------------------------------------------------------------------------------
 
+
 def is_disabled(db: Database, user_id: int) -> bool:
     """Whether an admin disabled the account: it may then not log in, vote, comment or use its token."""
     with db.sessions() as session:
@@ -77,11 +78,14 @@ def list_accounts(db: Database, *, query: str = "", limit: int = 100) -> list[Ac
     select = sa.select(UserRow).order_by(UserRow.id.desc()).limit(limit)
     if query.strip():
         like = f"%{query.strip().lower()}%"
-        select = select.where(sa.or_(sa.func.lower(UserRow.username).like(like),
-                                     sa.func.lower(UserRow.email).like(like)))
+        select = select.where(
+            sa.or_(sa.func.lower(UserRow.username).like(like), sa.func.lower(UserRow.email).like(like))
+        )
     with db.sessions() as session:
-        return [Account(r.id, r.username, r.email, bool(r.is_admin), bool(r.disabled), r.created_at)
-                for r in session.scalars(select)]
+        return [
+            Account(r.id, r.username, r.email, bool(r.is_admin), bool(r.disabled), r.created_at)
+            for r in session.scalars(select)
+        ]
 
 
 def set_disabled(db: Database, actor_id: int, user_id: int, disabled: bool) -> None:
@@ -110,12 +114,19 @@ def force_log_out(db: Database, actor_id: int, user_id: int) -> int:
         name = _target_user(session, user_id).username
     ended = accounts.revoke_sessions(db, user_id)
     with db.session() as session:
-        _record(session, _actor(session, actor_id), "force-logout", "user", user_id,
-                f"{name}: {ended} session(s) ended")
+        _record(
+            session,
+            _actor(session, actor_id),
+            "force-logout",
+            "user",
+            user_id,
+            f"{name}: {ended} session(s) ended",
+        )
     return ended
 
 
 # --- moderation -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class ModeratedComment:
@@ -129,7 +140,9 @@ def moderation_queue(db: Database, *, limit: int = 50) -> list[ModeratedComment]
     """Comments with open reports first (most reported first), then the newest."""
     open_reports = (
         sa.select(CommentReportRow.comment_id, sa.func.count().label("n"))
-        .where(CommentReportRow.dismissed_at.is_(None)).group_by(CommentReportRow.comment_id).subquery()
+        .where(CommentReportRow.dismissed_at.is_(None))
+        .group_by(CommentReportRow.comment_id)
+        .subquery()
     )
     reports = sa.func.coalesce(open_reports.c.n, 0)
     with db.sessions() as session:
@@ -137,13 +150,16 @@ def moderation_queue(db: Database, *, limit: int = 50) -> list[ModeratedComment]
             sa.select(CommentRow.id, PaperRow.title, reports)
             .join(PaperRow, PaperRow.id == CommentRow.paper_id)
             .outerjoin(open_reports, open_reports.c.comment_id == CommentRow.id)
-            .order_by(reports.desc(), CommentRow.created_at.desc(), CommentRow.id.desc()).limit(limit)
+            .order_by(reports.desc(), CommentRow.created_at.desc(), CommentRow.id.desc())
+            .limit(limit)
         ).all()
         reasons: dict[int, list[str]] = {}
         for comment_id, reason in session.execute(
-            sa.select(CommentReportRow.comment_id, CommentReportRow.reason)
-            .where(CommentReportRow.comment_id.in_([r[0] for r in rows]),
-                   CommentReportRow.dismissed_at.is_(None), CommentReportRow.reason != "")
+            sa.select(CommentReportRow.comment_id, CommentReportRow.reason).where(
+                CommentReportRow.comment_id.in_([r[0] for r in rows]),
+                CommentReportRow.dismissed_at.is_(None),
+                CommentReportRow.reason != "",
+            )
         ):
             reasons.setdefault(comment_id, []).append(reason)
     queue = []
@@ -159,8 +175,14 @@ def hide_comment(db: Database, actor_id: int, comment_id: int, *, hidden: bool =
     with db.session() as session:
         actor = _actor(session, actor_id)
         row = community.set_hidden(session, comment_id, by=actor.username if hidden else None)
-        _record(session, actor, "hide-comment" if hidden else "unhide-comment", "comment", comment_id,
-                f"on {row.paper_id}: {_excerpt(row.body)}")
+        _record(
+            session,
+            actor,
+            "hide-comment" if hidden else "unhide-comment",
+            "comment",
+            comment_id,
+            f"on {row.paper_id}: {_excerpt(row.body)}",
+        )
         return row.paper_id
 
 
@@ -170,8 +192,14 @@ def delete_comment(db: Database, actor_id: int, comment_id: int) -> str:
         actor = _actor(session, actor_id)
         row = community.remove_comment(session, comment_id)
         author = session.scalar(sa.select(UserRow.username).where(UserRow.id == row.user_id)) or "?"
-        _record(session, actor, "delete-comment", "comment", comment_id,
-                f"by {author} on {row.paper_id}: {_excerpt(row.body)}")
+        _record(
+            session,
+            actor,
+            "delete-comment",
+            "comment",
+            comment_id,
+            f"by {author} on {row.paper_id}: {_excerpt(row.body)}",
+        )
         return row.paper_id
 
 
@@ -187,6 +215,7 @@ def dismiss_reports(db: Database, actor_id: int, comment_id: int) -> int:
 
 
 # --- submissions and jobs -------------------------------------------------------------------------------
+
 
 def retry_submission(db: Database, actor_id: int, submission_id: int) -> None:
     with db.session() as session:
@@ -224,6 +253,7 @@ def recent_jobs(db: Database, *, limit: int = 30) -> list[JobState]:
 
 # --- the audit log --------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     admin_name: str
@@ -237,13 +267,18 @@ class AuditEntry:
 def audit_log(db: Database, *, limit: int = 50) -> list[AuditEntry]:
     with db.sessions() as session:
         rows = session.scalars(
-            sa.select(AdminActionRow).order_by(AdminActionRow.created_at.desc(), AdminActionRow.id.desc())
-            .limit(limit))
-        return [AuditEntry(r.admin_name, r.action, r.target_kind, r.target_id, r.detail, r.created_at)
-                for r in rows]
+            sa.select(AdminActionRow)
+            .order_by(AdminActionRow.created_at.desc(), AdminActionRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            AuditEntry(r.admin_name, r.action, r.target_kind, r.target_id, r.detail, r.created_at)
+            for r in rows
+        ]
 
 
 # --- figures --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class SiteFigures:
@@ -266,17 +301,27 @@ def site_figures(db: Database, *, today: date, now: datetime) -> SiteFigures:
     first = today - timedelta(days=FIGURE_DAYS - 1)
     week, active_since = now - timedelta(days=7), now - timedelta(days=ACTIVE_DAYS)
     with db.sessions() as session:
-        per_day = dict(session.execute(
-            sa.select(FeedEntryRow.featured_on, sa.func.count(sa.distinct(FeedEntryRow.paper_id)))
-            .where(FeedEntryRow.featured_on.between(first, today)).group_by(FeedEntryRow.featured_on)
-        ).all())
-        active = sa.union(*(sa.select(t.user_id).where(t.created_at >= active_since)
-                            for t in (VoteRow, CommentRow, RatingRow))).subquery()
-        mails = dict(session.execute(
-            sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all())
+        per_day = dict(
+            session.execute(
+                sa.select(FeedEntryRow.featured_on, sa.func.count(sa.distinct(FeedEntryRow.paper_id)))
+                .where(FeedEntryRow.featured_on.between(first, today))
+                .group_by(FeedEntryRow.featured_on)
+            ).all()
+        )
+        active = sa.union(
+            *(
+                sa.select(t.user_id).where(t.created_at >= active_since)
+                for t in (VoteRow, CommentRow, RatingRow)
+            )
+        ).subquery()
+        mails = dict(
+            session.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all()
+        )
         figures = SiteFigures(
-            papers_per_day=[(first + timedelta(days=n), per_day.get(first + timedelta(days=n), 0))
-                            for n in range(FIGURE_DAYS)],
+            papers_per_day=[
+                (first + timedelta(days=n), per_day.get(first + timedelta(days=n), 0))
+                for n in range(FIGURE_DAYS)
+            ],
             papers=_count(session, PaperRow),
             accounts=_count(session, UserRow),
             active_readers=session.scalar(sa.select(sa.func.count()).select_from(active)) or 0,
@@ -294,6 +339,7 @@ def site_figures(db: Database, *, today: date, now: datetime) -> SiteFigures:
 
 
 # --- "updated … ago" ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class SiteFreshness:
@@ -322,7 +368,7 @@ def site_freshness(db: Database, now: datetime) -> SiteFreshness:
 
 
 def ago(then: datetime, now: datetime) -> str:
-    """"just now", "5 minutes ago", "3 hours ago", "2 days ago"."""
+    """ "just now", "5 minutes ago", "3 hours ago", "2 days ago"."""
     seconds = (now - then).total_seconds()
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
@@ -332,6 +378,7 @@ def ago(then: datetime, now: datetime) -> str:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
+
 
 def _actor(session: Session, actor_id: int) -> UserRow:
     row = session.get(UserRow, actor_id)
@@ -348,8 +395,17 @@ def _target_user(session: Session, user_id: int) -> UserRow:
 
 
 def _record(session: Session, actor: UserRow, action: str, kind: str, target: object, detail: str) -> None:
-    session.add(AdminActionRow(admin_id=actor.id, admin_name=actor.username, action=action, target_kind=kind,
-                               target_id=str(target)[:64], detail=detail, created_at=datetime.now(UTC)))
+    session.add(
+        AdminActionRow(
+            admin_id=actor.id,
+            admin_name=actor.username,
+            action=action,
+            target_kind=kind,
+            target_id=str(target)[:64],
+            detail=detail,
+            created_at=datetime.now(UTC),
+        )
+    )
 
 
 def _excerpt(text: str, limit: int = 120) -> str:

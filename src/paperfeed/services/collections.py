@@ -56,8 +56,10 @@ def create_collection(db: Database, user_id: int, name: str) -> Collection:
             session.execute(sa.select(UserRow.id).where(UserRow.id == user_id).with_for_update())
             count = session.scalar(sa.select(sa.func.count()).where(CollectionRow.user_id == user_id)) or 0
             if count >= MAX_COLLECTIONS:
-                raise CollectionError(f"You have {count} collections; a reader can have at most "
-                                      f"{MAX_COLLECTIONS} collections. Add papers to an existing one.")
+                raise CollectionError(
+                    f"You have {count} collections; a reader can have at most "
+                    f"{MAX_COLLECTIONS} collections. Add papers to an existing one."
+                )
             row = CollectionRow(user_id=user_id, name=name, slug=slug, created_at=datetime.now(UTC))
             session.add(row)
             session.flush()
@@ -110,11 +112,13 @@ def get_collection(db: Database, user_id: int, slug: str) -> Collection:
 def collection_papers(db: Database, collection: Collection) -> list[Paper]:
     """The papers in the order they were added."""
     with db.sessions() as session:
-        ids = list(session.scalars(
-            sa.select(CollectionItemRow.paper_id)
-            .where(CollectionItemRow.collection_id == collection.id)
-            .order_by(CollectionItemRow.added_at, CollectionItemRow.paper_id)
-        ))
+        ids = list(
+            session.scalars(
+                sa.select(CollectionItemRow.paper_id)
+                .where(CollectionItemRow.collection_id == collection.id)
+                .order_by(CollectionItemRow.added_at, CollectionItemRow.paper_id)
+            )
+        )
         papers = get_papers(session, ids)
     return [papers[i] for i in ids if i in papers]
 
@@ -126,9 +130,15 @@ def to_bibtex(papers: list[Paper]) -> str:
 def to_json(collection: Collection, papers: list[Paper]) -> str:
     items = [
         {
-            "id": p.id, "title": p.title, "authors": list(p.authors), "abstract": p.abstract,
-            "categories": list(p.categories), "published": p.published.isoformat() if p.published else None,
-            "doi": p.doi, "url": p.abs_url, "pdf": p.pdf_url,
+            "id": p.id,
+            "title": p.title,
+            "authors": list(p.authors),
+            "abstract": p.abstract,
+            "categories": list(p.categories),
+            "published": p.published.isoformat() if p.published else None,
+            "doi": p.doi,
+            "url": p.abs_url,
+            "pdf": p.pdf_url,
         }
         for p in papers
     ]

@@ -32,8 +32,32 @@ from paperfeed.store.models import CommentReportRow, CommentRow, PaperRow, UserR
 MAX_COMMENT = 10_000
 MAX_REPORT_REASON = 500
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-_ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-                 "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
 
 
 class UnknownPaper(LookupError):
@@ -103,11 +127,14 @@ def upvote(db: Database, user_id: int, paper_id: str) -> VoteResult:
 def remove_upvote(db: Database, user_id: int, paper_id: str) -> VoteResult:
     """Take ``user_id``'s vote back; a no-op if there was none."""
     with db.session() as session:
-        removed = session.execute(
-            sa.delete(VoteRow)
-            .where(VoteRow.user_id == user_id, VoteRow.paper_id == paper_id)
-            .returning(VoteRow.id)
-        ).first() is not None
+        removed = (
+            session.execute(
+                sa.delete(VoteRow)
+                .where(VoteRow.user_id == user_id, VoteRow.paper_id == paper_id)
+                .returning(VoteRow.id)
+            ).first()
+            is not None
+        )
         if removed:
             _bump(session, paper_id, -1)
     return _result(db, paper_id, voted=False, changed=removed)
@@ -118,9 +145,11 @@ def voted_papers(db: Database, user_id: int, paper_ids: list[str]) -> set[str]:
     if not paper_ids:
         return set()
     with db.sessions() as session:
-        return set(session.scalars(
-            sa.select(VoteRow.paper_id).where(VoteRow.user_id == user_id, VoteRow.paper_id.in_(paper_ids))
-        ))
+        return set(
+            session.scalars(
+                sa.select(VoteRow.paper_id).where(VoteRow.user_id == user_id, VoteRow.paper_id.in_(paper_ids))
+            )
+        )
 
 
 def add_comment(db: Database, user_id: int, paper_id: str, body: str) -> Comment:
@@ -136,7 +165,11 @@ def add_comment(db: Database, user_id: int, paper_id: str, body: str) -> Comment
 
 
 def list_comments(
-    db: Database, paper_id: str, *, viewer_id: int | None = None, moderator: bool = False,
+    db: Database,
+    paper_id: str,
+    *,
+    viewer_id: int | None = None,
+    moderator: bool = False,
 ) -> list[Comment]:
     """A paper's comments, oldest first. A hidden one keeps its text only for its author (``viewer_id``)
     and moderators; without a viewer, nobody sees it."""
@@ -154,7 +187,8 @@ def get_comment(db: Database, comment_id: int) -> Comment | None:
     """One comment, text included (for its author and moderators)."""
     with db.sessions() as session:
         found = session.execute(
-            sa.select(CommentRow, UserRow.username).join(UserRow, UserRow.id == CommentRow.user_id)
+            sa.select(CommentRow, UserRow.username)
+            .join(UserRow, UserRow.id == CommentRow.user_id)
             .where(CommentRow.id == comment_id)
         ).first()
     return _comment(*found) if found else None
@@ -192,12 +226,15 @@ def report_comment(db: Database, user_id: int, comment_id: int, reason: str = ""
             raise UnknownComment(comment_id)
         if author == user_id:
             raise CommentError("This is your own comment: edit or delete it instead of reporting it.")
-        return session.execute(
-            insert(CommentReportRow)
-            .values(comment_id=comment_id, user_id=user_id, reason=reason, created_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["comment_id", "user_id"])
-            .returning(CommentReportRow.id)
-        ).first() is not None
+        return (
+            session.execute(
+                insert(CommentReportRow)
+                .values(comment_id=comment_id, user_id=user_id, reason=reason, created_at=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=["comment_id", "user_id"])
+                .returning(CommentReportRow.id)
+            ).first()
+            is not None
+        )
 
 
 def set_hidden(session: Session, comment_id: int, *, by: str | None) -> CommentRow:
@@ -223,11 +260,14 @@ def remove_comment(session: Session, comment_id: int) -> CommentRow:
 
 def dismiss_reports(session: Session, comment_id: int) -> int:
     """Mark the comment's open reports as dealt with; returns how many there were."""
-    return len(session.execute(
-        sa.update(CommentReportRow)
-        .where(CommentReportRow.comment_id == comment_id, CommentReportRow.dismissed_at.is_(None))
-        .values(dismissed_at=datetime.now(UTC)).returning(CommentReportRow.id)
-    ).all())
+    return len(
+        session.execute(
+            sa.update(CommentReportRow)
+            .where(CommentReportRow.comment_id == comment_id, CommentReportRow.dismissed_at.is_(None))
+            .values(dismissed_at=datetime.now(UTC))
+            .returning(CommentReportRow.id)
+        ).all()
+    )
 
 
 def render_markdown(text: str) -> str:
@@ -275,5 +315,15 @@ def _own(session: Session, user_id: int, comment_id: int) -> CommentRow:
 def _comment(row: CommentRow, username: str, *, shown: bool = True) -> Comment:
     body = row.body if shown or row.hidden_at is None else ""
     html = render_markdown(body) if body else ""
-    return Comment(row.id, row.paper_id, username, body, html, row.created_at, row.user_id, row.edited_at,
-                   row.hidden_at, row.hidden_by)
+    return Comment(
+        row.id,
+        row.paper_id,
+        username,
+        body,
+        html,
+        row.created_at,
+        row.user_id,
+        row.edited_at,
+        row.hidden_at,
+        row.hidden_by,
+    )

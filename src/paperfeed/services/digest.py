@@ -99,22 +99,34 @@ def paper_url(settings: Settings, paper_id: str) -> str:
 
 
 def run_digest(
-    db: Database, settings: Settings, *, frequency: str, now: datetime | None = None, dry_run: bool = False,
-    on_subscriber: Callable[[], None] | None = None, on_message: Callable[[], None] | None = None,
+    db: Database,
+    settings: Settings,
+    *,
+    frequency: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    on_subscriber: Callable[[], None] | None = None,
+    on_message: Callable[[], None] | None = None,
     clock: Clock = wall_clock,
 ) -> DigestRunReport:
     """Build the period of ``now``'s digests, then deliver everything due by ``clock`` (nothing is written
     or sent on a dry run)."""
     now = (now or clock()).astimezone(UTC)
-    build = build_digests(db, settings, frequency=frequency, now=now, dry_run=dry_run,
-                          on_subscriber=on_subscriber)
+    build = build_digests(
+        db, settings, frequency=frequency, now=now, dry_run=dry_run, on_subscriber=on_subscriber
+    )
     if dry_run:
         return DigestRunReport(build)
     return DigestRunReport(build, send_pending(db, settings, clock=clock, on_message=on_message))
 
 
 def build_digests(
-    db: Database, settings: Settings, *, frequency: str, now: datetime, dry_run: bool = False,
+    db: Database,
+    settings: Settings,
+    *,
+    frequency: str,
+    now: datetime,
+    dry_run: bool = False,
     on_subscriber: Callable[[], None] | None = None,
 ) -> BuildReport:
     report = BuildReport(frequency, period_key(frequency, now))
@@ -134,8 +146,11 @@ def build_digests(
                     _queue_one(db, settings, report, (sub_id, email, user_id), trending, label, now, dry_run)
                 except Exception:  # one subscriber's bad data must not stop everyone else's digest
                     report.failed += 1
-                    log.exception("digest for subscription %s (%s) could not be built; skipped this run",
-                                  sub_id, report.period)
+                    log.exception(
+                        "digest for subscription %s (%s) could not be built; skipped this run",
+                        sub_id,
+                        report.period,
+                    )
             if on_subscriber:
                 on_subscriber()
     return report
@@ -143,8 +158,14 @@ def build_digests(
 
 def count_subscribers(db: Database, frequency: str) -> int:
     with db.sessions() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(SubscriptionRow).where(
-            SubscriptionRow.status == "active", SubscriptionRow.frequency == frequency)) or 0
+        return (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(SubscriptionRow)
+                .where(SubscriptionRow.status == "active", SubscriptionRow.frequency == frequency)
+            )
+            or 0
+        )
 
 
 def _key(subscription_id: int, period: str) -> str:
@@ -152,9 +173,13 @@ def _key(subscription_id: int, period: str) -> str:
 
 
 def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> MailCard:
-    return MailCard(title=" ".join(paper.title.split()), url=paper_url(settings, paper.id),
-                     snippet=snippet(paper.abstract, SNIPPET_CHARS), authors_count=len(paper.authors),
-                     upvotes=upvotes)
+    return MailCard(
+        title=" ".join(paper.title.split()),
+        url=paper_url(settings, paper.id),
+        snippet=snippet(paper.abstract, SNIPPET_CHARS),
+        authors_count=len(paper.authors),
+        upvotes=upvotes,
+    )
 
 
 def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int, str, int | None]]]:
@@ -164,9 +189,13 @@ def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int,
         with db.sessions() as session:
             rows = session.execute(
                 sa.select(SubscriptionRow.id, SubscriptionRow.email, SubscriptionRow.user_id)
-                .where(SubscriptionRow.status == "active", SubscriptionRow.frequency == frequency,
-                       SubscriptionRow.id > last)
-                .order_by(SubscriptionRow.id).limit(CHUNK)
+                .where(
+                    SubscriptionRow.status == "active",
+                    SubscriptionRow.frequency == frequency,
+                    SubscriptionRow.id > last,
+                )
+                .order_by(SubscriptionRow.id)
+                .limit(CHUNK)
             ).all()
         if not rows:
             return
@@ -181,19 +210,39 @@ def _existing_keys(db: Database, keys: list[str]) -> set[str]:
 
 
 def _queue_one(
-    db: Database, settings: Settings, report: BuildReport, subscriber: tuple[int, str, int | None],
-    trending: list[tuple[str, MailCard]], label: str, now: datetime, dry_run: bool,
+    db: Database,
+    settings: Settings,
+    report: BuildReport,
+    subscriber: tuple[int, str, int | None],
+    trending: list[tuple[str, MailCard]],
+    label: str,
+    now: datetime,
+    dry_run: bool,
 ) -> None:
     """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
     sub_id, email, user_id = subscriber
-    picks_ids = personal_picks(db, user_id, now=now, window_days=WINDOW_DAYS[report.frequency],
-                               limit=PICKS_PER_MAIL + TRENDING_PER_MAIL) if user_id is not None else []
+    picks_ids = (
+        personal_picks(
+            db,
+            user_id,
+            now=now,
+            window_days=WINDOW_DAYS[report.frequency],
+            limit=PICKS_PER_MAIL + TRENDING_PER_MAIL,
+        )
+        if user_id is not None
+        else []
+    )
     papers, outbox_id = 0, None  # counted only once the transaction has committed (or, dry, would have)
     try:
         with db.session() as session:
             candidates = [pid for pid, _ in trending] + picks_ids
-            sent = set(session.scalars(sa.select(DigestPaperRow.paper_id).where(
-                DigestPaperRow.subscription_id == sub_id, DigestPaperRow.paper_id.in_(candidates))))
+            sent = set(
+                session.scalars(
+                    sa.select(DigestPaperRow.paper_id).where(
+                        DigestPaperRow.subscription_id == sub_id, DigestPaperRow.paper_id.in_(candidates)
+                    )
+                )
+            )
             top = [(pid, card) for pid, card in trending if pid not in sent][:TRENDING_PER_MAIL]
             chosen = {pid for pid, _ in top}
             fresh_picks = [p for p in picks_ids if p not in sent and p not in chosen]
@@ -203,15 +252,29 @@ def _queue_one(
                 return
             unsubscribe_url, mailto = unsubscribe_links(settings, sub_id, email)
             mail = render_digest(
-                period_label=label, trending=[c for _, c in top], picks=[c for _, c in picks],
-                unsubscribe_url=unsubscribe_url, unsubscribe_mailto=mailto, site_url=settings.base_url,
+                period_label=label,
+                trending=[c for _, c in top],
+                picks=[c for _, c in picks],
+                unsubscribe_url=unsubscribe_url,
+                unsubscribe_mailto=mailto,
+                site_url=settings.base_url,
             )
             papers = len(top) + len(picks)
             if not dry_run:
-                row = enqueue(session, settings, key=_key(sub_id, report.period), kind="digest",
-                              recipient=email, mail=mail, subscription_id=sub_id, now=now)
-                session.add_all(DigestPaperRow(subscription_id=sub_id, paper_id=pid, outbox_id=row.id)
-                                for pid, _ in top + picks)
+                row = enqueue(
+                    session,
+                    settings,
+                    key=_key(sub_id, report.period),
+                    kind="digest",
+                    recipient=email,
+                    mail=mail,
+                    subscription_id=sub_id,
+                    now=now,
+                )
+                session.add_all(
+                    DigestPaperRow(subscription_id=sub_id, paper_id=pid, outbox_id=row.id)
+                    for pid, _ in top + picks
+                )
                 outbox_id = row.id
     except IntegrityError:  # a concurrent run queued this subscriber (or one of these papers) first
         report.already_queued += 1
@@ -244,7 +307,11 @@ def personal_picks(db: Database, user_id: int, *, now: datetime, window_days: in
 
 
 def run_due_digests(
-    db: Database, settings: Settings, *, now: datetime | None = None, clock: Clock = wall_clock,
+    db: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    clock: Clock = wall_clock,
 ) -> list[DigestRunReport]:
     """What the scheduler does on every tick: build any period not yet built (from the configured hour on),
     then deliver what is due. Cheap when there is nothing to do: one indexed lookup per 500 subscribers.

@@ -136,8 +136,14 @@ def latest_day(db: Database, today: date) -> date | None:
 
 
 def feed_page(
-    db: Database, period: Period, *, sort: str = "upvotes", page: int = 1, page_size: int = PAGE_SIZE,
-    now: datetime | None = None, reader: int | None = None,
+    db: Database,
+    period: Period,
+    *,
+    sort: str = "upvotes",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+    reader: int | None = None,
 ) -> FeedPage:
     """One page of a period's papers, ``sort`` by total upvotes, the trending score, newest first, or for
     the ``reader`` (``for_you``: their personal order, with reasons; 👎 papers left out)."""
@@ -163,8 +169,15 @@ def feed_page(
     with db.sessions() as session:
         papers = get_papers(session, [t.paper_id for t, _ in chunk])
     cards = [
-        PaperCard(papers[t.paper_id], t.upvotes, t.num_comments, t.entry, score,
-                  reasons.get(t.paper_id, ()), marks.get(t.paper_id))
+        PaperCard(
+            papers[t.paper_id],
+            t.upvotes,
+            t.num_comments,
+            t.entry,
+            score,
+            reasons.get(t.paper_id, ()),
+            marks.get(t.paper_id),
+        )
         for t, score in chunk
         if t.paper_id in papers
     ]
@@ -173,7 +186,10 @@ def feed_page(
 
 
 def _personal_order(
-    db: Database, reader: int, tallies: list[Tally], now: datetime,
+    db: Database,
+    reader: int,
+    tallies: list[Tally],
+    now: datetime,
 ) -> tuple[list[tuple[Tally, float | None]], bool, int, dict[str, tuple[str, ...]], dict[str, str]]:
     """The reader's order of the listing. Starts from the trending order, so a reader with no interests
     yet (and ties) still gets a sensible page."""

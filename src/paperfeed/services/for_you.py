@@ -65,7 +65,11 @@ class ReaderRanking:
 
 
 def rank_for_reader(
-    db: Database, user_id: int, paper_ids: Sequence[str], *, now: datetime | None = None,
+    db: Database,
+    user_id: int,
+    paper_ids: Sequence[str],
+    *,
+    now: datetime | None = None,
 ) -> ReaderRanking:
     """Rank ``paper_ids`` (in their given order on ties, e.g. a listing's) for the reader."""
     now = now or datetime.now(UTC)
@@ -97,7 +101,10 @@ def has_interests(db: Database, user_id: int) -> bool:
 
 
 def load_interests(
-    db: Database, user_id: int, *, now: datetime | None = None,
+    db: Database,
+    user_id: int,
+    *,
+    now: datetime | None = None,
 ) -> tuple[Interests, set[str], dict[str, str]]:
     """The reader's :class:`Interests`, the papers they dismissed (👎) and those they marked already."""
     now = now or datetime.now(UTC)
@@ -105,11 +112,19 @@ def load_interests(
     with db.sessions() as session:
         marks = _marks(session, user_id)
         library = session.execute(
-            sa.select(LibraryItemRow.paper_id, LibraryItemRow.title, LibraryItemRow.abstract,
-                      LibraryItemRow.authors, LibraryItemRow.vector, LibraryItemRow.vector_model,
-                      LibraryItemRow.added_at, LibraryItemRow.id)
+            sa.select(
+                LibraryItemRow.paper_id,
+                LibraryItemRow.title,
+                LibraryItemRow.abstract,
+                LibraryItemRow.authors,
+                LibraryItemRow.vector,
+                LibraryItemRow.vector_model,
+                LibraryItemRow.added_at,
+                LibraryItemRow.id,
+            )
             .where(LibraryItemRow.user_id == user_id)
-            .order_by(LibraryItemRow.added_at.desc()).limit(MAX_SIGNALS)
+            .order_by(LibraryItemRow.added_at.desc())
+            .limit(MAX_SIGNALS)
         ).all()
         for row in library:
             if row.paper_id is not None:
@@ -124,20 +139,29 @@ def load_interests(
         background = _background(session, model, exclude=set(paper_ids))
     signals = [
         _paper_signal(papers[pid], vectors.get(pid), source, at)
-        for pid, (source, at) in ordered if pid in papers
+        for pid, (source, at) in ordered
+        if pid in papers
     ]
     signals += [
-        Signal(ref=f"library:{row.id}", title=row.title, text=document_text(row.title, row.abstract),
-               vector=_own_vector(row.vector, row.vector_model, model), authors=tuple(row.authors or ()),
-               source="library", at=row.added_at)
-        for row in library if row.paper_id is None
+        Signal(
+            ref=f"library:{row.id}",
+            title=row.title,
+            text=document_text(row.title, row.abstract),
+            vector=_own_vector(row.vector, row.vector_model, model),
+            authors=tuple(row.authors or ()),
+            source="library",
+            at=row.added_at,
+        )
+        for row in library
+        if row.paper_id is None
     ]
     interests = Interests(
         signals=signals,
         followed_authors={v for k, v in follows if k == "author"},
         followed_categories={v for k, v in follows if k == "category"},
         keywords=[v for k, v in follows if k == "keyword"],
-        background=background[0], background_texts=background[1],
+        background=background[0],
+        background_texts=background[1],
     )
     hidden = {pid for pid, (source, _) in marks.items() if source == "dislike"}
     known = {pid: source for pid, (source, _) in marks.items() if source != "dislike"}
@@ -147,16 +171,22 @@ def load_interests(
 def _marks(session: Session, user_id: int) -> dict[str, tuple[str, datetime]]:
     """paper id → (strongest source, latest time) over votes, saves and ratings."""
     marks: dict[str, tuple[str, datetime]] = {}
-    for pid, at in session.execute(sa.select(VoteRow.paper_id, VoteRow.created_at)
-                                   .where(VoteRow.user_id == user_id)):
+    for pid, at in session.execute(
+        sa.select(VoteRow.paper_id, VoteRow.created_at).where(VoteRow.user_id == user_id)
+    ):
         _mark(marks, pid, "upvote", at)
-    saves = (sa.select(CollectionItemRow.paper_id, CollectionItemRow.added_at)
-             .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
-             .where(CollectionRow.user_id == user_id))
+    saves = (
+        sa.select(CollectionItemRow.paper_id, CollectionItemRow.added_at)
+        .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
+        .where(CollectionRow.user_id == user_id)
+    )
     for pid, at in session.execute(saves):
         _mark(marks, pid, "save", at)
-    for pid, value, at in session.execute(sa.select(RatingRow.paper_id, RatingRow.value, RatingRow.created_at)
-                                          .where(RatingRow.user_id == user_id)):
+    for pid, value, at in session.execute(
+        sa.select(RatingRow.paper_id, RatingRow.value, RatingRow.created_at).where(
+            RatingRow.user_id == user_id
+        )
+    ):
         _mark(marks, pid, "like" if value > 0 else "dislike", at)
     return marks
 
@@ -171,9 +201,17 @@ def _mark(marks: dict[str, tuple[str, datetime]], paper_id: str, source: str, at
 
 
 def _paper_signal(paper: Paper, vector: np.ndarray | None, source: str, at: datetime) -> Signal:
-    return Signal(ref=paper.id, title=paper.title, text=document_text(paper.title, paper.abstract),
-                  vector=vector, authors=paper.authors, categories=paper.categories,
-                  positive=source != "dislike", source=source, at=at)
+    return Signal(
+        ref=paper.id,
+        title=paper.title,
+        text=document_text(paper.title, paper.abstract),
+        vector=vector,
+        authors=paper.authors,
+        categories=paper.categories,
+        positive=source != "dislike",
+        source=source,
+        at=at,
+    )
 
 
 def _own_vector(blob: bytes | None, vector_model: str | None, model: str) -> np.ndarray | None:
@@ -186,15 +224,25 @@ def _candidates(session: Session, paper_ids: list[str]) -> list[Candidate]:
     papers = get_papers(session, paper_ids)
     vectors = vectors_for(session, current_model_key(), paper_ids)
     return [
-        Candidate(id=pid, title=papers[pid].title,
-                  text=document_text(papers[pid].title, papers[pid].abstract), vector=vectors.get(pid),
-                  authors=papers[pid].authors, categories=papers[pid].categories)
-        for pid in paper_ids if pid in papers
+        Candidate(
+            id=pid,
+            title=papers[pid].title,
+            text=document_text(papers[pid].title, papers[pid].abstract),
+            vector=vectors.get(pid),
+            authors=papers[pid].authors,
+            categories=papers[pid].categories,
+        )
+        for pid in paper_ids
+        if pid in papers
     ]
 
 
-KNOWN_REASONS = {"upvote": "You upvoted this", "save": "You saved this", "like": "You liked this",
-                 "library": "In your library"}
+KNOWN_REASONS = {
+    "upvote": "You upvoted this",
+    "save": "You saved this",
+    "like": "You liked this",
+    "library": "In your library",
+}
 
 
 def _explained(ranked: Ranked, mark: str | None, cold: bool) -> Ranked:
@@ -240,12 +288,21 @@ _cache: OrderedDict[tuple, ReaderRanking] = OrderedDict()
 def _fingerprint(session: Session, user_id: int) -> tuple:
     """Changes whenever any signal of the reader is added, changed or removed."""
     parts = []
-    for table, at in ((VoteRow, VoteRow.created_at), (RatingRow, RatingRow.created_at),
-                      (FollowRow, FollowRow.created_at), (LibraryItemRow, LibraryItemRow.imported_at)):
-        parts.append(tuple(session.execute(
-            sa.select(sa.func.count(), sa.func.max(at), sa.func.sum(table.id))
-            .where(table.user_id == user_id)
-        ).one()))
+    for table, at in (
+        (VoteRow, VoteRow.created_at),
+        (RatingRow, RatingRow.created_at),
+        (FollowRow, FollowRow.created_at),
+        (LibraryItemRow, LibraryItemRow.imported_at),
+    ):
+        parts.append(
+            tuple(
+                session.execute(
+                    sa.select(sa.func.count(), sa.func.max(at), sa.func.sum(table.id)).where(
+                        table.user_id == user_id
+                    )
+                ).one()
+            )
+        )
     saves = session.execute(
         sa.select(sa.func.count(), sa.func.max(CollectionItemRow.added_at))
         .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
@@ -255,7 +312,8 @@ def _fingerprint(session: Session, user_id: int) -> tuple:
         sa.select(sa.func.sum(RatingRow.value * RatingRow.id)).where(RatingRow.user_id == user_id)
     ).scalar()
     embedded = session.execute(
-        sa.select(sa.func.count()).select_from(LibraryItemRow)
+        sa.select(sa.func.count())
+        .select_from(LibraryItemRow)
         .where(LibraryItemRow.user_id == user_id, LibraryItemRow.vector.is_not(None))
     ).scalar()
     return (*parts, tuple(saves), ratings, embedded)

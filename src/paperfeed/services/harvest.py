@@ -61,10 +61,16 @@ def harvest_arxiv(
     with _using(client) as http:
         while max_results is None or start < max_results:
             size = page_size if max_results is None else min(page_size, max_results - start)
-            response = http.get(url, params={
-                "search_query": search_query(category, since, until), "start": start,
-                "max_results": size, "sortBy": "submittedDate", "sortOrder": "ascending",
-            })
+            response = http.get(
+                url,
+                params={
+                    "search_query": search_query(category, since, until),
+                    "start": start,
+                    "max_results": size,
+                    "sortBy": "submittedDate",
+                    "sortOrder": "ascending",
+                },
+            )
             page = _failing_job(db, job, partial(parse_atom_page, response.content, source=str(response.url)))
             page.items[size:] = []  # never store more than --max asked for, whatever the server sent
             total = page.total if max_results is None else min(page.total, max_results)
@@ -113,11 +119,15 @@ def harvest_oai(
     summary = IngestSummary()
     with _using(client) as http:
         while True:
-            params = {"verb": "ListRecords", "resumptionToken": token} if token else _first_page(
-                set_spec, from_day, until)
+            params = (
+                {"verb": "ListRecords", "resumptionToken": token}
+                if token
+                else _first_page(set_spec, from_day, until)
+            )
             response = http.get(url, params=params)
-            page = _failing_job(db, job, partial(parse_list_records, response.content,
-                                                 source=str(response.url)))
+            page = _failing_job(
+                db, job, partial(parse_list_records, response.content, source=str(response.url))
+            )
             done += len(page.items) + len(page.deleted)
             token = None if page.is_last or page.token is None else page.token.value  # is_last: no token
             with db.session() as session:

@@ -50,8 +50,10 @@ def _within_bound(body: bytes, source: str) -> bytes:
 
 
 def _too_large(source: str) -> MalformedSource:
-    return MalformedSource(f"{source}: more than {MAX_ANSWER_BYTES // 2**20} MB; a daily-papers answer "
-                           "is far smaller (split the dump)")
+    return MalformedSource(
+        f"{source}: more than {MAX_ANSWER_BYTES // 2**20} MB; a daily-papers answer "
+        "is far smaller (split the dump)"
+    )
 
 
 def _gunzip(body: bytes, source: str) -> bytes:

@@ -60,10 +60,14 @@ def rate(db: Database, user_id: int, paper_id: str, value: int) -> None:
 def unrate(db: Database, user_id: int, paper_id: str) -> bool:
     """Undo a 👍 or 👎; returns whether there was one."""
     with db.session() as session:
-        return session.execute(
-            sa.delete(RatingRow).where(RatingRow.user_id == user_id, RatingRow.paper_id == paper_id)
-            .returning(RatingRow.id)
-        ).first() is not None
+        return (
+            session.execute(
+                sa.delete(RatingRow)
+                .where(RatingRow.user_id == user_id, RatingRow.paper_id == paper_id)
+                .returning(RatingRow.id)
+            ).first()
+            is not None
+        )
 
 
 def ratings_of(db: Database, user_id: int, paper_ids: list[str] | None = None) -> dict[str, int]:
@@ -101,8 +105,14 @@ def follow(db: Database, user_id: int, kind: str, value: str) -> Follow:
         raise InterestError(f"{value!r} has no letters or digits to follow.")
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     with db.session() as session:
-        count = session.scalar(sa.select(sa.func.count()).select_from(FollowRow).where(
-            FollowRow.user_id == user_id, FollowRow.kind == kind)) or 0
+        count = (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(FollowRow)
+                .where(FollowRow.user_id == user_id, FollowRow.kind == kind)
+            )
+            or 0
+        )
         if count >= MAX_FOLLOWS:
             raise InterestError(f"You follow {count} {kind}s already, the most there can be.")
         session.execute(
@@ -116,12 +126,18 @@ def follow(db: Database, user_id: int, kind: str, value: str) -> Follow:
 def unfollow(db: Database, user_id: int, kind: str, value: str) -> bool:
     """Stop following (``value`` in any spelling of the followed form); returns whether it was followed."""
     with db.session() as session:
-        return session.execute(
-            sa.delete(FollowRow)
-            .where(FollowRow.user_id == user_id, FollowRow.kind == kind,
-                   FollowRow.key == follow_key(kind, value))
-            .returning(FollowRow.id)
-        ).first() is not None
+        return (
+            session.execute(
+                sa.delete(FollowRow)
+                .where(
+                    FollowRow.user_id == user_id,
+                    FollowRow.kind == kind,
+                    FollowRow.key == follow_key(kind, value),
+                )
+                .returning(FollowRow.id)
+            ).first()
+            is not None
+        )
 
 
 def follows_of(db: Database, user_id: int) -> dict[str, list[Follow]]:
@@ -130,7 +146,8 @@ def follows_of(db: Database, user_id: int) -> dict[str, list[Follow]]:
     with db.sessions() as session:
         rows = session.execute(
             sa.select(FollowRow.kind, FollowRow.key, FollowRow.value)
-            .where(FollowRow.user_id == user_id).order_by(FollowRow.id)
+            .where(FollowRow.user_id == user_id)
+            .order_by(FollowRow.id)
         )
         for kind, key, value in rows:
             grouped.setdefault(kind, []).append(Follow(kind, key, value))
@@ -148,7 +165,10 @@ def reset_interests(db: Database, user_id: int, parts: tuple[str, ...] = RESETTA
         choices = ", ".join(RESETTABLE)
         raise InterestError(f"Cannot reset {', '.join(sorted(unknown))}; choose from {choices}.")
     tables: dict[str, type[RatingRow | FollowRow | LibraryItemRow]] = {
-        "ratings": RatingRow, "follows": FollowRow, "library": LibraryItemRow}
+        "ratings": RatingRow,
+        "follows": FollowRow,
+        "library": LibraryItemRow,
+    }
     removed: dict[str, int] = {}
     with db.session() as session:
         for part in parts:

@@ -64,16 +64,22 @@ class LibraryItem:
     embedded: bool
 
 
-def import_library(db: Database, user_id: int, data: bytes | str, *, now: datetime | None = None
-                   ) -> ImportReport:
+def import_library(
+    db: Database, user_id: int, data: bytes | str, *, now: datetime | None = None
+) -> ImportReport:
     """Parse, match and store an export; raises ``LibraryFormatError`` if the whole file is unreadable."""
     now = now or datetime.now(UTC)
     parsed = parse_library(data)
     report = ImportReport(parsed.format, rejected=list(parsed.rejected))
     entries = parsed.entries[:MAX_ENTRIES]
     for entry in parsed.entries[MAX_ENTRIES:]:
-        report.rejected.append(RejectedEntry(entry.position, entry.key or entry.title[:40],
-                                             f"more than {MAX_ENTRIES:,} entries in one import"))
+        report.rejected.append(
+            RejectedEntry(
+                entry.position,
+                entry.key or entry.title[:40],
+                f"more than {MAX_ENTRIES:,} entries in one import",
+            )
+        )
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     with db.session() as session:
         matches = _match(session, entries)
@@ -81,8 +87,11 @@ def import_library(db: Database, user_id: int, data: bytes | str, *, now: dateti
         for entry in entries:
             key = _match_key(entry)
             if key is None:
-                report.rejected.append(RejectedEntry(entry.position, entry.key or "?",
-                                                     "no title, arXiv id or DOI to recognise it by"))
+                report.rejected.append(
+                    RejectedEntry(
+                        entry.position, entry.key or "?", "no title, arXiv id or DOI to recognise it by"
+                    )
+                )
                 continue
             if key in seen:
                 report.unchanged += 1
@@ -90,12 +99,23 @@ def import_library(db: Database, user_id: int, data: bytes | str, *, now: dateti
             seen.add(key)
             paper_id, how = matches.get(entry.position, (None, None))
             added = session.execute(
-                insert(LibraryItemRow).values(
-                    user_id=user_id, paper_id=paper_id, match_key=key, matched_by=how,
-                    title=entry.title, abstract=entry.abstract, authors=list(entry.authors),
-                    arxiv_id=entry.arxiv_id, doi=entry.doi, year=entry.year,
-                    added_at=entry.added_at or now, imported_at=now,
-                ).on_conflict_do_nothing(index_elements=["user_id", "match_key"]).returning(LibraryItemRow.id)
+                insert(LibraryItemRow)
+                .values(
+                    user_id=user_id,
+                    paper_id=paper_id,
+                    match_key=key,
+                    matched_by=how,
+                    title=entry.title,
+                    abstract=entry.abstract,
+                    authors=list(entry.authors),
+                    arxiv_id=entry.arxiv_id,
+                    doi=entry.doi,
+                    year=entry.year,
+                    added_at=entry.added_at or now,
+                    imported_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["user_id", "match_key"])
+                .returning(LibraryItemRow.id)
             ).first()
             if added is None:
                 report.unchanged += 1
@@ -125,8 +145,9 @@ def _match(session: Session, entries: list[LibraryEntry]) -> dict[int, tuple[str
             found[entry.position] = (entry.arxiv_id, "arxiv")
     dois = {e.doi.lower() for e in entries if e.doi and e.position not in found}
     if dois:
-        rows = session.execute(sa.select(PaperRow.id, sa.func.lower(PaperRow.doi))
-                               .where(sa.func.lower(PaperRow.doi).in_(dois)))
+        rows = session.execute(
+            sa.select(PaperRow.id, sa.func.lower(PaperRow.doi)).where(sa.func.lower(PaperRow.doi).in_(dois))
+        )
         by_doi = {doi: pid for pid, doi in rows}
         for entry in entries:
             if entry.position not in found and entry.doi and entry.doi.lower() in by_doi:
@@ -156,14 +177,18 @@ def _by_title(session: Session, title: str) -> str | None:
     return None
 
 
-def embed_library_pending(db: Database, *, on_progress: Callable[[int, int], None] | None = None,
-                          limit: int | None = None) -> int:
+def embed_library_pending(
+    db: Database, *, on_progress: Callable[[int, int], None] | None = None, limit: int | None = None
+) -> int:
     """Embed unmatched library entries that have no vector of the current model; returns how many."""
     relink_library(db)
     encoder = get_encoder()
     model = model_key(encoder)
-    pending = (LibraryItemRow.paper_id.is_(None) & (LibraryItemRow.title != "")
-               & ((LibraryItemRow.vector_model.is_(None)) | (LibraryItemRow.vector_model != model)))
+    pending = (
+        LibraryItemRow.paper_id.is_(None)
+        & (LibraryItemRow.title != "")
+        & ((LibraryItemRow.vector_model.is_(None)) | (LibraryItemRow.vector_model != model))
+    )
     with db.sessions() as session:
         total = session.scalar(sa.select(sa.func.count()).select_from(LibraryItemRow).where(pending)) or 0
     total = min(total, limit) if limit is not None else total
@@ -172,15 +197,20 @@ def embed_library_pending(db: Database, *, on_progress: Callable[[int, int], Non
         with db.sessions() as session:
             batch = session.execute(
                 sa.select(LibraryItemRow.id, LibraryItemRow.title, LibraryItemRow.abstract)
-                .where(pending).order_by(LibraryItemRow.id).limit(min(EMBED_BATCH, total - done))
+                .where(pending)
+                .order_by(LibraryItemRow.id)
+                .limit(min(EMBED_BATCH, total - done))
             ).all()
         if not batch:
             break
         vectors = encoder.encode_documents([document_text(r.title, r.abstract) for r in batch])
         with db.session() as session:
             for row, vector in zip(batch, vectors, strict=True):
-                session.execute(sa.update(LibraryItemRow).where(LibraryItemRow.id == row.id).values(
-                    vector=np.asarray(vector, dtype=np.float32).tobytes(), vector_model=model))
+                session.execute(
+                    sa.update(LibraryItemRow)
+                    .where(LibraryItemRow.id == row.id)
+                    .values(vector=np.asarray(vector, dtype=np.float32).tobytes(), vector_model=model)
+                )
         done += len(batch)
         if on_progress:
             on_progress(done, total)
@@ -192,11 +222,14 @@ def relink_library(db: Database) -> int:
     harvest caught up); returns how many were linked. An indexed join, run with every embedding round."""
     stored = sa.select(PaperRow.id).where(PaperRow.id == LibraryItemRow.arxiv_id).exists()
     with db.session() as session:
-        result = cast(sa.CursorResult[Any], session.execute(
-            sa.update(LibraryItemRow)
-            .where(LibraryItemRow.paper_id.is_(None), LibraryItemRow.arxiv_id.is_not(None), stored)
-            .values(paper_id=LibraryItemRow.arxiv_id, matched_by="arxiv")
-        ))
+        result = cast(
+            sa.CursorResult[Any],
+            session.execute(
+                sa.update(LibraryItemRow)
+                .where(LibraryItemRow.paper_id.is_(None), LibraryItemRow.arxiv_id.is_not(None), stored)
+                .values(paper_id=LibraryItemRow.arxiv_id, matched_by="arxiv")
+            ),
+        )
         return result.rowcount
 
 
@@ -204,28 +237,51 @@ def library_items(db: Database, user_id: int, *, limit: int = 500) -> list[Libra
     """The reader's library, most recently added first (for the settings page)."""
     with db.sessions() as session:
         rows = session.execute(
-            sa.select(LibraryItemRow.id, LibraryItemRow.title, LibraryItemRow.paper_id,
-                      LibraryItemRow.matched_by, LibraryItemRow.year, LibraryItemRow.vector_model)
+            sa.select(
+                LibraryItemRow.id,
+                LibraryItemRow.title,
+                LibraryItemRow.paper_id,
+                LibraryItemRow.matched_by,
+                LibraryItemRow.year,
+                LibraryItemRow.vector_model,
+            )
             .where(LibraryItemRow.user_id == user_id)
-            .order_by(LibraryItemRow.added_at.desc(), LibraryItemRow.id.desc()).limit(limit)
+            .order_by(LibraryItemRow.added_at.desc(), LibraryItemRow.id.desc())
+            .limit(limit)
         ).all()
         titles = get_papers(session, [r.paper_id for r in rows if r.paper_id and not r.title])
     return [
-        LibraryItem(r.id, r.title or (titles[r.paper_id].title if r.paper_id in titles else r.paper_id or ""),
-                    r.paper_id, r.matched_by, r.year, r.vector_model is not None or r.paper_id is not None)
+        LibraryItem(
+            r.id,
+            r.title or (titles[r.paper_id].title if r.paper_id in titles else r.paper_id or ""),
+            r.paper_id,
+            r.matched_by,
+            r.year,
+            r.vector_model is not None or r.paper_id is not None,
+        )
         for r in rows
     ]
 
 
 def count_library(db: Database, user_id: int) -> int:
     with db.sessions() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(LibraryItemRow)
-                              .where(LibraryItemRow.user_id == user_id)) or 0
+        return (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(LibraryItemRow)
+                .where(LibraryItemRow.user_id == user_id)
+            )
+            or 0
+        )
 
 
 def remove_library_item(db: Database, user_id: int, item_id: int) -> bool:
     with db.session() as session:
-        return session.execute(
-            sa.delete(LibraryItemRow).where(LibraryItemRow.user_id == user_id, LibraryItemRow.id == item_id)
-            .returning(LibraryItemRow.id)
-        ).first() is not None
+        return (
+            session.execute(
+                sa.delete(LibraryItemRow)
+                .where(LibraryItemRow.user_id == user_id, LibraryItemRow.id == item_id)
+                .returning(LibraryItemRow.id)
+            ).first()
+            is not None
+        )

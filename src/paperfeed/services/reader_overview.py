@@ -44,15 +44,22 @@ def interests_overview(db: Database, user_id: int) -> InterestsOverview:
     ratings = interests.ratings_of(db, user_id)
     with db.sessions() as session:
         titles = get_papers(session, list(ratings))
-        upvote_count = session.scalar(sa.select(sa.func.count()).select_from(VoteRow)
-                                      .where(VoteRow.user_id == user_id)) or 0
-        upvoted_ids = list(session.scalars(
-            sa.select(VoteRow.paper_id).where(VoteRow.user_id == user_id)
-            .order_by(VoteRow.created_at.desc()).limit(UPVOTES_SHOWN)
-        ))
+        upvote_count = (
+            session.scalar(sa.select(sa.func.count()).select_from(VoteRow).where(VoteRow.user_id == user_id))
+            or 0
+        )
+        upvoted_ids = list(
+            session.scalars(
+                sa.select(VoteRow.paper_id)
+                .where(VoteRow.user_id == user_id)
+                .order_by(VoteRow.created_at.desc())
+                .limit(UPVOTES_SHOWN)
+            )
+        )
         upvoted = get_papers(session, upvoted_ids)
-    rated = [RatedPaper(pid, titles[pid].title if pid in titles else pid, value)
-             for pid, value in ratings.items()]
+    rated = [
+        RatedPaper(pid, titles[pid].title if pid in titles else pid, value) for pid, value in ratings.items()
+    ]
     return InterestsOverview(
         follows=interests.follows_of(db, user_id),
         ratings=sorted(rated, key=lambda r: (-r.value, r.title.lower())),

@@ -28,8 +28,9 @@ def corpus_stats(db: Database) -> dict[str, Any]:
         )
         by_month = sa.select(month, sa.func.count()).group_by(month).order_by(month)
         months: dict[str, int] = dict(s.execute(by_month).all())
-        first, last = s.execute(sa.select(sa.func.min(FeedEntryRow.featured_on),
-                                          sa.func.max(FeedEntryRow.featured_on))).one()
+        first, last = s.execute(
+            sa.select(sa.func.min(FeedEntryRow.featured_on), sa.func.max(FeedEntryRow.featured_on))
+        ).one()
     return {
         "papers": papers,
         "withdrawn": withdrawn,
@@ -47,8 +48,10 @@ def category_counts(db: Database, limit: int = 200) -> list[tuple[str, int]]:
     count = sa.func.count().label("n")
     with db.sessions() as session:
         rows = session.execute(
-            sa.select(PaperRow.primary_category, count).where(PaperRow.primary_category.is_not(None))
-            .group_by(PaperRow.primary_category).order_by(count.desc(), PaperRow.primary_category)
+            sa.select(PaperRow.primary_category, count)
+            .where(PaperRow.primary_category.is_not(None))
+            .group_by(PaperRow.primary_category)
+            .order_by(count.desc(), PaperRow.primary_category)
             .limit(limit)
         ).all()
     return [(category, int(n)) for category, n in rows if category is not None]  # the query skips NULLs

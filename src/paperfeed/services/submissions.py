@@ -65,7 +65,12 @@ class Submission:
 
 
 def submit(
-    db: Database, text: str, *, submitted_by: str, today: date, user_id: int | None = None,
+    db: Database,
+    text: str,
+    *,
+    submitted_by: str,
+    today: date,
+    user_id: int | None = None,
 ) -> Submission:
     """Queue ``text`` (an arXiv id or abs/pdf URL) to be featured on ``today``. Raises ``InvalidArxivId``
     before storing anything; the same reader re-submitting a paper still pending gets the pending one."""
@@ -73,14 +78,27 @@ def submit(
     now = datetime.now(UTC)
     with db.session() as session:
         if user_id is not None:
-            pending = session.scalar(sa.select(SubmissionRow).where(
-                SubmissionRow.user_id == user_id, SubmissionRow.paper_id == paper_id,
-                SubmissionRow.featured_on == today, SubmissionRow.status.in_(PENDING)))
+            pending = session.scalar(
+                sa.select(SubmissionRow).where(
+                    SubmissionRow.user_id == user_id,
+                    SubmissionRow.paper_id == paper_id,
+                    SubmissionRow.featured_on == today,
+                    SubmissionRow.status.in_(PENDING),
+                )
+            )
             if pending is not None:
                 return _submission(pending)
-        row = SubmissionRow(text=text.strip()[:500], paper_id=paper_id, user_id=user_id,
-                            submitted_by=submitted_by, featured_on=today, status=QUEUED, attempts=0,
-                            created_at=now, updated_at=now)
+        row = SubmissionRow(
+            text=text.strip()[:500],
+            paper_id=paper_id,
+            user_id=user_id,
+            submitted_by=submitted_by,
+            featured_on=today,
+            status=QUEUED,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(row)
         session.flush()
         queued = _submission(row)
@@ -91,7 +109,8 @@ def submit(
 def get_submission(db: Database, submission_id: int) -> Submission | None:
     with db.sessions() as session:
         found = session.execute(
-            sa.select(SubmissionRow, PaperRow.title).outerjoin(PaperRow, _paper_done())
+            sa.select(SubmissionRow, PaperRow.title)
+            .outerjoin(PaperRow, _paper_done())
             .where(SubmissionRow.id == submission_id)
         ).first()
     return _submission(*found) if found else None
@@ -123,12 +142,22 @@ def retry_submission(db: Database, submission_id: int) -> bool:
 
 def requeue(session: Session, submission_id: int) -> bool:
     """:func:`retry_submission` in the caller's transaction (the admin page records it in the same one)."""
-    return session.execute(
-        sa.update(SubmissionRow).where(SubmissionRow.id == submission_id, SubmissionRow.status == FAILED)
-        .values(status=QUEUED, attempts=0, error=None, next_attempt_at=None, finished_at=None,
-                updated_at=datetime.now(UTC))
-        .returning(SubmissionRow.id)
-    ).first() is not None
+    return (
+        session.execute(
+            sa.update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.status == FAILED)
+            .values(
+                status=QUEUED,
+                attempts=0,
+                error=None,
+                next_attempt_at=None,
+                finished_at=None,
+                updated_at=datetime.now(UTC),
+            )
+            .returning(SubmissionRow.id)
+        ).first()
+        is not None
+    )
 
 
 def wake_workers() -> None:
@@ -137,13 +166,19 @@ def wake_workers() -> None:
 
 
 def claim_next(
-    db: Database, worker: str, *, submission_id: int | None = None, now: datetime | None = None,
+    db: Database,
+    worker: str,
+    *,
+    submission_id: int | None = None,
+    now: datetime | None = None,
 ) -> Submission | None:
     """Claim the oldest due submission (or only ``submission_id``) for ``worker``; None if there is none."""
     now = now or datetime.now(UTC)
     due = sa.or_(
-        sa.and_(SubmissionRow.status == QUEUED,
-                sa.or_(SubmissionRow.next_attempt_at.is_(None), SubmissionRow.next_attempt_at <= now)),
+        sa.and_(
+            SubmissionRow.status == QUEUED,
+            sa.or_(SubmissionRow.next_attempt_at.is_(None), SubmissionRow.next_attempt_at <= now),
+        ),
         sa.and_(SubmissionRow.status == FETCHING, SubmissionRow.lease_until < now),
     )
     pick = sa.select(SubmissionRow.id).where(due)
@@ -151,9 +186,15 @@ def claim_next(
         pick = pick.where(SubmissionRow.id == submission_id)
     pick = pick.order_by(SubmissionRow.id).limit(1).with_for_update(skip_locked=True)
     statement = (
-        sa.update(SubmissionRow).where(SubmissionRow.id == pick.scalar_subquery(), due)
-        .values(status=FETCHING, claimed_by=worker[:200], lease_until=now + CLAIM_TTL,
-                attempts=SubmissionRow.attempts + 1, updated_at=now)
+        sa.update(SubmissionRow)
+        .where(SubmissionRow.id == pick.scalar_subquery(), due)
+        .values(
+            status=FETCHING,
+            claimed_by=worker[:200],
+            lease_until=now + CLAIM_TTL,
+            attempts=SubmissionRow.attempts + 1,
+            updated_at=now,
+        )
         .returning(SubmissionRow)
         .execution_options(synchronize_session=False)
     )
@@ -172,8 +213,13 @@ def process(db: Database, settings: Settings, claimed: Submission, client: Polit
             why = f"arXiv could not be reached after {claimed.attempts} tries: {error}"
             return _finish(db, claimed, FAILED, why)
         wait = retry_delay(claimed.attempts, settings.request_interval_s)
-        return _finish(db, claimed, QUEUED, f"arXiv did not answer ({error}); retrying in {wait:.0f} s",
-                       next_attempt_at=datetime.now(UTC) + timedelta(seconds=wait))
+        return _finish(
+            db,
+            claimed,
+            QUEUED,
+            f"arXiv did not answer ({error}); retrying in {wait:.0f} s",
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=wait),
+        )
     except (PaperNotFound, MalformedSource) as error:
         return _finish(db, claimed, FAILED, str(error))
     except Exception as error:  # a bug or a database error: say so on the status page, keep the traceback
@@ -246,16 +292,27 @@ def start_submission_worker(db: Database, settings: Settings) -> Callable[[], No
 
 
 def _finish(
-    db: Database, claimed: Submission, status: str, error: str | None, *,
+    db: Database,
+    claimed: Submission,
+    status: str,
+    error: str | None,
+    *,
     next_attempt_at: datetime | None = None,
 ) -> Submission:
     now = datetime.now(UTC)
     finished = now if status in (DONE, FAILED) else None
     with db.session() as session:
         session.execute(
-            sa.update(SubmissionRow).where(SubmissionRow.id == claimed.id)
-            .values(status=status, error=error, next_attempt_at=next_attempt_at, lease_until=None,
-                    updated_at=now, finished_at=finished)
+            sa.update(SubmissionRow)
+            .where(SubmissionRow.id == claimed.id)
+            .values(
+                status=status,
+                error=error,
+                next_attempt_at=next_attempt_at,
+                lease_until=None,
+                updated_at=now,
+                finished_at=finished,
+            )
         )
     return _stored(db, claimed.id)
 
@@ -273,8 +330,19 @@ def _stored(db: Database, submission_id: int) -> Submission:
 
 def _submission(row: SubmissionRow, title: str | None = None) -> Submission:
     return Submission(
-        id=row.id, text=row.text, paper_id=row.paper_id, user_id=row.user_id, submitted_by=row.submitted_by,
-        featured_on=row.featured_on, status=row.status, attempts=row.attempts, error=row.error,
-        claimed_by=row.claimed_by, next_attempt_at=row.next_attempt_at, created_at=row.created_at,
-        updated_at=row.updated_at, finished_at=row.finished_at, title=title,
+        id=row.id,
+        text=row.text,
+        paper_id=row.paper_id,
+        user_id=row.user_id,
+        submitted_by=row.submitted_by,
+        featured_on=row.featured_on,
+        status=row.status,
+        attempts=row.attempts,
+        error=row.error,
+        claimed_by=row.claimed_by,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        finished_at=row.finished_at,
+        title=title,
     )

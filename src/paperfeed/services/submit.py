@@ -63,8 +63,9 @@ def submit_paper(
 
 def arxiv_client(settings: Settings) -> PoliteClient:
     """A client that leaves pacing and retries to the caller: every attempt must take a shared turn."""
-    return PoliteClient(interval_s=0.0, retries=0, timeout_s=settings.http_timeout_s,
-                        user_agent=settings.user_agent)
+    return PoliteClient(
+        interval_s=0.0, retries=0, timeout_s=settings.http_timeout_s, user_agent=settings.user_agent
+    )
 
 
 def fetch_record(db: Database, paper_id: str, *, client: PoliteClient, settings: Settings) -> Record:
@@ -96,4 +97,3 @@ def feature_paper(db: Database, record: Record, *, submitted_by: str, day: date)
 def retry_delay(attempt: int, interval_s: float) -> float:
     """Seconds before retry number ``attempt`` (1, 2, …): the interval, then ×4 each time, capped."""
     return min(max(interval_s, 0.5) * 4 ** (attempt - 1), MAX_RETRY_DELAY_S)
-

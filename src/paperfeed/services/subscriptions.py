@@ -91,8 +91,14 @@ def unsubscribe_links(settings: Settings, subscription_id: int, email: str) -> t
 
 
 def request_subscription(
-    db: Database, settings: Settings, *, email: str, frequency: str = "daily", user_id: int | None = None,
-    client_ip: str | None = None, now: datetime | None = None,
+    db: Database,
+    settings: Settings,
+    *,
+    email: str,
+    frequency: str = "daily",
+    user_id: int | None = None,
+    client_ip: str | None = None,
+    now: datetime | None = None,
 ) -> int | None:
     """Queue a confirmation mail for ``email``; returns its outbox id, or None when rate-limited.
 
@@ -107,15 +113,22 @@ def request_subscription(
 
 
 def _request(
-    db: Database, settings: Settings, email: str, frequency: str, user_id: int | None, client_ip: str | None,
+    db: Database,
+    settings: Settings,
+    email: str,
+    frequency: str,
+    user_id: int | None,
+    client_ip: str | None,
     now: datetime,
 ) -> int | None:
     with db.session() as session:
-        if client_ip and not allow(session, scope="ip", key=client_ip, limit=PER_IP[0], window=PER_IP[1],
-                                   now=now):
+        if client_ip and not allow(
+            session, scope="ip", key=client_ip, limit=PER_IP[0], window=PER_IP[1], now=now
+        ):
             return None
-        if not allow(session, scope="address", key=email.lower(), limit=PER_ADDRESS[0],
-                     window=PER_ADDRESS[1], now=now):
+        if not allow(
+            session, scope="address", key=email.lower(), limit=PER_ADDRESS[0], window=PER_ADDRESS[1], now=now
+        ):
             return None
         row = session.scalar(sa.select(SubscriptionRow).where(_same_address(email)))
         if row is None:
@@ -125,12 +138,21 @@ def _request(
         owner = user_id if _owns_address(session, user_id, email) else None
         token = _confirm_signer(settings).dumps({"s": row.id, "e": row.email, "f": frequency, "u": owner})
         mail = render_confirmation(
-            confirm_url=f"{settings.base_url.rstrip('/')}/confirm/{token}", frequency=frequency,
+            confirm_url=f"{settings.base_url.rstrip('/')}/confirm/{token}",
+            frequency=frequency,
             site_url=settings.base_url,
         )
         key = f"confirm:{row.id}:{secrets.token_hex(8)}"  # every request may send one (within limits)
-        return enqueue(session, settings, key=key, kind="confirm", recipient=row.email, mail=mail,
-                       subscription_id=row.id, now=now).id
+        return enqueue(
+            session,
+            settings,
+            key=key,
+            kind="confirm",
+            recipient=row.email,
+            mail=mail,
+            subscription_id=row.id,
+            now=now,
+        ).id
 
 
 def confirm_subscription(

@@ -84,17 +84,25 @@ def days_to_sync(last_day: date | None, today: date) -> list[date]:
 
 
 def run_sync(
-    db: Database, settings: Settings, *, today: date | None = None, since: date | None = None,
-    categories: tuple[str, ...] | None = None, hugging_face: bool | None = None, embed: bool = True,
-    client: PoliteClient | None = None, on_step: OnStep | None = None,
+    db: Database,
+    settings: Settings,
+    *,
+    today: date | None = None,
+    since: date | None = None,
+    categories: tuple[str, ...] | None = None,
+    hugging_face: bool | None = None,
+    embed: bool = True,
+    client: PoliteClient | None = None,
+    on_step: OnStep | None = None,
 ) -> SyncReport:
     """One sync round; see the module docstring. Raises on a source that fails, after recording why."""
     started = time.monotonic()
     today = today or datetime.now(UTC).date()
     categories = categories if categories is not None else sync_categories(settings)
     if not categories:
-        raise ValueError("no categories to sync: set PAPERFEED_SYNC_CATEGORIES (e.g. cs.LG,cs.CL) or pass "
-                         "--category")
+        raise ValueError(
+            "no categories to sync: set PAPERFEED_SYNC_CATEGORIES (e.g. cs.LG,cs.CL) or pass --category"
+        )
     hugging_face = settings.sync_hugging_face if hugging_face is None else hugging_face
     report = SyncReport(categories=categories)
     holder = holder_name()
@@ -104,8 +112,11 @@ def run_sync(
         return report
     try:
         status = sync_status(db)
-        report.days = [since + timedelta(days=n) for n in range((today - since).days)] if since \
-            else days_to_sync(status.last_day, today)  # complete days only: up to yesterday
+        report.days = (
+            [since + timedelta(days=n) for n in range((today - since).days)]
+            if since
+            else days_to_sync(status.last_day, today)
+        )  # complete days only: up to yesterday
         steps = len(report.days) * (len(categories) + (1 if hugging_face else 0)) + (2 if embed else 0)
         done = 0
         owned = PoliteClient.from_settings(settings) if client is None else None
@@ -147,22 +158,31 @@ def run_sync(
 def sync_status(db: Database) -> SyncStatus:
     """When the site was last brought up to date (for "updated … ago") and the last failure, if any."""
     with db.sessions() as session:
-        last_day = session.scalar(sa.select(sa.func.max(IngestJobRow.key)).where(
-            IngestJobRow.kind == DAY_JOB, IngestJobRow.status == "done"))
+        last_day = session.scalar(
+            sa.select(sa.func.max(IngestJobRow.key)).where(
+                IngestJobRow.kind == DAY_JOB, IngestJobRow.status == "done"
+            )
+        )
         runs = session.execute(
-            sa.select(IngestJobRow.status, IngestJobRow.finished_at, IngestJobRow.error)
-            .where(IngestJobRow.kind == RUN_JOB)
+            sa.select(IngestJobRow.status, IngestJobRow.finished_at, IngestJobRow.error).where(
+                IngestJobRow.kind == RUN_JOB
+            )
         ).first()
     running = current_holder(db, LEASE)
     success = runs.finished_at if runs and runs.status == "done" else None
     failed = runs if runs and runs.status == "failed" else None
     if success is None and last_day:
         with db.sessions() as session:
-            success = session.scalar(sa.select(sa.func.max(IngestJobRow.finished_at)).where(
-                IngestJobRow.kind == DAY_JOB, IngestJobRow.status == "done"))
+            success = session.scalar(
+                sa.select(sa.func.max(IngestJobRow.finished_at)).where(
+                    IngestJobRow.kind == DAY_JOB, IngestJobRow.status == "done"
+                )
+            )
     return SyncStatus(
-        last_success=success, last_day=date.fromisoformat(last_day) if last_day else None,
-        last_error=failed.error if failed else None, last_error_at=failed.finished_at if failed else None,
+        last_success=success,
+        last_day=date.fromisoformat(last_day) if last_day else None,
+        last_error=failed.error if failed else None,
+        last_error_at=failed.finished_at if failed else None,
         running=running[0] if running else None,
     )
 
@@ -188,7 +208,10 @@ def _record_run(db: Database, report: SyncReport, *, error: str | None) -> None:
 
 
 def start_sync_scheduler(
-    db: Database, settings: Settings, *, interval_s: float = 600.0,
+    db: Database,
+    settings: Settings,
+    *,
+    interval_s: float = 600.0,
 ) -> Callable[[], None]:
     """Sync once a day from ``sync_hour_utc`` on, in a daemon thread; returns the function that stops it.
 

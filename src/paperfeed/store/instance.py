@@ -47,9 +47,11 @@ def signing_key_for_url(url: str, legacy_file: Path | None = None) -> str:
 
 def _stored_or_new(db: Database, candidate: str | None) -> str:
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
-    statement = insert(InstanceSecretRow).values(
-        name=SIGNING_KEY, value=candidate or secrets.token_urlsafe(48), created_at=datetime.now(UTC)
-    ).on_conflict_do_nothing(index_elements=["name"])
+    statement = (
+        insert(InstanceSecretRow)
+        .values(name=SIGNING_KEY, value=candidate or secrets.token_urlsafe(48), created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
     try:
         with db.session() as session:
             session.execute(statement)

@@ -35,8 +35,9 @@ def start_job(session: Session, kind: str, key: str) -> JobState:
     now = datetime.now(UTC)
     row = session.scalar(sa.select(IngestJobRow).where(IngestJobRow.kind == kind, IngestJobRow.key == key))
     if row is None:
-        row = IngestJobRow(kind=kind, key=key, status="running", checkpoint={}, counts={},
-                           started_at=now, updated_at=now)
+        row = IngestJobRow(
+            kind=kind, key=key, status="running", checkpoint={}, counts={}, started_at=now, updated_at=now
+        )
         session.add(row)
     elif row.status != "running":
         row.status, row.checkpoint, row.counts, row.error = "running", {}, {}, None

@@ -42,10 +42,15 @@ def renew(db: Database, name: str, holder: str, ttl: timedelta) -> bool:
     """Extend our lease; False if it is no longer ours (it expired and someone else took it)."""
     now = datetime.now(UTC)
     with db.session() as session:
-        return session.execute(
-            sa.update(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder)
-            .values(expires_at=now + ttl).returning(LeaseRow.name)
-        ).first() is not None
+        return (
+            session.execute(
+                sa.update(LeaseRow)
+                .where(LeaseRow.name == name, LeaseRow.holder == holder)
+                .values(expires_at=now + ttl)
+                .returning(LeaseRow.name)
+            ).first()
+            is not None
+        )
 
 
 def release(db: Database, name: str, holder: str) -> None:

@@ -108,18 +108,30 @@ class _Window:
 def _increment(session: Session, bucket: str, digest: str, window: _Window, by: int) -> int:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     expires = _utc((window.index + 2) * window.limit.seconds)  # while it can still be the previous window
-    statement = insert(RateLimitRow).values(
-        bucket=bucket, key_hash=digest, window_index=window.index, count=max(by, 0), expires_at=expires
-    ).on_conflict_do_update(
-        index_elements=["bucket", "key_hash", "window_index"], set_={"count": RateLimitRow.count + by}
-    ).returning(RateLimitRow.count)
+    statement = (
+        insert(RateLimitRow)
+        .values(
+            bucket=bucket, key_hash=digest, window_index=window.index, count=max(by, 0), expires_at=expires
+        )
+        .on_conflict_do_update(
+            index_elements=["bucket", "key_hash", "window_index"], set_={"count": RateLimitRow.count + by}
+        )
+        .returning(RateLimitRow.count)
+    )
     return int(session.execute(statement).scalar_one())
 
 
 def _count(session: Session, bucket: str, digest: str, index: int) -> int:
-    return session.scalar(sa.select(RateLimitRow.count).where(
-        RateLimitRow.bucket == bucket, RateLimitRow.key_hash == digest, RateLimitRow.window_index == index
-    )) or 0
+    return (
+        session.scalar(
+            sa.select(RateLimitRow.count).where(
+                RateLimitRow.bucket == bucket,
+                RateLimitRow.key_hash == digest,
+                RateLimitRow.window_index == index,
+            )
+        )
+        or 0
+    )
 
 
 def _digest(key: str) -> str:

@@ -22,6 +22,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """An aware UTC timestamp on both backends.
 
@@ -287,7 +288,6 @@ class MailThrottleRow(Base):
     scope: Mapped[str] = mapped_column(sa.String(16))
     key_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-
 
 
 class LeaseRow(Base):

@@ -32,7 +32,11 @@ POLL_S = 0.1  # how often a waiting sender asks whether the turn is free while a
 
 @contextmanager
 def turn(
-    db: Database, name: str, interval_s: float, *, hold_s: float = 120.0,
+    db: Database,
+    name: str,
+    interval_s: float,
+    *,
+    hold_s: float = 120.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
     """Hold the one turn to send a request to ``name`` for the body of the ``with`` block.

@@ -42,9 +42,7 @@ def upsert_papers(session: Session, papers: Iterable[Paper]) -> UpsertCounts:
     counts = UpsertCounts()
     if not batch:
         return counts
-    stored = {
-        row.id: row for row in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(list(batch))))
-    }
+    stored = {row.id: row for row in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(list(batch))))}
     now = datetime.now(UTC)
     for paper_id, incoming in batch.items():
         row = stored.get(paper_id)

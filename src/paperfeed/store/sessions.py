@@ -25,8 +25,9 @@ def create(db: Database, user_id: int, *, now: datetime | None = None) -> str:
     token = secrets.token_urlsafe(32)
     with db.session() as session:
         session.execute(sa.delete(WebSessionRow).where(WebSessionRow.expires_at < now))  # tidy as we go
-        session.add(WebSessionRow(id_hash=_digest(token), user_id=user_id, created_at=now,
-                                  expires_at=now + LIFETIME))
+        session.add(
+            WebSessionRow(id_hash=_digest(token), user_id=user_id, created_at=now, expires_at=now + LIFETIME)
+        )
     return token
 
 
@@ -43,8 +44,11 @@ def user_id_of(db: Database, token: str, *, now: datetime | None = None) -> int 
         return None
     if row.expires_at - now < LIFETIME / 2:
         with db.session() as session:
-            session.execute(sa.update(WebSessionRow).where(WebSessionRow.id_hash == digest)
-                            .values(expires_at=now + LIFETIME))
+            session.execute(
+                sa.update(WebSessionRow)
+                .where(WebSessionRow.id_hash == digest)
+                .values(expires_at=now + LIFETIME)
+            )
     return row.user_id
 
 
@@ -56,16 +60,24 @@ def delete(db: Database, token: str) -> None:
 def delete_all(db: Database, user_id: int) -> int:
     """End every session of ``user_id``; returns how many there were."""
     with db.session() as session:
-        result = cast(sa.CursorResult[Any], session.execute(
-            sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id)))
+        result = cast(
+            sa.CursorResult[Any],
+            session.execute(sa.delete(WebSessionRow).where(WebSessionRow.user_id == user_id)),
+        )
         return int(result.rowcount)
 
 
 def count(db: Database, user_id: int, *, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     with db.sessions() as session:
-        return session.scalar(sa.select(sa.func.count()).select_from(WebSessionRow).where(
-            WebSessionRow.user_id == user_id, WebSessionRow.expires_at > now)) or 0
+        return (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(WebSessionRow)
+                .where(WebSessionRow.user_id == user_id, WebSessionRow.expires_at > now)
+            )
+            or 0
+        )
 
 
 def _digest(token: str) -> str:

@@ -41,10 +41,13 @@ class DailyItem(BaseModel):
 
 
 class ForYouItem(DailyItem):
-    score: float | None = Field(description="the reader's personal score, higher first; null until they have "
-                                            "told paperfeed their interests (the order is then trending)")
-    reasons: list[str] = Field(description="why the paper is here, in the reader's words, e.g. "
-                                           "'In cs.CL, which you follow'")
+    score: float | None = Field(
+        description="the reader's personal score, higher first; null until they have "
+        "told paperfeed their interests (the order is then trending)"
+    )
+    reasons: list[str] = Field(
+        description="why the paper is here, in the reader's words, e.g. 'In cs.CL, which you follow'"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -73,10 +76,17 @@ def iso(day: date | None) -> str | None:
 def paper_out(card: PaperCard) -> PaperOut:
     p = card.paper
     return PaperOut(
-        id=p.id, title=p.title, summary=p.abstract, authors=[Author(name=a) for a in p.authors],
-        publishedAt=iso(p.published), upvotes=card.upvotes, githubRepo=p.github_repo,
-        projectPage=p.project_page, submittedOnDailyAt=iso(card.entry.featured_on) if card.entry else None,
-        categories=list(p.categories), numComments=card.num_comments,
+        id=p.id,
+        title=p.title,
+        summary=p.abstract,
+        authors=[Author(name=a) for a in p.authors],
+        publishedAt=iso(p.published),
+        upvotes=card.upvotes,
+        githubRepo=p.github_repo,
+        projectPage=p.project_page,
+        submittedOnDailyAt=iso(card.entry.featured_on) if card.entry else None,
+        categories=list(p.categories),
+        numComments=card.num_comments,
     )
 
 
@@ -84,8 +94,11 @@ def daily_item(card: PaperCard) -> DailyItem:
     paper = paper_out(card)
     submitter = card.entry.submitted_by if card.entry else None
     return DailyItem(
-        paper=paper, publishedAt=paper.submittedOnDailyAt or paper.publishedAt, title=paper.title,
-        summary=paper.summary, numComments=card.num_comments,
+        paper=paper,
+        publishedAt=paper.submittedOnDailyAt or paper.publishedAt,
+        title=paper.title,
+        summary=paper.summary,
+        numComments=card.num_comments,
         submittedBy=Submitter(name=submitter) if submitter else None,
     )
 

@@ -130,8 +130,9 @@ async def _http_error(request: Request, error: Exception) -> Response:
         headers["Allow"] = _allowed_methods(request)
     if _wants_json(request):
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
-    response = render(request, "error.html", status_code=error.status_code, status=error.status_code,
-                      message=error.detail)
+    response = render(
+        request, "error.html", status_code=error.status_code, status=error.status_code, message=error.detail
+    )
     response.headers.update(headers)
     return response
 
@@ -149,8 +150,12 @@ async def _server_error(request: Request, error: Exception) -> Response:
 def _allowed_methods(request: Request) -> str:
     """Every method some route takes at this path (HEAD wherever GET is)."""
     routes = [context.original_route for context in iter_route_contexts(request.app.routes)]
-    methods = {method for route in routes if isinstance(route, Route)
-               and route.path_regex.match(request.url.path) for method in route.methods or ()}
+    methods = {
+        method
+        for route in routes
+        if isinstance(route, Route) and route.path_regex.match(request.url.path)
+        for method in route.methods or ()
+    }
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else 99, m)))

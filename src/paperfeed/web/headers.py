@@ -12,21 +12,34 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Pages load nothing from elsewhere and have no inline script or style, so 'self' is all they need.
-CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # The API docs page (FastAPI's Swagger UI) loads its script and style from a CDN and starts with an inline
 # script; it shows no user data, and only it gets these sources.
 DOCS_PATH = "/api/docs"
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net") + (
-    "; style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com")
+    "; style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
-PRIVATE_PREFIXES = ("/account", "/login", "/signup", "/collections", "/for-you", "/onboarding", "/settings",
-                    "/library", "/admin", "/submissions")
+PRIVATE_PREFIXES = (
+    "/account",
+    "/login",
+    "/signup",
+    "/collections",
+    "/for-you",
+    "/onboarding",
+    "/settings",
+    "/library",
+    "/admin",
+    "/submissions",
+)
 
 
 class SecurityHeadersMiddleware:

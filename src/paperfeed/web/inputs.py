@@ -35,8 +35,10 @@ def text_problem(name: str, value: str) -> str | None:
         return f"'{name}' is {len(value):,} characters long; the limit is {MAX_TEXT_CHARS:,}."
     found = _UNSTORABLE.search(value)
     if found:
-        return (f"'{name}' contains the control character U+{ord(found[0]):04X}, which cannot be stored; "
-                "remove it and retry.")
+        return (
+            f"'{name}' contains the control character U+{ord(found[0]):04X}, which cannot be stored; "
+            "remove it and retry."
+        )
     return None
 
 

@@ -42,12 +42,17 @@ class Metrics:
         self.allow = allow  # networks whose clients may read /metrics
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "paperfeed_http_requests", "HTTP requests served", ["method", "route", "status"],
+            "paperfeed_http_requests",
+            "HTTP requests served",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "paperfeed_http_request_duration_seconds", "Time to serve a request", ["route"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry,
+            "paperfeed_http_request_duration_seconds",
+            "Time to serve a request",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
         )
         self.papers = _Papers(lambda: _count(db))  # asked at scrape time, not kept in a per-worker file
         self.registry.register(self.papers)

@@ -57,10 +57,17 @@ class DatabaseOutageMiddleware:
     def _note(self, error: Exception) -> None:
         now = self.clock()
         if now - self.last_failure > QUIET_S:
-            previous = (f" (the previous outage: {self.burst_failures} requests answered 503 over "
-                        f"{self.last_failure - self.burst_started:.0f} s)" if self.burst_failures else "")
-            log.error("database unavailable (%s); answering 503 until it is back%s",
-                      type(getattr(error, "orig", None) or error).__name__, previous)
+            previous = (
+                f" (the previous outage: {self.burst_failures} requests answered 503 over "
+                f"{self.last_failure - self.burst_started:.0f} s)"
+                if self.burst_failures
+                else ""
+            )
+            log.error(
+                "database unavailable (%s); answering 503 until it is back%s",
+                type(getattr(error, "orig", None) or error).__name__,
+                previous,
+            )
             self.burst_started, self.burst_failures = now, 0
         self.last_failure = now
         self.burst_failures += 1

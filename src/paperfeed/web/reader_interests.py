@@ -25,8 +25,10 @@ def card_marks(request: Request, cards: Sequence[PaperCard]) -> dict[str, Any]:
         return {"voted": set(), "rated": {}}
     db = get_db(request)
     ids = [c.paper.id for c in cards]
-    return {"voted": community.voted_papers(db, user.id, ids),
-            "rated": interests.ratings_of(db, user.id, ids)}
+    return {
+        "voted": community.voted_papers(db, user.id, ids),
+        "rated": interests.ratings_of(db, user.id, ids),
+    }
 
 
 def followed_on_paper(db: Database, user_id: int, paper: Paper) -> set[tuple[str, str]]:

@@ -223,8 +223,12 @@ def _remember_device(request: Request, response: Response, username: str) -> Non
     name = username.lower()
     device["accounts"] = ([a for a in device["accounts"] if a != name] + [name])[-DEVICE_ACCOUNTS:]
     response.set_cookie(
-        DEVICE_COOKIE, _device_serializer(request).dumps(device), max_age=DEVICE_MAX_AGE, httponly=True,
-        samesite="lax", secure=request.app.state.settings.base_url.startswith("https://"),
+        DEVICE_COOKIE,
+        _device_serializer(request).dumps(device),
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.base_url.startswith("https://"),
     )
 
 
@@ -236,7 +240,8 @@ def api_user(request: Request) -> User:
         raise HTTPException(403, "This account has been disabled by the site's admins.")
     if user is None:
         raise HTTPException(
-            401, "Send an API token as 'Authorization: Bearer pf_…' (create one on your account page).",
+            401,
+            "Send an API token as 'Authorization: Bearer pf_…' (create one on your account page).",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
@@ -258,7 +263,7 @@ def back_path(request: Request, default: str) -> str:
     """Where a plain form goes back to after a POST: the page it was on (same site only), else ``default``."""
     referer = request.headers.get("referer", "")
     base = str(request.base_url)
-    return safe_next("/" + referer[len(base):]) if referer.startswith(base) else default
+    return safe_next("/" + referer[len(base) :]) if referer.startswith(base) else default
 
 
 def reader_or_login(request: Request, back: str) -> User:

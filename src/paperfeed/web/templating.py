@@ -21,7 +21,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def pub_date(day: date | None, reference: date) -> str:
-    """"Oct 8, 2024", or "May 24" within the current year, as on Hugging Face's cards."""
+    """ "Oct 8, 2024", or "May 24" within the current year, as on Hugging Face's cards."""
     if day is None:
         return ""
     if day.year == reference.year:

@@ -35,8 +35,12 @@ def signup_form(request: Request, next: str = "") -> Response:
 
 @router.post("/signup", dependencies=[Depends(require_csrf)])
 def signup(
-    request: Request, background: BackgroundTasks, username: str = Form(""), password: str = Form(""),
-    email: str = Form(""), next: str = Form(""),
+    request: Request,
+    background: BackgroundTasks,
+    username: str = Form(""),
+    password: str = Form(""),
+    email: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     """A new account goes on to onboarding, unless sign-up interrupted the way to somewhere (``next``).
     An address that belongs to another account is left out without saying so; its owner is told by mail."""
@@ -45,8 +49,14 @@ def signup(
     try:
         user = accounts.sign_up(db, username, password, email or None)
     except AccountError as error:
-        return render(request, "signup.html", status_code=400, next=safe_next(next) if next else "",
-                      error=error, form={"username": username, "email": email})
+        return render(
+            request,
+            "signup.html",
+            status_code=400,
+            next=safe_next(next) if next else "",
+            error=error,
+            form={"username": username, "email": email},
+        )
     if email.strip() and user.email is None:
         settings = request.app.state.settings
         notice = notify_address_taken(db, settings, email=email, username=user.username)
@@ -73,8 +83,14 @@ def login(
         user = accounts.log_in(get_db(request), username, password)
     except AccountError as error:
         guard.failed()
-        return render(request, "login.html", status_code=400, next=safe_next(next), error=error,
-                      form={"username": username})
+        return render(
+            request,
+            "login.html",
+            status_code=400,
+            next=safe_next(next),
+            error=error,
+            form={"username": username},
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
     log_in_session(request, user, response)
     return response
@@ -89,8 +105,13 @@ def logout(request: Request) -> Response:
 @router.get("/account")
 def account(request: Request, user: User = Depends(require_user)) -> Response:
     db = get_db(request)
-    return render(request, "account.html", token=None, has_token=accounts.has_api_token(db, user.id),
-                  collections=collections.list_collections(db, user.id))
+    return render(
+        request,
+        "account.html",
+        token=None,
+        has_token=accounts.has_api_token(db, user.id),
+        collections=collections.list_collections(db, user.id),
+    )
 
 
 @router.post("/account/token", dependencies=[Depends(require_csrf)])
@@ -98,8 +119,13 @@ def new_token(request: Request, user: User = Depends(require_user)) -> Response:
     """The token is shown on this response only; the database keeps just its digest."""
     db = get_db(request)
     token = accounts.new_api_token(db, user.id)
-    return render(request, "account.html", token=token, has_token=True,
-                  collections=collections.list_collections(db, user.id))
+    return render(
+        request,
+        "account.html",
+        token=token,
+        has_token=True,
+        collections=collections.list_collections(db, user.id),
+    )
 
 
 @router.get("/account/password")
@@ -109,7 +135,9 @@ def password_form(request: Request, changed: bool = False, user: User = Depends(
 
 @router.post("/account/password", dependencies=[Depends(require_csrf)])
 def change_password(
-    request: Request, current_password: str = Form(""), new_password: str = Form(""),
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
     user: User = Depends(require_user),
 ) -> Response:
     """Every session of the account ends (an intruder's too); this browser gets a fresh one."""

@@ -43,10 +43,17 @@ def dashboard(request: Request, q: str = "") -> Response:
     db = get_db(request)
     figures = admin.site_figures(db, today=today(request), now=request.app.state.clock())
     response = render(
-        request, "admin.html", sync=sync_status(db), figures=figures,
-        accounts=admin.list_accounts(db, query=q), query=q, queue=admin.moderation_queue(db),
-        submissions=submissions.list_submissions(db, limit=50), jobs=admin.recent_jobs(db),
-        audit=admin.audit_log(db), sync_categories=request.app.state.settings.sync_categories,
+        request,
+        "admin.html",
+        sync=sync_status(db),
+        figures=figures,
+        accounts=admin.list_accounts(db, query=q),
+        query=q,
+        queue=admin.moderation_queue(db),
+        submissions=submissions.list_submissions(db, limit=50),
+        jobs=admin.recent_jobs(db),
+        audit=admin.audit_log(db),
+        sync_categories=request.app.state.settings.sync_categories,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

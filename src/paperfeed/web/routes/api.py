@@ -39,8 +39,10 @@ from paperfeed.web.security import api_user, get_db, paper_id_from_path, rate_li
 
 
 def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
-    return {int(code.removeprefix("e")): {"model": ErrorOut, "description": text}
-            for code, text in described.items()}
+    return {
+        int(code.removeprefix("e")): {"model": ErrorOut, "description": text}
+        for code, text in described.items()
+    }
 
 
 router = APIRouter(prefix="/api", tags=["papers"], responses=_errors(e400="a malformed parameter"))
@@ -55,8 +57,9 @@ def daily_papers(
     date: str | None = Query(None, description="YYYY-MM-DD; default: the latest day with papers"),
     week: str | None = Query(None, description="YYYY-Www"),
     month: str | None = Query(None, description="YYYY-MM"),
-    sort: str = Query("upvotes", description="publishedAt | trending | upvotes",
-                      json_schema_extra={"enum": list(SORTS)}),  # a str: a wrong one is our own 400
+    sort: str = Query(
+        "upvotes", description="publishedAt | trending | upvotes", json_schema_extra={"enum": list(SORTS)}
+    ),  # a str: a wrong one is our own 400
     p: int = Query(0, ge=0, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[DailyItem]:
@@ -75,7 +78,8 @@ def daily_papers(
 
 @router.get("/papers/search", response_model=list[DailyItem])
 def search(
-    request: Request, q: str = Query(..., description="words, a title or an arXiv id"),
+    request: Request,
+    q: str = Query(..., description="words, a title or an arXiv id"),
     limit: int = Query(20, ge=1, le=100),
     mode: str = Query("hybrid", description="hybrid | keyword | semantic", json_schema_extra={"enum": MODES}),
 ) -> list[DailyItem]:
@@ -86,8 +90,15 @@ def search(
     return [daily_item(card) for card in feed.cards_for(get_db(request), [h.paper for h in results.hits])]
 
 
-@router.post("/papers/submit", response_model=PaperOut, status_code=201, responses={
-    **WRITE, **_errors(e413="the body is over 1 MB", e503="arXiv could not be reached; retry later")})
+@router.post(
+    "/papers/submit",
+    response_model=PaperOut,
+    status_code=201,
+    responses={
+        **WRITE,
+        **_errors(e413="the body is over 1 MB", e503="arXiv could not be reached; retry later"),
+    },
+)
 def submit(request: Request, body: SubmitIn, user: User = Depends(api_user)) -> PaperOut:
     rate_limit("submit", request, key=f"user:{user.id}")
     try:
@@ -116,8 +127,7 @@ def upvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> V
     return _vote(request, paper_id, user, community.upvote)
 
 
-@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut,
-               responses={**WRITE, **UNKNOWN})
+@router.delete("/papers/{paper_id:path}/upvote", response_model=VoteOut, responses={**WRITE, **UNKNOWN})
 def unvote(request: Request, paper_id: str, user: User = Depends(api_user)) -> VoteOut:
     return _vote(request, paper_id, user, community.remove_upvote)
 
@@ -127,8 +137,9 @@ def paper(request: Request, paper_id: str) -> PaperOut:
     return _paper(request, _known_id(request, paper_id))
 
 
-def _vote(request: Request, paper_id: str, user: User,
-          action: Callable[[Database, int, str], community.VoteResult]) -> VoteOut:
+def _vote(
+    request: Request, paper_id: str, user: User, action: Callable[[Database, int, str], community.VoteResult]
+) -> VoteOut:
     rate_limit("vote", request, key=f"user:{user.id}")
     try:
         result = action(get_db(request), user.id, _known_id(request, paper_id))
@@ -173,8 +184,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http", "scheme": "bearer",
-        "description": "an API token (pf_…) made on the account page: 'Authorization: Bearer pf_…'"}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API token (pf_…) made on the account page: 'Authorization: Bearer pf_…'",
+    }
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     for operations in schema["paths"].values():
         for operation in operations.values():
@@ -187,8 +200,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             for method in route.methods or ():  # an APIRoute always has its methods
                 operation = schema["paths"][route.path_format][method.lower()]
                 operation["security"] = [{"bearer": []}]
-                operation["responses"].setdefault("401", {"description": "no API token, or an unknown one",
-                                                          **error})
+                operation["responses"].setdefault(
+                    "401", {"description": "no API token, or an unknown one", **error}
+                )
     for unused in ("HTTPValidationError", "ValidationError"):
         components.get("schemas", {}).pop(unused, None)
     app.openapi_schema = schema

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api", tags=["for you"])
 
 
 @router.get(
-    "/for-you", response_model=list[ForYouItem],
+    "/for-you",
+    response_model=list[ForYouItem],
     responses={401: {"description": "no or unknown API token"}, 400: {"description": "a bad period"}},
 )
 def for_you(
@@ -36,8 +37,9 @@ def for_you(
     period = listing_period(request, date, week, month)
     now: datetime = request.app.state.clock()
     try:
-        listing = feed.feed_page(get_db(request), period, sort=PERSONAL_SORT, page=p + 1, page_size=limit,
-                                 now=now, reader=user.id)
+        listing = feed.feed_page(
+            get_db(request), period, sort=PERSONAL_SORT, page=p + 1, page_size=limit, now=now, reader=user.id
+        )
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     return [for_you_item(card) for card in listing.cards]

@@ -21,11 +21,17 @@ router = APIRouter(include_in_schema=False)
 def export_collection(request: Request, slug: str, fmt: str, user: User = Depends(require_user)) -> Response:
     collection, papers = _collection(request, user.id, slug)
     if fmt == "bib":
-        return Response(collections.to_bibtex(papers), media_type="application/x-bibtex; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{collection.slug}.bib"'})
+        return Response(
+            collections.to_bibtex(papers),
+            media_type="application/x-bibtex; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{collection.slug}.bib"'},
+        )
     if fmt == "json":
-        return Response(collections.to_json(collection, papers), media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{collection.slug}.json"'})
+        return Response(
+            collections.to_json(collection, papers),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{collection.slug}.json"'},
+        )
     raise HTTPException(404, f"Export format {fmt!r} is unknown; use .bib or .json.")
 
 
@@ -33,8 +39,9 @@ def export_collection(request: Request, slug: str, fmt: str, user: User = Depend
 def collection_page(request: Request, slug: str, user: User = Depends(require_user)) -> Response:
     collection, papers = _collection(request, user.id, slug)
     cards = cards_for(get_db(request), papers)
-    return render(request, "collection.html", collection=collection, cards=cards,
-                  **card_marks(request, cards))
+    return render(
+        request, "collection.html", collection=collection, cards=cards, **card_marks(request, cards)
+    )
 
 
 def _collection(request: Request, user_id: int, slug: str) -> tuple[Collection, list[Paper]]:

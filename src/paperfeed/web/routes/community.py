@@ -48,8 +48,9 @@ def unvote(request: Request, paper_id: str) -> Response:
     return _vote(request, paper_id, community.remove_upvote)
 
 
-def _vote(request: Request, paper_id: str,
-          action: Callable[[Database, int, str], community.VoteResult]) -> Response:
+def _vote(
+    request: Request, paper_id: str, action: Callable[[Database, int, str], community.VoteResult]
+) -> Response:
     paper_id = paper_id_from_path(paper_id)
     back = back_path(request, f"/papers/{paper_id}")
     user = active_reader(request, back)
@@ -129,8 +130,9 @@ def submit(request: Request, paper: str = Form("")) -> Response:
     user = active_reader(request, "/")
     rate_limit("submit", request, key=f"user:{user.id}")
     try:
-        queued = submissions.submit(get_db(request), paper, submitted_by=user.username, user_id=user.id,
-                                    today=today(request))
+        queued = submissions.submit(
+            get_db(request), paper, submitted_by=user.username, user_id=user.id, today=today(request)
+        )
     except InvalidArxivId as error:
         raise HTTPException(400, str(error)) from None
     where = f"/submissions/{queued.id}"
@@ -194,9 +196,14 @@ def _comment_errors() -> Iterator[None]:
 def _status_json(found: submissions.Submission) -> dict[str, object]:
     done = found.status == submissions.DONE
     return {
-        "id": found.id, "status": found.status, "paper": found.paper_id,
-        "featuredOn": found.featured_on.isoformat(), "error": found.error, "attempts": found.attempts,
-        "url": f"/submissions/{found.id}", "paperUrl": f"/papers/{found.paper_id}" if done else None,
+        "id": found.id,
+        "status": found.status,
+        "paper": found.paper_id,
+        "featuredOn": found.featured_on.isoformat(),
+        "error": found.error,
+        "attempts": found.attempts,
+        "url": f"/submissions/{found.id}",
+        "paperUrl": f"/papers/{found.paper_id}" if done else None,
     }
 
 

@@ -49,8 +49,15 @@ def search_feed(
         raise HTTPException(400, "Add a query: /search.atom?q=diffusion")
     params = request.query_params
     try:
-        results = run_search(get_db(request), q, mode=mode, category=category, limit=50,
-                             date_from=params.get("from", ""), date_to=params.get("to", ""))
+        results = run_search(
+            get_db(request),
+            q,
+            mode=mode,
+            category=category,
+            limit=50,
+            date_from=params.get("from", ""),
+            date_to=params.get("to", ""),
+        )
     except SearchError as error:
         raise HTTPException(400, str(error)) from None
     cards = [PaperCard(hit.paper, 0) for hit in results.hits]

@@ -32,7 +32,13 @@ SEED_RESULTS = 10
 
 
 def personal_listing(
-    request: Request, db: Database, reader: int, kind: str, *, page: int = 1, page_size: int = FOR_YOU_PAGE,
+    request: Request,
+    db: Database,
+    reader: int,
+    kind: str,
+    *,
+    page: int = 1,
+    page_size: int = FOR_YOU_PAGE,
 ) -> FeedPage:
     """The reader's order of the latest day (or its week, or month) that has papers."""
     if kind not in PERIOD_KINDS:
@@ -40,19 +46,30 @@ def personal_listing(
     day = feed.latest_day(db, today(request)) or today(request)
     now: datetime = request.app.state.clock()
     try:
-        return feed.feed_page(db, feed.period_of(kind, day), sort=PERSONAL_SORT, page=page,
-                              page_size=page_size, now=now, reader=reader)
+        return feed.feed_page(
+            db,
+            feed.period_of(kind, day),
+            sort=PERSONAL_SORT,
+            page=page,
+            page_size=page_size,
+            now=now,
+            reader=reader,
+        )
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
 
 
 @router.get("/for-you")
 def for_you(
-    request: Request, period: str = "day", page: int = 1, user: User = Depends(require_user),
+    request: Request,
+    period: str = "day",
+    page: int = 1,
+    user: User = Depends(require_user),
 ) -> Response:
     listing = personal_listing(request, get_db(request), user.id, period, page=page)
-    return render(request, "for_you.html", listing=listing, kinds=PERIOD_KINDS,
-                  **card_marks(request, listing.cards))
+    return render(
+        request, "for_you.html", listing=listing, kinds=PERIOD_KINDS, **card_marks(request, listing.cards)
+    )
 
 
 @router.get("/onboarding")
@@ -66,16 +83,29 @@ def onboarding(request: Request, q: str = "", user: User = Depends(require_user)
             cards = feed.cards_for(db, [hit.paper for hit in run_search(db, q, limit=SEED_RESULTS).hits])
         except SearchError as problem:
             error = str(problem)
-    return render(request, "onboarding.html", status_code=400 if error else 200, q=q, cards=cards,
-                  error=error, categories=category_counts(db), follows=interests.follows_of(db, user.id),
-                  **card_marks(request, cards))
+    return render(
+        request,
+        "onboarding.html",
+        status_code=400 if error else 200,
+        q=q,
+        cards=cards,
+        error=error,
+        categories=category_counts(db),
+        follows=interests.follows_of(db, user.id),
+        **card_marks(request, cards),
+    )
 
 
 @router.get("/settings/interests")
 def settings(request: Request, user: User = Depends(require_user)) -> Response:
     notice = request.session.pop("notice", None)
-    return render(request, "interests.html", overview=interests_overview(get_db(request), user.id),
-                  feed_token=None, notice=notice)
+    return render(
+        request,
+        "interests.html",
+        overview=interests_overview(get_db(request), user.id),
+        feed_token=None,
+        notice=notice,
+    )
 
 
 @router.get("/feeds/for-you/{token}.{fmt}")
@@ -84,8 +114,11 @@ def personal_feed(request: Request, token: str, fmt: str) -> Response:
     db = get_db(request)
     reader = accounts.user_for_feed_token(db, token)
     if reader is None:
-        raise HTTPException(404, "This personal feed URL is unknown or was revoked; create a new one under "
-                                 "Settings → Your interests.")
+        raise HTTPException(
+            404,
+            "This personal feed URL is unknown or was revoked; create a new one under "
+            "Settings → Your interests.",
+        )
     listing = personal_listing(request, db, reader.id, "day", page_size=FEED_SIZE)
     title = f"paperfeed — for {reader.username}, {listing.period.label}"
     response = feed_document(request, fmt, title, "/for-you", listing.cards)

@@ -33,8 +33,11 @@ from paperfeed.web.templating import render
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a 20,000-entry BibTeX library with abstracts is about 8 MB
 SETTINGS = "/settings/interests"
-PART_NAMES = {"ratings": ("rating", "ratings"), "follows": ("follow", "follows"),
-              "library": ("library entry", "library entries")}
+PART_NAMES = {
+    "ratings": ("rating", "ratings"),
+    "follows": ("follow", "follows"),
+    "library": ("library entry", "library entries"),
+}
 
 
 def _upload_size_ok(request: Request) -> None:
@@ -45,8 +48,10 @@ def _upload_size_ok(request: Request) -> None:
 
 
 def _too_big() -> str:
-    return (f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; export a smaller part of your "
-            "library (a collection or a year) and import the parts one after another.")
+    return (
+        f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; export a smaller part of your "
+        "library (a collection or a year) and import the parts one after another."
+    )
 
 
 @router.post("/papers/{paper_id:path}/rate", dependencies=[Depends(require_csrf)])
@@ -110,7 +115,9 @@ def unfollow(request: Request, kind: str = Form(""), value: str = Form("")) -> R
 
 @router.post("/onboarding/categories", dependencies=[Depends(require_csrf)])
 def follow_categories(
-    request: Request, category: list[str] = Form([]), offered: list[str] = Form([]),
+    request: Request,
+    category: list[str] = Form([]),
+    offered: list[str] = Form([]),
 ) -> Response:
     """The onboarding checkboxes: the ticked categories are followed, the offered but unticked ones not."""
     user = reader_or_login(request, "/onboarding")
@@ -141,10 +148,18 @@ async def import_library(request: Request) -> Response:
     try:
         report = await run_in_threadpool(library.import_library, get_db(request), user.id, data)
     except LibraryFormatError as error:
-        message = (f"{upload.filename} could not be read: {error}. "
-                   "Export BibTeX, RIS, CSL-JSON or a list of arXiv ids, one per line.")
-        return render(request, "library_import.html", status_code=400, report=None, error=message,
-                      filename=upload.filename)
+        message = (
+            f"{upload.filename} could not be read: {error}. "
+            "Export BibTeX, RIS, CSL-JSON or a list of arXiv ids, one per line."
+        )
+        return render(
+            request,
+            "library_import.html",
+            status_code=400,
+            report=None,
+            error=message,
+            filename=upload.filename,
+        )
     return render(request, "library_import.html", report=report, error=None, filename=upload.filename)
 
 
@@ -178,8 +193,9 @@ def new_feed_token(request: Request) -> Response:
     user = reader_or_login(request, SETTINGS)
     db = get_db(request)
     token = accounts.new_feed_token(db, user.id)
-    return render(request, "interests.html", overview=interests_overview(db, user.id), feed_token=token,
-                  notice=None)
+    return render(
+        request, "interests.html", overview=interests_overview(db, user.id), feed_token=token, notice=None
+    )
 
 
 @router.post("/settings/feed-token/revoke", dependencies=[Depends(require_csrf)])

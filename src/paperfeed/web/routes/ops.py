@@ -31,8 +31,14 @@ def readyz(request: Request) -> Response:
     except sa.exc.SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     if not current:
-        return JSONResponse({"status": "unavailable", "database": "reachable",
-                             "schema": "not at the newest revision: run `paperfeed migrate`"}, 503)
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "database": "reachable",
+                "schema": "not at the newest revision: run `paperfeed migrate`",
+            },
+            503,
+        )
     return JSONResponse({"status": "ready", "database": "reachable", "schema": "current"})
 
 

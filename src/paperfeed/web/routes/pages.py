@@ -46,8 +46,15 @@ def monthly(request: Request, key: str, sort: str | None = None, page: int = 1) 
 def trending(request: Request) -> Response:
     now: datetime = request.app.state.clock()
     cards = feed.trending_cards(get_db(request), now=now, window_days=TRENDING_WINDOW_DAYS)
-    return render(request, "trending.html", cards=cards, formula=FORMULA, gravity=GRAVITY,
-                  window_days=TRENDING_WINDOW_DAYS, **card_marks(request, cards))
+    return render(
+        request,
+        "trending.html",
+        cards=cards,
+        formula=FORMULA,
+        gravity=GRAVITY,
+        window_days=TRENDING_WINDOW_DAYS,
+        **card_marks(request, cards),
+    )
 
 
 @router.get("/papers/{arxiv_id:path}")
@@ -63,7 +70,11 @@ def paper(request: Request, arxiv_id: str) -> Response:
         similar = []
     user = current_user(request)
     return render(
-        request, "paper.html", detail=detail, card=detail.card, similar=similar,
+        request,
+        "paper.html",
+        detail=detail,
+        card=detail.card,
+        similar=similar,
         # a hidden comment keeps its text for its author; moderators read it on /admin
         comments=community.list_comments(db, paper_id, viewer_id=user.id if user else None),
         **card_marks(request, [detail.card, *similar]),
@@ -95,11 +106,19 @@ def _listing(request: Request, period: Period, chosen: str | None, page: int) ->
         raise LoginRequired(f"{request.url.path}?sort={PERSONAL_SORT}")
     sort = chosen or (PERSONAL_SORT if user is not None and has_interests(db, user.id) else "upvotes")
     try:
-        listing = feed.feed_page(db, period, sort=sort, page=page, now=request.app.state.clock(),
-                                 reader=user.id if user else None)
+        listing = feed.feed_page(
+            db, period, sort=sort, page=page, now=request.app.state.clock(), reader=user.id if user else None
+        )
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     tabs = {kind: tab for kind in ("day", "week", "month") if (tab := _tab(kind, period)) is not None}
     keep = f"?sort={chosen}" if chosen else ""
-    return render(request, "daily.html", listing=listing, period=period, tabs=tabs, keep_sort=keep,
-                  **card_marks(request, listing.cards))
+    return render(
+        request,
+        "daily.html",
+        listing=listing,
+        period=period,
+        tabs=tabs,
+        keep_sort=keep,
+        **card_marks(request, listing.cards),
+    )

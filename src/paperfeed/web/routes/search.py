@@ -18,8 +18,14 @@ PER_PAGE = 20
 
 @router.get("/search")
 def search_page(
-    request: Request, q: str = "", mode: str = "hybrid", category: str = "", author: str = "", page: int = 1,
-    date_from: str = "", date_to: str = "",
+    request: Request,
+    q: str = "",
+    mode: str = "hybrid",
+    category: str = "",
+    author: str = "",
+    page: int = 1,
+    date_from: str = "",
+    date_to: str = "",
 ) -> Response:
     # "from" is a Python keyword, so the two dates are read from the query string by hand.
     date_from = request.query_params.get("from", date_from)
@@ -30,13 +36,31 @@ def search_page(
     cards: list[feed.PaperCard] = []
     if q.strip():
         try:
-            results = run_search(get_db(request), q, mode=mode, date_from=date_from, date_to=date_to,
-                                 category=category, author=author, limit=PER_PAGE,
-                                 offset=(max(page, 1) - 1) * PER_PAGE)
+            results = run_search(
+                get_db(request),
+                q,
+                mode=mode,
+                date_from=date_from,
+                date_to=date_to,
+                category=category,
+                author=author,
+                limit=PER_PAGE,
+                offset=(max(page, 1) - 1) * PER_PAGE,
+            )
             cards = feed.cards_for(get_db(request), [hit.paper for hit in results.hits])
         except SearchError as problem:
             error = str(problem)
     status = 400 if error else 200
-    return render(request, "search.html", status_code=status, form=form, cards=cards, error=error,
-                  results=results, modes=MODES, page=max(page, 1), per_page=PER_PAGE,
-                  **card_marks(request, cards))
+    return render(
+        request,
+        "search.html",
+        status_code=status,
+        form=form,
+        cards=cards,
+        error=error,
+        results=results,
+        modes=MODES,
+        page=max(page, 1),
+        per_page=PER_PAGE,
+        **card_marks(request, cards),
+    )

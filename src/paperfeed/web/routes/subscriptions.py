@@ -43,23 +43,41 @@ def _deliver(db: Database, settings: Settings, outbox_id: int) -> None:
 @router.get("/subscribe")
 def subscribe_form(request: Request) -> Response:
     user = current_user(request)
-    return render(request, "subscriptions/subscribe.html", error=None, frequencies=FREQUENCIES,
-                  form={"email": (user.email if user else "") or "", "frequency": "daily"})
+    return render(
+        request,
+        "subscriptions/subscribe.html",
+        error=None,
+        frequencies=FREQUENCIES,
+        form={"email": (user.email if user else "") or "", "frequency": "daily"},
+    )
 
 
 @router.post("/subscribe", dependencies=[Depends(require_csrf)])
 def subscribe(
-    request: Request, background: BackgroundTasks, email: str = Form(""), frequency: str = Form("daily"),
+    request: Request,
+    background: BackgroundTasks,
+    email: str = Form(""),
+    frequency: str = Form("daily"),
 ) -> Response:
     db, settings, user = get_db(request), _settings(request), current_user(request)
     try:
         outbox_id = subscriptions.request_subscription(
-            db, settings, email=email, frequency=frequency, user_id=user.id if user else None,
+            db,
+            settings,
+            email=email,
+            frequency=frequency,
+            user_id=user.id if user else None,
             client_ip=client_key(request),
         )
     except ValueError as error:
-        return render(request, "subscriptions/subscribe.html", status_code=400, error=str(error),
-                      frequencies=FREQUENCIES, form={"email": email, "frequency": frequency})
+        return render(
+            request,
+            "subscriptions/subscribe.html",
+            status_code=400,
+            error=str(error),
+            frequencies=FREQUENCIES,
+            form={"email": email, "frequency": frequency},
+        )
     if outbox_id is not None:
         background.add_task(_deliver, db, settings, outbox_id)
     # Rate-limited or not, new or known: the same page, so the answer reveals nothing about the address.

@@ -22,7 +22,6 @@ depends_on = None
 VECTOR_DIM = 384  # the pgvector column is typed: an HNSW index needs a fixed dimension
 
 
-
 def _authors(row: str) -> str:
     """Author names as plain text: the JSON column escapes non-ASCII ("M\\u00fcller"), FTS must see "Müller"."""
     return f"(SELECT coalesce(group_concat(value, ', '), '') FROM json_each({row}.authors))"
@@ -34,20 +33,20 @@ SQLITE_UP = [
         tokenize='porter unicode61 remove_diacritics 2')""",
     f"""CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
         INSERT INTO papers_fts(rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_authors('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_authors("new")}, new.abstract);
     END""",
     f"""CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, {_authors('old')}, old.abstract);
+        VALUES ('delete', old.rowid, old.title, {_authors("old")}, old.abstract);
     END""",
     f"""CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, authors, abstract ON papers BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, {_authors('old')}, old.abstract);
+        VALUES ('delete', old.rowid, old.title, {_authors("old")}, old.abstract);
         INSERT INTO papers_fts(rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_authors('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_authors("new")}, new.abstract);
     END""",
     f"""INSERT INTO papers_fts(rowid, title, authors, abstract)
-        SELECT rowid, title, {_authors('papers')}, abstract FROM papers""",
+        SELECT rowid, title, {_authors("papers")}, abstract FROM papers""",
     """CREATE TABLE paper_vectors (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         paper_id VARCHAR(40) NOT NULL REFERENCES papers(id) ON DELETE CASCADE,

@@ -54,22 +54,22 @@ SQLITE_UP = [
     f"""CREATE VIRTUAL TABLE papers_fts USING fts5(
         title, authors, abstract, content='papers_fts_source', content_rowid='paper_rowid', {TOKENIZE})""",
     f"""CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-        INSERT INTO papers_fts_authors (paper_id, authors) VALUES (new.id, {_decoded('new')});
+        INSERT INTO papers_fts_authors (paper_id, authors) VALUES (new.id, {_decoded("new")});
         INSERT INTO papers_fts (rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_INDEXED.format('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_INDEXED.format("new")}, new.abstract);
     END""",
     f"""CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
         INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, coalesce({_INDEXED.format('old')}, ''), old.abstract);
+        VALUES ('delete', old.rowid, old.title, coalesce({_INDEXED.format("old")}, ''), old.abstract);
         DELETE FROM papers_fts_authors WHERE paper_id = old.id;
     END""",
     f"""CREATE TRIGGER papers_fts_update AFTER UPDATE OF id, title, authors, abstract ON papers BEGIN
         INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, coalesce({_INDEXED.format('old')}, ''), old.abstract);
+        VALUES ('delete', old.rowid, old.title, coalesce({_INDEXED.format("old")}, ''), old.abstract);
         DELETE FROM papers_fts_authors WHERE paper_id = old.id;
-        INSERT INTO papers_fts_authors (paper_id, authors) VALUES (new.id, {_decoded('new')});
+        INSERT INTO papers_fts_authors (paper_id, authors) VALUES (new.id, {_decoded("new")});
         INSERT INTO papers_fts (rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_INDEXED.format('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_INDEXED.format("new")}, new.abstract);
     END""",
     "INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')",
 ]
@@ -83,20 +83,20 @@ SQLITE_DOWN = [
         title, authors, abstract, content='papers', content_rowid='rowid', {TOKENIZE})""",
     f"""CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
         INSERT INTO papers_fts(rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_decoded('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_decoded("new")}, new.abstract);
     END""",
     f"""CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, {_decoded('old')}, old.abstract);
+        VALUES ('delete', old.rowid, old.title, {_decoded("old")}, old.abstract);
     END""",
     f"""CREATE TRIGGER papers_fts_update AFTER UPDATE OF title, authors, abstract ON papers BEGIN
         INSERT INTO papers_fts(papers_fts, rowid, title, authors, abstract)
-        VALUES ('delete', old.rowid, old.title, {_decoded('old')}, old.abstract);
+        VALUES ('delete', old.rowid, old.title, {_decoded("old")}, old.abstract);
         INSERT INTO papers_fts(rowid, title, authors, abstract)
-        VALUES (new.rowid, new.title, {_decoded('new')}, new.abstract);
+        VALUES (new.rowid, new.title, {_decoded("new")}, new.abstract);
     END""",
     f"""INSERT INTO papers_fts(rowid, title, authors, abstract)
-        SELECT rowid, title, {_decoded('papers')}, abstract FROM papers""",
+        SELECT rowid, title, {_decoded("papers")}, abstract FROM papers""",
 ]
 
 
@@ -127,13 +127,16 @@ def _without_nul_in_authors() -> None:
     cannot turn it into text, so the new tsvector could not be computed for that row (nor the migration end)."""
     bind = op.get_bind()
     has_nul = "instr(authors, :nul)" if bind.dialect.name == "sqlite" else "strpos(authors::text, :nul)"
-    rows = bind.execute(sa.text(f"SELECT id, CAST(authors AS TEXT) FROM papers WHERE {has_nul} > 0"),
-                        {"nul": "\\u0000"}).all()
+    rows = bind.execute(
+        sa.text(f"SELECT id, CAST(authors AS TEXT) FROM papers WHERE {has_nul} > 0"), {"nul": "\\u0000"}
+    ).all()
     for paper_id, authors in rows:
         names = [n.replace("\x00", "") if isinstance(n, str) else n for n in json.loads(authors)]
         cast = ":names" if bind.dialect.name == "sqlite" else "CAST(:names AS json)"
-        bind.execute(sa.text(f"UPDATE papers SET authors = {cast} WHERE id = :id"),
-                     {"names": json.dumps(names), "id": paper_id})
+        bind.execute(
+            sa.text(f"UPDATE papers SET authors = {cast} WHERE id = :id"),
+            {"names": json.dumps(names), "id": paper_id},
+        )
 
 
 def downgrade() -> None:
