@@ -231,3 +231,85 @@ def test_site_figures(site: tuple[Database, Path]) -> None:
     assert "<dt>Active readers (30 days)</dt><dd>2</dd>" in shown
     assert "<dt>Mails sent</dt><dd>2 (2 this week; 1 waiting, 0 failed)</dd>" in shown
     assert '<meter min="0" max="2" value="2">' in shown
+
+
+def arxiv_answer(paper_id: str) -> Reply:
+    recorded = (FIXTURES / "arxiv_api" / "id-2606.17049.xml").read_bytes()
+    return Reply(200, recorded.replace(b"2606.17049", paper_id.encode()), dict(ATOM))
+
+
+def test_submissions_awaiting_approval_are_approved_or_rejected_and_recorded(
+    site: tuple[Database, Path],
+    replay: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db = site[0]
+    monkeypatch.setenv("PAPERFEED_SUBMISSIONS_NEED_APPROVAL", "true")
+    papers = {"yesterday": "2606.17049", "for-today": "2606.17050", "spam": "2606.17051"}
+    for paper_id in papers.values():
+        replay.script("/api/query", arxiv_answer(paper_id), id_list=paper_id)
+    ada = accounts.sign_up(db, "ada", PASSWORD)
+    yesterday, today_ = date(2026, 6, 30), date(2026, 7, 1)
+    held = {
+        name: submissions.submit(
+            db, paper_id, submitted_by="ada", user_id=ada.id, today=today_ if name == "spam" else yesterday
+        ).id
+        for name, paper_id in papers.items()
+    }
+    settings = test_app(*site).state.settings
+    assert submissions.run_pending(db, settings) == 3
+    root, csrf = log_in(site, "root")
+    page = root.get("/admin").text
+    assert "Awaiting approval</h3>" in page
+    waiting = page.split('id="awaiting-h"', 1)[1].split("</table>", 1)[0]
+    for number in held.values():
+        assert f'aria-label="Approve submission {number}"' in waiting
+        assert f'aria-label="Reject submission {number}"' in waiting
+    assert "BRDFusion" in waiting
+    for day in ("2026-06-30", "2026-07-01"):
+        assert "Submitted by ada" not in root.get(f"/papers/date/{day}").text
+
+    def act(number: int, action: str, **form: str) -> None:
+        done = root.post(
+            f"/admin/submissions/{number}/{action}",
+            data={"csrf_token": csrf, **form},
+            follow_redirects=False,
+        )
+        assert (done.status_code, done.headers["location"]) == (303, "/admin#submissions"), done.text
+
+    no_csrf = root.post(f"/admin/submissions/{held['yesterday']}/approve", data={})
+    assert no_csrf.status_code == 403
+    act(held["yesterday"], "approve")  # on the day it was submitted
+    act(held["for-today"], "approve", on="today")
+    act(held["spam"], "reject")
+    day_before = root.get("/papers/date/2026-06-30").text
+    assert papers["yesterday"] in day_before and papers["for-today"] not in day_before
+    today_page = root.get("/papers/date/2026-07-01").text
+    assert papers["for-today"] in today_page and papers["spam"] not in today_page
+    spam = submissions.get_submission(db, held["spam"])
+    assert spam is not None and (spam.status, spam.decided_by) == ("rejected", "root")
+    assert spam.decided_at is not None
+
+    again = root.post(f"/admin/submissions/{held['spam']}/approve", data={"csrf_token": csrf})
+    assert again.status_code == 400 and "not awaiting approval" in again.text
+    assert audit(db) == [
+        ("root", "reject-submission", "submission", str(held["spam"])),
+        ("root", "approve-submission", "submission", str(held["for-today"])),
+        ("root", "approve-submission", "submission", str(held["yesterday"])),
+    ]
+    page = root.get("/admin").text
+    assert "Nothing awaits approval." in page
+    row = page.split(f'id="submission-{held["spam"]}"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r"rejected by root at <time[^>]*>", row)
+    reader = TestClient(test_app(*site))
+    reader.post("/login", data={"username": "ada", "password": PASSWORD, "csrf_token": csrf_of(reader)})
+    assert "Not accepted" in reader.get(f"/submissions/{held['spam']}").text
+    refused = reader.post(
+        f"/admin/submissions/{held['spam']}/reject", data={"csrf_token": csrf_of(reader, "/")}
+    )
+    assert refused.status_code == 404
+
+
+def test_without_approval_the_admin_page_has_no_approval_list(site: tuple[Database, Path]) -> None:
+    root, _ = log_in(site, "root")
+    assert "Awaiting approval" not in root.get("/admin").text

@@ -14,10 +14,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from paperfeed.config import Settings
-from paperfeed.services import accounts, submissions
+from paperfeed.services import accounts, admin, submissions
 from paperfeed.services.submissions import SubmissionWorker, claim_next, run_now, start_submission_worker
 from paperfeed.store import Database
 from paperfeed.store.pacing import turn
+from paperfeed.store.papers import get_paper
 from tests.support import cli
 from tests.support.live_server import serve, sign_up, test_app
 from tests.support.replay import ATOM, FIXTURES, ReplayServer, Reply, serve_replay
@@ -242,3 +243,100 @@ def test_cli_submit_goes_through_the_queue_and_fetches_at_once(replay: ReplaySer
         db.dispose()
     bad = cli.run(tmp_path, "submit", "not-a-paper")
     assert bad.returncode == 1 and "not an arXiv id" in bad.stderr
+
+
+def test_with_approval_a_fetched_submission_waits_off_the_day_page_until_an_admin_approves_it(
+    db: Database,
+    replay: ReplayServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAPERFEED_SUBMISSIONS_NEED_APPROVAL", "true")
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    app = test_app(db, tmp_path)
+    assert app.state.settings.submissions_need_approval
+    with TestClient(app) as client:
+        csrf = sign_up(client, "ada")
+        where = client.post("/submit", data={"paper": PAPER, "csrf_token": csrf}, follow_redirects=False)
+        status_page = where.headers["location"]
+        assert submissions.run_pending(db, app.state.settings) == 1
+
+        watched = client.get(status_page, headers={"Accept": "application/json"}).json()
+        assert (watched["status"], watched["label"]) == ("awaiting", "awaiting approval")
+        page = client.get(status_page).text
+        assert "Awaiting approval" in page and "BRDFusion" in page and "http-equiv" not in page
+        assert "awaiting approval" in client.get("/submissions").text
+        with db.sessions() as session:
+            assert get_paper(session, PAPER) is not None  # fetched and stored
+        assert "Submitted by ada" not in client.get("/papers/date/2026-07-01").text  # not featured
+        again = submissions.submit(db, PAPER, submitted_by="ada", user_id=_id(db), today=TODAY)
+        assert again.id == watched["id"]  # re-submitting it while it waits changes nothing
+
+        root = accounts.sign_up(db, "root", "a long enough password", admin=True)
+        admin.approve_submission(db, root.id, watched["id"])
+        assert "Submitted by ada" in client.get("/papers/date/2026-07-01").text
+        done = client.get(status_page, headers={"Accept": "application/json"}).json()
+        assert (done["status"], done["paperUrl"]) == ("done", f"/papers/{PAPER}")
+        stored = submissions.get_submission(db, watched["id"])
+        assert stored is not None and stored.decided_by == "root" and stored.decided_at is not None
+
+
+def _id(db: Database) -> int:
+    found = accounts.get_user_by_name(db, "ada")
+    assert found is not None
+    return found.id
+
+
+def test_with_approval_a_rejected_submission_is_never_featured(
+    db: Database,
+    replay: ReplayServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAPERFEED_SUBMISSIONS_NEED_APPROVAL", "true")
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    queued = submissions.submit(db, PAPER, submitted_by="ada", today=TODAY)
+    held = run_now(db, Settings(), queued.id)
+    assert (held.status, held.label, held.finished_at) == ("awaiting", "awaiting approval", None)
+    root = accounts.sign_up(db, "root", "a long enough password", admin=True)
+    admin.reject_submission(db, root.id, queued.id)
+    rejected = submissions.get_submission(db, queued.id)
+    assert rejected is not None and (rejected.status, rejected.decided_by) == ("rejected", "root")
+    with pytest.raises(admin.AdminError):
+        admin.approve_submission(db, root.id, queued.id)  # decided once, for good
+    with TestClient(test_app(db, tmp_path)) as client:
+        assert "Submitted by ada" not in client.get("/papers/date/2026-07-01").text
+        assert PAPER not in client.get("/papers/date/2026-07-01").text
+
+
+def test_without_approval_a_fetched_submission_is_featured_at_once(
+    db: Database, replay: ReplayServer, tmp_path: Path
+) -> None:
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    assert Settings().submissions_need_approval is False
+    queued = submissions.submit(db, PAPER, submitted_by="ada", today=TODAY)
+    done = run_now(db, Settings(), queued.id)
+    assert (done.status, done.decided_by, done.decided_at) == ("done", None, None)
+    with TestClient(test_app(db, tmp_path)) as client:
+        assert "Submitted by ada" in client.get("/papers/date/2026-07-01").text
+    root = accounts.sign_up(db, "root", "a long enough password", admin=True)
+    with pytest.raises(admin.AdminError, match="not awaiting approval"):
+        admin.reject_submission(db, root.id, queued.id)
+
+
+def test_with_approval_the_api_submission_is_held_too(
+    db: Database, replay: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERFEED_SUBMISSIONS_NEED_APPROVAL", "true")
+    replay.script(API, answer_for(PAPER), id_list=PAPER)
+    with TestClient(test_app(db, tmp_path)) as client:
+        sign_up(client, "ada")
+        token = accounts.new_api_token(db, _id(db))
+        answer = client.post(
+            "/api/papers/submit", json={"paper": PAPER}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 201, answer.text
+        assert PAPER in answer.text
+        (held,) = submissions.list_submissions(db)
+        assert (held.status, held.submitted_by) == ("awaiting", "ada")
+        assert "Submitted by ada" not in client.get("/papers/date/2026-07-01").text

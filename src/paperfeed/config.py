@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     sync_categories: str = ""  # comma-separated arXiv categories, e.g. cs.LG,cs.CL,cs.CV
     sync_hour_utc: int = 3  # arXiv announces around 00:00-01:00 UTC; sync after
     sync_hugging_face: bool = False  # also Hugging Face's daily papers (featured day, submitter, upvotes)
+    # Submissions wait for an admin's approval on /admin before they are featured.
+    submissions_need_approval: bool = False
     hf_daily_url: str = "https://huggingface.co/api/daily_papers"
 
     # Where a PostgreSQL deployment keeps its node-local search indexes (keyword index, saved vector graph);

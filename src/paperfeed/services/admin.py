@@ -226,6 +226,36 @@ def retry_submission(db: Database, actor_id: int, submission_id: int) -> None:
     submissions.wake_workers()
 
 
+def approve_submission(db: Database, actor_id: int, submission_id: int, *, day: date | None = None) -> None:
+    """Feature a submission awaiting approval on the day it was submitted (or ``day``)."""
+    with db.session() as session:
+        actor = _actor(session, actor_id)
+        approved = submissions.approve(session, submission_id, by=actor.username, day=day)
+        if approved is None:
+            raise AdminError(f"Submission #{submission_id} is not awaiting approval.")
+        detail = (
+            f"{approved.paper_id} by {approved.submitted_by}, featured on {approved.featured_on.isoformat()}"
+        )
+        _record(session, actor, "approve-submission", "submission", submission_id, detail)
+
+
+def reject_submission(db: Database, actor_id: int, submission_id: int) -> None:
+    """Refuse a submission awaiting approval: it is never featured."""
+    with db.session() as session:
+        actor = _actor(session, actor_id)
+        rejected = submissions.reject(session, submission_id, by=actor.username)
+        if rejected is None:
+            raise AdminError(f"Submission #{submission_id} is not awaiting approval.")
+        _record(
+            session,
+            actor,
+            "reject-submission",
+            "submission",
+            submission_id,
+            f"{rejected.paper_id} by {rejected.submitted_by}",
+        )
+
+
 def start_sync_now(db: Database, actor_id: int, settings: Settings) -> None:
     """Run a sync in a background thread now (the lease keeps it to one at a time)."""
     categories = sync_categories(settings)

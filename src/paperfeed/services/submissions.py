@@ -9,6 +9,10 @@ it run out and another takes the submission over. Every request to arXiv takes i
 limiter (``store/pacing.py``). Statuses: ``queued`` → ``fetching`` → ``done`` (the paper is stored and
 featured on the submission day) or ``failed`` (with the reason). When arXiv does not answer, the submission
 goes back to the queue with a growing delay, up to ``PAPERFEED_HTTP_RETRIES`` retries.
+
+With ``PAPERFEED_SUBMISSIONS_NEED_APPROVAL`` a fetched paper is stored but not featured: the submission is
+``awaiting`` until an admin approves it (``done``, featured on its day) or rejects it (``rejected``), with
+who and when (:func:`approve`, :func:`reject`, done in the admin's transaction by ``services/admin.py``).
 """
 
 from __future__ import annotations
@@ -26,16 +30,21 @@ from sqlalchemy.orm import Session
 
 from paperfeed.config import Settings
 from paperfeed.domain.arxiv_id import parse_arxiv_id
+from paperfeed.domain.feed import FeedEntry, FeedSource
 from paperfeed.ingest.http import PoliteClient, SourceUnavailable
 from paperfeed.ingest.records import MalformedSource
 from paperfeed.services.submit import PaperNotFound, arxiv_client, feature_paper, fetch_record, retry_delay
 from paperfeed.store import Database
+from paperfeed.store.feed import upsert_feed_entries
 from paperfeed.store.leases import holder_name
 from paperfeed.store.models import PaperRow, SubmissionRow
+from paperfeed.store.papers import get_paper, upsert_papers
 
 log = logging.getLogger(__name__)
 QUEUED, FETCHING, DONE, FAILED = "queued", "fetching", "done", "failed"
+AWAITING, REJECTED = "awaiting", "rejected"  # held for an admin's approval; refused by one
 PENDING = (QUEUED, FETCHING)
+LABELS = {AWAITING: "awaiting approval"}  # what people read, where it differs from the status
 CLAIM_TTL = timedelta(minutes=5)  # one fetch takes seconds; a claim this old belongs to a dead worker
 POLL_S = 2.0  # how often an idle worker looks for work submitted through another process
 _wake = threading.Event()  # set by submit(): a worker in this process starts at once instead of polling
@@ -58,10 +67,16 @@ class Submission:
     updated_at: datetime
     finished_at: datetime | None
     title: str | None = None  # the paper's, once it is stored
+    decided_by: str | None = None  # the admin who approved or rejected it (approval wanted)
+    decided_at: datetime | None = None
 
     @property
     def pending(self) -> bool:
         return self.status in PENDING
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.status, self.status)
 
 
 def submit(
@@ -83,7 +98,7 @@ def submit(
                     SubmissionRow.user_id == user_id,
                     SubmissionRow.paper_id == paper_id,
                     SubmissionRow.featured_on == today,
-                    SubmissionRow.status.in_(PENDING),
+                    SubmissionRow.status.in_((*PENDING, AWAITING)),
                 )
             )
             if pending is not None:
@@ -116,11 +131,19 @@ def get_submission(db: Database, submission_id: int) -> Submission | None:
     return _submission(*found) if found else None
 
 
-def list_submissions(db: Database, *, user_id: int | None = None, limit: int = 50) -> list[Submission]:
-    """Newest first; one reader's when ``user_id`` is given."""
+def list_submissions(
+    db: Database,
+    *,
+    user_id: int | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[Submission]:
+    """Newest first; one reader's when ``user_id`` is given, those in one ``status`` when that is."""
     query = sa.select(SubmissionRow, PaperRow.title).outerjoin(PaperRow, _paper_done())
     if user_id is not None:
         query = query.where(SubmissionRow.user_id == user_id)
+    if status is not None:
+        query = query.where(SubmissionRow.status == status)
     with db.sessions() as session:
         rows = session.execute(query.order_by(SubmissionRow.id.desc()).limit(limit)).all()
     return [_submission(row, title) for row, title in rows]
@@ -158,6 +181,57 @@ def requeue(session: Session, submission_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def approve(session: Session, submission_id: int, *, by: str, day: date | None = None) -> Submission | None:
+    """Feature a submission awaiting approval on its day (or ``day``), in the caller's transaction (the
+    admin page records it in the same one); None if it was not awaiting approval."""
+    now = datetime.now(UTC)
+    row = _decide(session, submission_id, DONE, by=by, now=now, day=day)
+    if row is None:
+        return None
+    paper = get_paper(session, row.paper_id)
+    if paper is None:  # stored when it was fetched; only a restored older backup could lack it
+        raise LookupError(f"the paper {row.paper_id} of submission {submission_id} is not stored")
+    entries = [FeedEntry(paper.id, row.featured_on, FeedSource.SUBMISSION, submitted_by=row.submitted_by)]
+    if paper.published and paper.published != row.featured_on:  # its arXiv listing day, as feature_paper does
+        entries.append(FeedEntry(paper.id, paper.published, FeedSource.ARXIV))
+    upsert_feed_entries(session, entries)
+    return _submission(row, paper.title)
+
+
+def reject(session: Session, submission_id: int, *, by: str) -> Submission | None:
+    """Refuse a submission awaiting approval: its paper stays stored, never featured for it. None if it was
+    not awaiting approval."""
+    row = _decide(session, submission_id, REJECTED, by=by, now=datetime.now(UTC))
+    return _submission(row) if row is not None else None
+
+
+def _decide(
+    session: Session,
+    submission_id: int,
+    status: str,
+    *,
+    by: str,
+    now: datetime,
+    day: date | None = None,
+) -> SubmissionRow | None:
+    values: dict[str, object] = {
+        "status": status,
+        "decided_by": by[:64],
+        "decided_at": now,
+        "finished_at": now,
+        "updated_at": now,
+    }
+    if day is not None:
+        values["featured_on"] = day
+    return session.scalars(  # one UPDATE: of two admins deciding at once, only the first one does
+        sa.update(SubmissionRow)
+        .where(SubmissionRow.id == submission_id, SubmissionRow.status == AWAITING)
+        .values(**values)
+        .returning(SubmissionRow)
+        .execution_options(synchronize_session=False)
+    ).first()
 
 
 def wake_workers() -> None:
@@ -207,6 +281,10 @@ def process(db: Database, settings: Settings, claimed: Submission, client: Polit
     """Fetch a claimed submission and record the outcome; never raises for arXiv's failures."""
     try:
         record = fetch_record(db, claimed.paper_id, client=client, settings=settings)
+        if settings.submissions_need_approval:  # stored now, featured once an admin approves it
+            with db.session() as session:
+                upsert_papers(session, [record.paper])
+            return _finish(db, claimed, AWAITING, None)
         feature_paper(db, record, submitted_by=claimed.submitted_by, day=claimed.featured_on)
     except SourceUnavailable as error:
         if claimed.attempts > settings.http_retries:
@@ -241,7 +319,7 @@ def run_pending(db: Database, settings: Settings, *, client: PoliteClient | None
 
 def run_now(db: Database, settings: Settings, submission_id: int) -> Submission:
     """Handle one submission in this process (``paperfeed submit``), retries included, unless a worker
-    already has it, in which case wait for that worker. Returns it done or failed."""
+    already has it, in which case wait for that worker. Returns it done, failed or awaiting approval."""
     worker = holder_name()
     with arxiv_client(settings) as http:
         while True:
@@ -318,7 +396,10 @@ def _finish(
 
 
 def _paper_done() -> sa.ColumnElement[bool]:
-    return sa.and_(PaperRow.id == SubmissionRow.paper_id, SubmissionRow.status == DONE)
+    """The paper of a submission that got as far as storing it."""
+    return sa.and_(
+        PaperRow.id == SubmissionRow.paper_id, SubmissionRow.status.in_((DONE, AWAITING, REJECTED))
+    )
 
 
 def _stored(db: Database, submission_id: int) -> Submission:
@@ -345,4 +426,6 @@ def _submission(row: SubmissionRow, title: str | None = None) -> Submission:
         updated_at=row.updated_at,
         finished_at=row.finished_at,
         title=title,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
     )

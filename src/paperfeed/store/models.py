@@ -305,7 +305,9 @@ class LeaseRow(Base):
 
 class SubmissionRow(Base):
     """A reader's request to feature a paper today. Recorded at once; the submission worker fetches it from
-    arXiv later (``queued`` → ``fetching`` → ``done`` | ``failed``), so no web request waits on arXiv.
+    arXiv later (``queued`` → ``fetching`` → ``done`` | ``failed``), so no web request waits on arXiv. When
+    the operator wants approval, a fetched one is ``awaiting`` until an admin makes it ``done`` or
+    ``rejected`` (``decided_by``, ``decided_at``).
 
     ``lease_until`` is the claim of the worker fetching it: a worker that dies lets it expire and another
     takes the submission over. ``next_attempt_at`` spaces the retries after arXiv failed to answer."""
@@ -319,7 +321,7 @@ class SubmissionRow(Base):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     submitted_by: Mapped[str] = mapped_column(sa.String(200))
     featured_on: Mapped[date] = mapped_column(sa.Date)
-    status: Mapped[str] = mapped_column(sa.String(16), default="queued")  # queued|fetching|done|failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")  # …|awaiting|done|failed|rejected
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
     claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
@@ -328,6 +330,8 @@ class SubmissionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))  # the admin who approved or rejected it
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CommentReportRow(Base):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from paperfeed.services import admin, submissions
@@ -51,6 +51,8 @@ def dashboard(request: Request, q: str = "") -> Response:
         query=q,
         queue=admin.moderation_queue(db),
         submissions=submissions.list_submissions(db, limit=50),
+        awaiting=submissions.list_submissions(db, status=submissions.AWAITING, limit=200),
+        need_approval=request.app.state.settings.submissions_need_approval,
         jobs=admin.recent_jobs(db),
         audit=admin.audit_log(db),
         sync_categories=request.app.state.settings.sync_categories,
@@ -96,6 +98,24 @@ def retry_submission(request: Request, submission_id: int) -> Response:
     with _admin_errors():
         admin.retry_submission(get_db(request), actor.id, submission_id)
     return _done(request, "submissions", submission=submission_id, action="retry")
+
+
+@actions.post("/admin/submissions/{submission_id}/approve")
+def approve_submission(request: Request, submission_id: int, on: str = Form("")) -> Response:
+    """Feature it on the day it was submitted, or today with ``on=today``."""
+    actor = admin_user(request)
+    with _admin_errors():
+        day = today(request) if on == "today" else None
+        admin.approve_submission(get_db(request), actor.id, submission_id, day=day)
+    return _done(request, "submissions", submission=submission_id, action="approve")
+
+
+@actions.post("/admin/submissions/{submission_id}/reject")
+def reject_submission(request: Request, submission_id: int) -> Response:
+    actor = admin_user(request)
+    with _admin_errors():
+        admin.reject_submission(get_db(request), actor.id, submission_id)
+    return _done(request, "submissions", submission=submission_id, action="reject")
 
 
 @actions.post("/admin/sync")

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from paperfeed.domain.arxiv_id import InvalidArxivId
 from paperfeed.ingest.http import SourceUnavailable
-from paperfeed.services import community, feed
+from paperfeed.services import community, feed, submissions
 from paperfeed.services.accounts import User
 from paperfeed.services.community import UnknownPaper
 from paperfeed.services.feed import FeedError, Period, PeriodKind
@@ -101,6 +101,19 @@ def search(
 )
 def submit(request: Request, body: SubmitIn, user: User = Depends(api_user)) -> PaperOut:
     rate_limit("submit", request, key=f"user:{user.id}")
+    settings = request.app.state.settings
+    if settings.submissions_need_approval:  # held like a web submission: stored, featured once approved
+        try:
+            queued = submissions.submit(
+                get_db(request), body.paper, submitted_by=user.username, user_id=user.id, today=today(request)
+            )
+        except InvalidArxivId as error:
+            raise HTTPException(400, str(error)) from None
+        held = submissions.run_now(get_db(request), settings, queued.id)
+        if held.status == submissions.FAILED:
+            unreachable = (held.error or "").startswith("arXiv could not be reached")
+            raise HTTPException(503 if unreachable else 400, held.error or "the submission failed")
+        return _paper(request, held.paper_id)
     try:
         stored = submit_paper(get_db(request), body.paper, submitted_by=user.username, today=today(request))
     except (InvalidArxivId, PaperNotFound) as error:

@@ -198,6 +198,7 @@ def _status_json(found: submissions.Submission) -> dict[str, object]:
     return {
         "id": found.id,
         "status": found.status,
+        "label": found.label,  # "awaiting approval" for "awaiting"
         "paper": found.paper_id,
         "featuredOn": found.featured_on.isoformat(),
         "error": found.error,
