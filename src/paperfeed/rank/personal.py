@@ -48,7 +48,10 @@ import numpy as np
 SOFTMAX_TEMPERATURE = 0.2  # soft maximum over library similarities: → max as it falls, → mean as it grows
 HALF_LIFE_DAYS = 730.0  # a signal this old counts half as much as one from today
 MIN_WEIGHT = 0.25  # ... but never less than this: an old favourite still says something
-MIN_POSITIVES_FOR_MODEL = 5  # below this, closeness alone (a classifier on 2 examples learns noise)
+MIN_POSITIVES_FOR_MODEL = 5  # the embedding classifier: below this it learns noise
+# The word model from the first paper: against the listing and the background, one paper's rare words are
+# already a useful query (arxiv-sanity-lite trains its SVM from a single tagged paper too).
+MIN_POSITIVES_FOR_WORDS = 1
 BACKGROUND_NEGATIVES = 400  # unseen papers sampled as negatives (5x more did worse on the tune readers)
 DISLIKE_WEIGHT = 3.0  # an explicit 👎 outweighs a sampled unseen paper
 WORDS_C = 1.0  # the word model's SVM: 1.0 beat 0.1 and 0.01 on the tune readers (0.349 / 0.340 / 0.333)
@@ -215,7 +218,7 @@ class _Parts:
         self.words = np.zeros(n)
         self.avoid = np.zeros(n)  # 0..1: how close to a paper the reader dismissed
         self._embedding_parts()
-        if len(positives) >= MIN_POSITIVES_FOR_MODEL:
+        if len(positives) >= MIN_POSITIVES_FOR_WORDS:
             self.words = _word_model(interests, positives, self.pos_weights, candidates)
         self.authors, self.author_reason = _author_overlap(interests, positives, self.pos_weights, candidates)
         self.category_followed, self.category_prior = _category_scores(interests, positives, candidates)
