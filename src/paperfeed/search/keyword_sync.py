@@ -80,11 +80,11 @@ class KeptIndex:
             state = self.index.state()
         if count_due and state.high_water is not None:
             self._counted_at = now
-            if _live_count(session) != state.papers:
-                if state.papers > INLINE_MAX:
-                    self._catch_up_in_background(session, reconcile=True)
-                else:
-                    self._try(lambda: self.reconcile(session))
+            if state.papers > INLINE_MAX and not full_check:
+                # counting a large table is a scan: never inside a search
+                self._catch_up_in_background(session, reconcile=True)
+            elif _live_count(session) != state.papers:
+                self._try(lambda: self.reconcile(session))
         return self.index.state().high_water is not None
 
     def _try(self, work) -> bool:  # type: ignore[no-untyped-def]
@@ -141,6 +141,10 @@ class KeptIndex:
             newest = papers[-1][2]  # pages come in modified_at order
             seen = newest if seen is None else max(seen, newest)
         high_water = seen if horizon is None or seen is None else min(seen, horizon)
+        if not changed and not empty and (high_water, seen) == (state.high_water, state.seen):
+            writer.rollback()  # nothing to commit: no new segment, no file written
+            self._window_at = time.monotonic()
+            return 0
         ki.commit(writer, high_water, seen)
         writer.wait_merging_threads()
         self.index.reload()
@@ -150,8 +154,12 @@ class KeptIndex:
         return changed
 
     def reconcile(self, session: Session) -> tuple[int, int]:
-        """Compare id + content hash of every paper on both sides; fix the index. Returns (added, removed)."""
+        """Compare id + content hash of every paper on both sides; fix the index. Returns (added, removed).
+
+        Cheap when the counts agree (one count of the table): only then is nothing compared."""
         self.catch_up(session)
+        if _live_count(session) == self.index.state().papers:
+            return 0, 0
         indexed = self.index.indexed_keys()
         stored = {ki.paper_key(pid, digest) for pid, digest in session.execute(
             sa.select(PaperRow.id, PaperRow.content_hash).where(PaperRow.withdrawn.is_(False)))}
