@@ -58,8 +58,11 @@ Run = dict[str, list[str]]  # query id -> ranked doc ids
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scifact", type=Path, default=SCIFACT, help="BEIR SciFact test set (JSON)")
-    parser.add_argument("--baselines", action="store_true",
-                        help="also shared/README.md's MiniLM-cut-at-256, RRF and z-score baselines")
+    parser.add_argument(
+        "--baselines",
+        action="store_true",
+        help="also shared/README.md's MiniLM-cut-at-256, RRF and z-score baselines",
+    )
     args = parser.parse_args()
     data = json.loads(args.scifact.read_text())
     queries, qrels, corpus = data["queries"], data["qrels"], data["corpus"]
@@ -75,8 +78,10 @@ def main() -> None:
 
     def report(name: str, run: Run, **extra: object) -> None:
         rows[name] = {part: evaluate(run, qrels, ids) for part, ids in halves.items()} | extra
-        cells = (f"{part} {rows[name][part]['ndcg@10']:.3f}/{rows[name][part]['recall@100']:.3f}"
-                 for part in halves)
+        cells = (
+            f"{part} {rows[name][part]['ndcg@10']:.3f}/{rows[name][part]['recall@100']:.3f}"
+            for part in halves
+        )
         print(f"{name:62s} " + "  ".join(cells))
 
     naive_kw = naive_keyword(db, queries, qids)
@@ -84,14 +89,31 @@ def main() -> None:
     if args.baselines:  # costs a second embedding of every long abstract (minutes on a quiet machine)
         naive_dense = naive_semantic(db, corpus, queries, qids)
         report("baseline: MiniLM cut at 256 tokens, exact", naive_dense)
-        report("baseline: RRF k=60", {q: [d for d, _ in hybrid.reciprocal_rank_fusion(
-            [[d for d, _ in naive_kw[q]], [d for d, _ in naive_dense[q]]])][:100] for q in qids})
-        report("baseline: z-score fusion 0.5/0.5, absent = lowest z", {q: [d for d, _ in naive_zscore(
-            naive_kw[q], naive_dense[q], "lowest")][:100] for q in qids})
+        report(
+            "baseline: RRF k=60",
+            {
+                q: [
+                    d
+                    for d, _ in hybrid.reciprocal_rank_fusion(
+                        [[d for d, _ in naive_kw[q]], [d for d, _ in naive_dense[q]]]
+                    )
+                ][:100]
+                for q in qids
+            },
+        )
+        report(
+            "baseline: z-score fusion 0.5/0.5, absent = lowest z",
+            {q: [d for d, _ in naive_zscore(naive_kw[q], naive_dense[q], "lowest")][:100] for q in qids},
+        )
 
     run = lambda mode, ids=qids: paperfeed_run(db, queries, ids, mode)  # noqa: E731
-    shipped = (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS,
-               hybrid.RARE_SHARE)
+    shipped = (
+        keyword.TITLE_WEIGHT,
+        hybrid.SHORT_SHARE,
+        hybrid.LONG_SHARE,
+        hybrid.LONG_WORDS,
+        hybrid.RARE_SHARE,
+    )
     short_rows: dict[str, dict] = {}
 
     def both(name: str, mode: str) -> None:
@@ -107,11 +129,18 @@ def main() -> None:
     both("hybrid, on-disk index, fixed keyword share 0.4 (old fusion)", "hybrid")
     tuned = tune(db, queries, qrels, halves["tune"], short)
     both(f"keyword, on-disk index (tuned title weight {keyword.TITLE_WEIGHT:g})", "keyword")
-    name = (f"hybrid, adaptive fusion (new): share {hybrid.SHORT_SHARE:g} at 1 word -> {hybrid.LONG_SHARE:g} "
-            f"at {hybrid.LONG_WORDS}+ words, rare-word bonus {hybrid.RARE_SHARE:g}")
+    name = (
+        f"hybrid, adaptive fusion (new): share {hybrid.SHORT_SHARE:g} at 1 word -> {hybrid.LONG_SHARE:g} "
+        f"at {hybrid.LONG_WORDS}+ words, rare-word bonus {hybrid.RARE_SHARE:g}"
+    )
     both(name, "hybrid")
-    tuned["shipped_defaults_match"] = shipped == (keyword.TITLE_WEIGHT, hybrid.SHORT_SHARE, hybrid.LONG_SHARE,
-                                                  hybrid.LONG_WORDS, hybrid.RARE_SHARE)
+    tuned["shipped_defaults_match"] = shipped == (
+        keyword.TITLE_WEIGHT,
+        hybrid.SHORT_SHARE,
+        hybrid.LONG_SHARE,
+        hybrid.LONG_WORDS,
+        hybrid.RARE_SHARE,
+    )
     if not tuned["shipped_defaults_match"]:
         print(f"NOTE: shipped defaults {shipped} differ from the tuned values: update keyword.py, hybrid.py")
     tuned["semantic_floor"] = floor_check(db, queries, qids)
@@ -171,14 +200,22 @@ def stored_vectors(db: Database, key: str) -> tuple[list[str], np.ndarray]:
 def naive_keyword(db: Database, queries: dict, qids: list[str]) -> dict[str, list[tuple[str, float]]]:
     with db.engine.begin() as connection:
         connection.execute(sa.text("CREATE VIRTUAL TABLE naive USING fts5(doc, tokenize='porter unicode61')"))
-        connection.execute(sa.text("INSERT INTO naive(rowid, doc) SELECT rowid, title || ' ' || abstract "
-                                   "FROM papers"))
+        connection.execute(
+            sa.text("INSERT INTO naive(rowid, doc) SELECT rowid, title || ' ' || abstract FROM papers")
+        )
         out = {}
         for q in qids:
             match = " OR ".join(f'"{w}"' for w in re.findall(r"\w+", queries[q]))
-            out[q] = [(r[0], -float(r[1])) for r in connection.execute(sa.text(
-                "SELECT p.id, bm25(naive) AS s FROM naive JOIN papers p ON p.rowid = naive.rowid "
-                "WHERE naive MATCH :m ORDER BY s LIMIT 100"), {"m": match})]
+            out[q] = [
+                (r[0], -float(r[1]))
+                for r in connection.execute(
+                    sa.text(
+                        "SELECT p.id, bm25(naive) AS s FROM naive JOIN papers p ON p.rowid = naive.rowid "
+                        "WHERE naive MATCH :m ORDER BY s LIMIT 100"
+                    ),
+                    {"m": match},
+                )
+            ]
     return out
 
 
@@ -202,13 +239,15 @@ def naive_semantic(db: Database, corpus: list[dict], queries: dict, qids: list[s
     return out
 
 
-def naive_zscore(a: list[tuple[str, float]], b: list[tuple[str, float]], missing: str
-                 ) -> list[tuple[str, float]]:
+def naive_zscore(
+    a: list[tuple[str, float]], b: list[tuple[str, float]], missing: str
+) -> list[tuple[str, float]]:
     """Each list z-scored on its own; a document absent from a list takes its lowest z, or 0 (its mean)."""
     za = dict(zip([d for d, _ in a], hybrid.zscores(np.asarray([s for _, s in a])), strict=True))
     zb = dict(zip([d for d, _ in b], hybrid.zscores(np.asarray([s for _, s in b])), strict=True))
-    floor_a, floor_b = (min(za.values(), default=0.0), min(zb.values(), default=0.0)) if missing == "lowest" \
-        else (0.0, 0.0)
+    floor_a, floor_b = (
+        (min(za.values(), default=0.0), min(zb.values(), default=0.0)) if missing == "lowest" else (0.0, 0.0)
+    )
     fused = {d: 0.5 * za.get(d, floor_a) + 0.5 * zb.get(d, floor_b) for d in {*za, *zb}}
     return sorted(fused.items(), key=lambda item: -item[1])
 
@@ -244,12 +283,18 @@ def tune(db: Database, queries: dict, qrels: dict, qids: list[str], short: Short
                     grid[params] = (scifact + short_ndcg) / 2
     best = max(grid, key=lambda k: grid[k])
     hybrid.SHORT_SHARE, hybrid.LONG_SHARE, hybrid.LONG_WORDS, hybrid.RARE_SHARE = best
-    print(f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} "
-          f"(mean tuning nDCG@10 {grid[best]:.3f})")
-    return {"title_weight": keyword.TITLE_WEIGHT, "short_share": best[0], "long_share": best[1],
-            "long_words": best[2], "rare_share": best[3],
-            "keyword_ndcg_by_title_weight_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in titles.items()},
-            "mean_tuning_ndcg_by_share": {f"{k}": round(v, 4) for k, v in sorted(grid.items())}}
+    print(
+        f"tuned: title weight {keyword.TITLE_WEIGHT:g}, share {best} (mean tuning nDCG@10 {grid[best]:.3f})"
+    )
+    return {
+        "title_weight": keyword.TITLE_WEIGHT,
+        "short_share": best[0],
+        "long_share": best[1],
+        "long_words": best[2],
+        "rare_share": best[3],
+        "keyword_ndcg_by_title_weight_on_tuning_half": {f"{k:g}": round(v, 4) for k, v in titles.items()},
+        "mean_tuning_ndcg_by_share": {f"{k}": round(v, 4) for k, v in sorted(grid.items())},
+    }
 
 
 def floor_check(db: Database, queries: dict, qids: list[str]) -> dict:
@@ -257,8 +302,11 @@ def floor_check(db: Database, queries: dict, qids: list[str]) -> dict:
     made_up = ["qwzx vlorp", "blarfengast", "zzyzx quibbleflap", "xqjv", "mnbvcxz lkjhg", "florbish wuggle"]
     real = sum(not search_papers(db, queries[q], mode="hybrid", limit=10).relevant for q in qids)
     fake = sum(not search_papers(db, q, mode="hybrid", limit=10).relevant for q in made_up)
-    return {"floor": SEMANTIC_FLOOR, "scifact_queries_called_irrelevant": f"{real}/{len(qids)}",
-            "made_up_queries_called_irrelevant": f"{fake}/{len(made_up)}"}
+    return {
+        "floor": SEMANTIC_FLOOR,
+        "scifact_queries_called_irrelevant": f"{real}/{len(qids)}",
+        "made_up_queries_called_irrelevant": f"{fake}/{len(made_up)}",
+    }
 
 
 def evaluate(run: Run | dict, qrels: dict, qids: list[str]) -> dict[str, float]:
@@ -273,23 +321,41 @@ def evaluate(run: Run | dict, qrels: dict, qids: list[str]) -> dict[str, float]:
     return {"ndcg@10": round(float(np.mean(ndcg)), 4), "recall@100": round(float(np.mean(recall)), 4)}
 
 
-def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tuned: dict, n_queries: int,
-                  n_docs: int) -> None:
+def write_results(
+    rows: dict, short_rows: dict, short_sets: dict, key: str, tuned: dict, n_queries: int, n_docs: int
+) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"dataset": "BEIR SciFact test", "queries": n_queries, "documents": n_docs, "model": key,
-               "split": "tune = even positions of the sorted query ids, held_out = odd (both query sets)",
-               "short_queries": short_sets, "tuned": tuned, "systems": rows,
-               "short_query_systems": short_rows}
+    payload = {
+        "dataset": "BEIR SciFact test",
+        "queries": n_queries,
+        "documents": n_docs,
+        "model": key,
+        "split": "tune = even positions of the sorted query ids, held_out = odd (both query sets)",
+        "short_queries": short_sets,
+        "tuned": tuned,
+        "systems": rows,
+        "short_query_systems": short_rows,
+    }
     (RESULTS / "search_quality.json").write_text(json.dumps(payload, indent=2) + "\n")
-    lines = ["| system | SciFact nDCG@10 all | R@100 all | tune half | held-out half "
-             "| short queries nDCG@10 all / held-out | P@10 all / held-out |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| system | SciFact nDCG@10 all | R@100 all | tune half | held-out half "
+        "| short queries nDCG@10 all / held-out | P@10 all / held-out |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, m in rows.items():
         sq = short_rows.get(name)
-        extra = (f"{sq['all']['ndcg@10']:.3f} / {sq['held_out']['ndcg@10']:.3f} | "
-                 f"{sq['all']['p@10']:.3f} / {sq['held_out']['p@10']:.3f}") if sq else " | "
-        lines.append(f"| {name} | {m['all']['ndcg@10']:.3f} | {m['all']['recall@100']:.3f} | "
-                     f"{m['tune']['ndcg@10']:.3f} | {m['held_out']['ndcg@10']:.3f} | {extra} |")
+        extra = (
+            (
+                f"{sq['all']['ndcg@10']:.3f} / {sq['held_out']['ndcg@10']:.3f} | "
+                f"{sq['all']['p@10']:.3f} / {sq['held_out']['p@10']:.3f}"
+            )
+            if sq
+            else " | "
+        )
+        lines.append(
+            f"| {name} | {m['all']['ndcg@10']:.3f} | {m['all']['recall@100']:.3f} | "
+            f"{m['tune']['ndcg@10']:.3f} | {m['held_out']['ndcg@10']:.3f} | {extra} |"
+        )
     floor = tuned["semantic_floor"]
     (RESULTS / "search_quality.md").write_text(
         f"One run. BEIR SciFact test, {n_queries} queries, {n_docs} documents, model {key}. Short queries: "
@@ -300,7 +366,8 @@ def write_results(rows: dict, short_rows: dict, short_sets: dict, key: str, tune
         f"'Nothing relevant' (cosine floor {floor['floor']}): SciFact queries "
         f"{floor['scifact_queries_called_irrelevant']}, made-up words "
         f"{floor['made_up_queries_called_irrelevant']}."
-        "\n\n" + "\n".join(lines) + "\n")
+        "\n\n" + "\n".join(lines) + "\n"
+    )
     print(f"wrote {RESULTS / 'search_quality.json'} and search_quality.md")
 
 

@@ -57,17 +57,24 @@ class ShortQueries:
                 score = (_ndcg(ranked, relevant), sum(d in relevant for d in ranked) / 10)
                 scores[half].append(score)
                 scores["all"].append(score)
-        out = {k: {"ndcg@10": round(sum(s[0] for s in v) / len(v), 4), "p@10": round(sum(s[1] for s in v)
-                                                                                       / len(v), 4)}
-               for k, v in scores.items() if v}
+        out = {
+            k: {
+                "ndcg@10": round(sum(s[0] for s in v) / len(v), 4),
+                "p@10": round(sum(s[1] for s in v) / len(v), 4),
+            }
+            for k, v in scores.items()
+            if v
+        }
         return out[part] if part is not None else out
 
     def describe(self) -> dict:
         sizes = {name: len(qs.queries) for name, qs in self.parts.items()}
         examples = {name: qs.queries[:8] for name, qs in self.parts.items()}
-        summary = (f"{sizes['scifact_rarest_words']} SciFact queries cut to their 1-2 rarest words and "
-                   f"{sizes['topic_words_real_papers']} topic words and bigrams over the 3,467 real papers "
-                   "of the bundled sample (search_quality_short.py)")
+        summary = (
+            f"{sizes['scifact_rarest_words']} SciFact queries cut to their 1-2 rarest words and "
+            f"{sizes['topic_words_real_papers']} topic words and bigrams over the 3,467 real papers "
+            "of the bundled sample (search_quality_short.py)"
+        )
         return {"sizes": sizes, "examples": examples, "summary": summary}
 
 
@@ -77,8 +84,9 @@ def _ndcg(ranked: list[str], relevant: set[str]) -> float:
     return dcg / ideal if ideal else 0.0
 
 
-def short_query_sets(db: Database, queries: dict, qrels: dict, qids: list[str], corpus: list[dict]
-                     ) -> ShortQueries:
+def short_query_sets(
+    db: Database, queries: dict, qrels: dict, qids: list[str], corpus: list[dict]
+) -> ShortQueries:
     short = ShortQueries()
     short.parts["scifact_rarest_words"] = scifact_rarest(db, queries, qrels, qids, corpus)
     short.parts["topic_words_real_papers"] = topic_words()
@@ -92,8 +100,9 @@ def scifact_rarest(db: Database, queries: dict, qrels: dict, qids: list[str], co
         df.update(set(_WORD.findall(f"{doc['title']} {doc['text']}".lower())))
     out, relevant = [], []
     for q in qids:
-        words = [w for w in dict.fromkeys(_WORD.findall(queries[q].lower()))
-                 if w not in STOP_WORDS and df[w] > 0]
+        words = [
+            w for w in dict.fromkeys(_WORD.findall(queries[q].lower())) if w not in STOP_WORDS and df[w] > 0
+        ]
         if not words:
             continue
         keep = 1 if int(q) % 3 == 0 else 2

@@ -61,19 +61,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--title-queries", type=int, default=200)
     parser.add_argument("--word-queries", type=int, default=50)
-    parser.add_argument("--reuse-builds", action="store_true",
-                        help="keep the FTS5 index and the saved vector index of the cached databases, and "
-                             "report the build times measured when they were made")
+    parser.add_argument(
+        "--reuse-builds",
+        action="store_true",
+        help="keep the FTS5 index and the saved vector index of the cached databases, and "
+        "report the build times measured when they were made",
+    )
     args = parser.parse_args()
     real = load_real_papers(args.data)
     queries = make_queries(real, args.title_queries, args.word_queries)
-    results = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "sizes": {},
-               "embedding": embedding_throughput(real)}
+    results = {
+        "machine": f"{os.cpu_count()} cores",
+        "queries": len(queries),
+        "sizes": {},
+        "embedding": embedding_throughput(real),
+    }
     sizes = sorted(int(s) for s in args.sizes.split(","))
     for size in sizes:
         db, build = database_of(size, real, sizes)
-        results["sizes"][str(size)] = measure(db, size, build, queries, startup=size == sizes[-1],
-                                              reuse=args.reuse_builds)
+        results["sizes"][str(size)] = measure(
+            db, size, build, queries, startup=size == sizes[-1], reuse=args.reuse_builds
+        )
         db.dispose()
         save(results)
 
@@ -97,8 +105,14 @@ def make_queries(real: list[dict], titles: int, words: int) -> list[str]:
 def corpus(real: list[dict]) -> Iterator[Paper]:
     """The real papers, then synthetic ones made of their words and sentences, forever (deterministic)."""
     for obj in real:
-        yield Paper(id=obj["id"], title=obj["title"], abstract=obj["abstract"], authors=tuple(obj["authors"]),
-                    categories=_categories(obj), published=date.fromisoformat(obj["listed"]))
+        yield Paper(
+            id=obj["id"],
+            title=obj["title"],
+            abstract=obj["abstract"],
+            authors=tuple(obj["authors"]),
+            categories=_categories(obj),
+            published=date.fromisoformat(obj["listed"]),
+        )
     rng = random.Random(7)
     sentences = [s for obj in real[:20000] for s in obj["abstract"].split(". ") if len(s) > 30]
     n = 0
@@ -107,10 +121,14 @@ def corpus(real: list[dict]) -> Iterator[Paper]:
         source = real[rng.randrange(len(real))]
         words = source["title"].split()
         rng.shuffle(words)
-        yield Paper(id=f"synthetic-{n:07d}", title=" ".join(words),
-                    abstract=". ".join(rng.sample(sentences, rng.randint(4, 9))) + ".",
-                    authors=tuple(source["authors"][:5]), categories=_categories(source),
-                    published=date.fromisoformat(source["listed"]))
+        yield Paper(
+            id=f"synthetic-{n:07d}",
+            title=" ".join(words),
+            abstract=". ".join(rng.sample(sentences, rng.randint(4, 9))) + ".",
+            authors=tuple(source["authors"][:5]),
+            categories=_categories(source),
+            published=date.fromisoformat(source["listed"]),
+        )
 
 
 def _categories(obj: dict) -> tuple[str, ...]:
@@ -161,9 +179,14 @@ def database_of(size: int, real: list[dict], sizes: list[int]) -> tuple[Database
         started = time.perf_counter()
         vectors = derived_vectors(base, stored, len(batch))
         with db.session() as session:
-            hashes = dict(session.execute(sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids")
-                                          .bindparams(sa.bindparam("ids", expanding=True)),
-                                          {"ids": [p.id for p in batch]}).all())
+            hashes = dict(
+                session.execute(
+                    sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": [p.id for p in batch]},
+                ).all()
+            )
             save_vectors(session, model, [(p.id, hashes[p.id]) for p in batch], vectors)
         build["vectors_s"] += time.perf_counter() - started
         stored += len(batch)
@@ -244,8 +267,9 @@ def ann_recall(index: vector_index.VectorIndex, query_vectors: np.ndarray) -> di
     for expansion in (256, 1024):
         base.ann.expansion_search = expansion  # type: ignore[attr-defined]
         found = [set(int(k) for k in base.ann.search(q, 10).keys) for q in query_vectors]  # type: ignore[attr-defined]
-        out[f"expansion_{expansion}"] = round(float(np.mean([len(e & f) / 10 for e, f in
-                                                             zip(exact, found, strict=True)])), 4)
+        out[f"expansion_{expansion}"] = round(
+            float(np.mean([len(e & f) / 10 for e, f in zip(exact, found, strict=True)])), 4
+        )
     base.ann.expansion_search = vector_index.EXPANSION_SEARCH  # type: ignore[attr-defined]
     return out
 
@@ -276,8 +300,12 @@ time.sleep(float(sys.argv[2]))
 def worker_startup(db: Database) -> dict:
     """Two worker processes started at once on the saved indexes: time to the first answer and memory each."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, db.url, str(8 - 4 * i)], stdout=subprocess.PIPE,
-                              text=True, env=env) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, db.url, str(8 - 4 * i)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        for i in range(2)
+    ]
     out = [json.loads(p.communicate(timeout=900)[0].strip().splitlines()[-1]) for p in procs]
     print("workers:", out)
     return {"workers": out}
@@ -302,27 +330,39 @@ def save(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_speed.json").write_text(json.dumps(results, indent=2) + "\n")
     cell = lambda lat: "/".join(f"{lat[f'p{p}_ms']:g}" for p in (50, 95, 99))  # noqa: E731
-    lines = [f"Search speed, SQLite backend, {results['machine']}, one run; {results['queries']} queries "
-             "(200 title prefixes of 3-6 words, 50 single topic words), top 20, warm, through search_papers "
-             "(query embedding included). Old = the database's FTS5 index, new = the on-disk tantivy index.",
-             "", "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
-             "| semantic p50/p95/p99 ms | keyword index build s, FTS5 → tantivy | vector index build s "
-             "| ANN recall@10 (1024) | load |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Search speed, SQLite backend, {results['machine']}, one run; {results['queries']} queries "
+        "(200 title prefixes of 3-6 words, 50 single topic words), top 20, warm, through search_papers "
+        "(query embedding included). Old = the database's FTS5 index, new = the on-disk tantivy index.",
+        "",
+        "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
+        "| semantic p50/p95/p99 ms | keyword index build s, FTS5 → tantivy | vector index build s "
+        "| ANN recall@10 (1024) | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for size, row in sorted(results["sizes"].items(), key=lambda item: int(item[0])):
         lat, b = row["latency"], row["build_s"]
-        lines.append(f"| {int(size):,} | {cell(lat['fts5 keyword'])} → **{cell(lat['index keyword'])}** | "
-                     f"{cell(lat['fts5 hybrid'])} → **{cell(lat['index hybrid'])}** | "
-                     f"{cell(lat['semantic'])} | "
-                     f"{b['fts5_rebuild_s']} → {b['keyword_index_s']} | {b['vector_index_s']} | "
-                     f"{row['ann_recall@10'].get('expansion_1024', '')} | {row['load_average_1m']} |")
+        lines.append(
+            f"| {int(size):,} | {cell(lat['fts5 keyword'])} → **{cell(lat['index keyword'])}** | "
+            f"{cell(lat['fts5 hybrid'])} → **{cell(lat['index hybrid'])}** | "
+            f"{cell(lat['semantic'])} | "
+            f"{b['fts5_rebuild_s']} → {b['keyword_index_s']} | {b['vector_index_s']} | "
+            f"{row['ann_recall@10'].get('expansion_1024', '')} | {row['load_average_1m']} |"
+        )
     for size, row in results["sizes"].items():
         if "worker_startup" in row:
-            lines += ["", f"Worker start-up at {int(size):,} papers (two workers at once, saved indexes): "
-                      + "; ".join(f"ready in {w['ready_s']} s, RSS {w['rss_mb']} MB, USS {w['uss_mb']} MB, "
-                                  f"PSS {w['pss_mb']} MB" for w in row["worker_startup"]["workers"])
-                      + f". In the benchmark process: vector index opened in {row['vector_index_open_s']} s "
-                      f"({row['vector_memory']}); before this change every worker rebuilt the graph on start "
-                      "(362 s and ~2.3 GB per worker at 1M, search_speed.md of 2026-11-24)."]
+            lines += [
+                "",
+                f"Worker start-up at {int(size):,} papers (two workers at once, saved indexes): "
+                + "; ".join(
+                    f"ready in {w['ready_s']} s, RSS {w['rss_mb']} MB, USS {w['uss_mb']} MB, "
+                    f"PSS {w['pss_mb']} MB"
+                    for w in row["worker_startup"]["workers"]
+                )
+                + f". In the benchmark process: vector index opened in {row['vector_index_open_s']} s "
+                f"({row['vector_memory']}); before this change every worker rebuilt the graph on start "
+                "(362 s and ~2.3 GB per worker at 1M, search_speed.md of 2026-11-24).",
+            ]
     e = results["embedding"]
     lines += ["", f"Embedding: {e['abstracts_per_s']} abstracts/s, {e['query_ms']} ms per short query."]
     (RESULTS / "search_speed.md").write_text("\n".join(lines) + "\n")

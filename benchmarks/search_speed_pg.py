@@ -32,7 +32,14 @@ from paperfeed.store import Database  # noqa: E402
 from paperfeed.store.vectors import iter_vector_blocks, save_vectors  # noqa: E402
 
 from search_speed import (  # noqa: E402  # isort: skip
-    DATA, RESULTS, SAMPLE_VECTORS, corpus, derived_vectors, load_real_papers, make_queries, measure_latency,
+    DATA,
+    RESULTS,
+    SAMPLE_VECTORS,
+    corpus,
+    derived_vectors,
+    load_real_papers,
+    make_queries,
+    measure_latency,
 )
 
 
@@ -65,11 +72,20 @@ def main() -> None:
             build["ingest_s"] += time.perf_counter() - started
             started = time.perf_counter()
             with db.session() as session:
-                hashes = dict(session.execute(sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids")
-                                              .bindparams(sa.bindparam("ids", expanding=True)),
-                                              {"ids": [p.id for p in batch]}).all())
-                save_vectors(session, current_model_key(), [(p.id, hashes[p.id]) for p in batch],
-                             derived_vectors(base, stored, len(batch)))
+                hashes = dict(
+                    session.execute(
+                        sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids").bindparams(
+                            sa.bindparam("ids", expanding=True)
+                        ),
+                        {"ids": [p.id for p in batch]},
+                    ).all()
+                )
+                save_vectors(
+                    session,
+                    current_model_key(),
+                    [(p.id, hashes[p.id]) for p in batch],
+                    derived_vectors(base, stored, len(batch)),
+                )
             build["vectors_s"] += time.perf_counter() - started
             stored += len(batch)
             print(f"\r{stored:,} papers stored", end="", flush=True)
@@ -78,9 +94,12 @@ def main() -> None:
         with db.engine.begin() as connection:
             connection.execute(sa.text("DROP INDEX IF EXISTS ix_paper_vectors_hnsw"))
             connection.execute(sa.text("SET maintenance_work_mem = '1GB'"))
-            connection.execute(sa.text(  # as migration 0002 creates it
-                "CREATE INDEX ix_paper_vectors_hnsw ON paper_vectors USING hnsw (vector vector_cosine_ops) "
-                "WITH (m = 16, ef_construction = 64)"))
+            connection.execute(
+                sa.text(  # as migration 0002 creates it
+                    "CREATE INDEX ix_paper_vectors_hnsw ON paper_vectors "
+                    "USING hnsw (vector vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+                )
+            )
             connection.execute(sa.text("ANALYZE papers"))
             connection.execute(sa.text("ANALYZE paper_vectors"))
         build["hnsw_s"] = time.perf_counter() - started
@@ -105,8 +124,9 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
             found = [{pid for pid, _ in semantic.nearest(session, model, q, limit=10)} for q in vectors]
         semantic.EF_SEARCH = shipped
         exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
-        recall[f"ef_search_{ef}"] = round(float(np.mean([len(e & f) / 10 for e, f in zip(exact, found,
-                                                                                         strict=True)])), 4)
+        recall[f"ef_search_{ef}"] = round(
+            float(np.mean([len(e & f) / 10 for e, f in zip(exact, found, strict=True)])), 4
+        )
     latency = {"semantic": measure_latency(db, queries, "semantic", f"pg {size:>9,} semantic")}
     keyword.ENGINE = "database"
     for mode in ("keyword", "hybrid"):
@@ -118,27 +138,37 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
     keyword_sync.forget_kept_indexes()
     for mode in ("keyword", "hybrid"):
         latency[f"index {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} index {mode}")
-    row = {"papers": size, "build_s": {k: round(v, 1) for k, v in build.items()}, "hnsw_recall@10": recall,
-           "latency": latency, "load_average_1m": round(os.getloadavg()[0], 2)}
+    row = {
+        "papers": size,
+        "build_s": {k: round(v, 1) for k, v in build.items()},
+        "hnsw_recall@10": recall,
+        "latency": latency,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps({k: v for k, v in row.items() if k != "latency"}))
     return row
 
 
 def write_markdown(out: dict) -> None:
     cell = lambda lat: "/".join(f"{lat[f'p{p}_ms']:g}" for p in (50, 95, 99))  # noqa: E731
-    lines = [f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries "
-             "as search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy "
-             "index.",
-             "", "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
-             "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries "
+        "as search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy "
+        "index.",
+        "",
+        "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
+        "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for size, row in out["sizes"].items():
         lat = row["latency"]
-        lines.append(f"| {int(size):,} | {cell(lat['tsvector keyword'])} → "
-                     f"**{cell(lat['index keyword'])}** | {cell(lat['tsvector hybrid'])} → "
-                     f"**{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
-                     f"| {row['build_s']['keyword_index_s']} | {row['hnsw_recall@10']['ef_search_100']} / "
-                     f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |")
+        lines.append(
+            f"| {int(size):,} | {cell(lat['tsvector keyword'])} → "
+            f"**{cell(lat['index keyword'])}** | {cell(lat['tsvector hybrid'])} → "
+            f"**{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
+            f"| {row['build_s']['keyword_index_s']} | {row['hnsw_recall@10']['ef_search_100']} / "
+            f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |"
+        )
     (RESULTS / "search_speed_pg.md").write_text("\n".join(lines) + "\n")
 
 

@@ -25,14 +25,26 @@ from paperfeed.store import Database
 from tests.support.papers import ingest, paper
 
 ROOT = Path(__file__).resolve().parents[1]
-QUERIES = ["graph neural networks", "quokka", "diffusion", "robot grasping", "language model reasoning",
-           "telemetry", "Müller", "protein folding"]
+QUERIES = [
+    "graph neural networks",
+    "quokka",
+    "diffusion",
+    "robot grasping",
+    "language model reasoning",
+    "telemetry",
+    "Müller",
+    "protein folding",
+]
 
 
-PAPERS = [paper(1, "Graph neural networks for molecules"), paper(2, "Diffusion models beat GANs"),
-          paper(3, "Robot grasping with tactile sensing", categories=("cs.RO",)),
-          paper(4, "Language model reasoning benchmarks", categories=("cs.CL",)),
-          paper(5, "Protein folding by attention"), paper(6, "Sparse diffusion on graphs")]
+PAPERS = [
+    paper(1, "Graph neural networks for molecules"),
+    paper(2, "Diffusion models beat GANs"),
+    paper(3, "Robot grasping with tactile sensing", categories=("cs.RO",)),
+    paper(4, "Language model reasoning benchmarks", categories=("cs.CL",)),
+    paper(5, "Protein folding by attention"),
+    paper(6, "Sparse diffusion on graphs"),
+]
 
 
 def found(db: Database, query: str, **kwargs: object) -> list[str]:
@@ -97,7 +109,7 @@ def test_a_change_the_index_missed_is_repaired_on_the_next_start(kept: Database)
     assert found(kept, "telemetry") == []
     script = f"""
 import os, sys
-sys.path.insert(0, {str(ROOT / 'src')!r}); sys.path.insert(0, {str(ROOT)!r})
+sys.path.insert(0, {str(ROOT / "src")!r}); sys.path.insert(0, {str(ROOT)!r})
 from paperfeed.store import Database
 from paperfeed.search.keyword_sync import kept_index
 from tests.support.papers import ingest, paper
@@ -129,8 +141,9 @@ def test_a_late_commit_older_than_the_index_mark_is_still_indexed(kept: Database
 
 
 def test_a_missing_index_is_rebuilt_by_itself_and_a_rebuild_changes_no_answer(kept: Database) -> None:
-    ingest(kept, [paper(10, "Quokka telemetry"),
-                  replace(PAPERS[4], version=2, title="Protein folding again")])
+    ingest(
+        kept, [paper(10, "Quokka telemetry"), replace(PAPERS[4], version=2, title="Protein folding again")]
+    )
     incremental = {q: found(kept, q) for q in QUERIES}
     assert any(incremental.values())
     assert rebuild_keyword_index(kept) == len(PAPERS) + 1

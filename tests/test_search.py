@@ -93,12 +93,14 @@ def test_hybrid_search_uses_both_kinds_of_evidence(search_db: Database, corpus: 
 def test_filters_by_date_category_and_author(search_db: Database, corpus: Corpus, mode: str) -> None:
     days = sorted({r.paper.published for r in corpus.records if r.paper.published})
     middle = days[len(days) // 2]
-    by_date = search_papers(search_db, "learning", mode=mode, limit=50,
-                            filters=SearchFilters(date_from=middle, date_to=days[-1]))
+    by_date = search_papers(
+        search_db, "learning", mode=mode, limit=50, filters=SearchFilters(date_from=middle, date_to=days[-1])
+    )
     assert by_date.hits and all(middle <= h.paper.published <= days[-1] for h in by_date.hits)
 
-    by_category = search_papers(search_db, "learning", mode=mode, limit=50,
-                                filters=SearchFilters(categories=("cs.CV", "cs.RO")))
+    by_category = search_papers(
+        search_db, "learning", mode=mode, limit=50, filters=SearchFilters(categories=("cs.CV", "cs.RO"))
+    )
     assert by_category.hits
     assert all({"cs.CV", "cs.RO"} & set(h.paper.categories) for h in by_category.hits)
 
@@ -116,8 +118,10 @@ def test_filters_by_date_category_and_author(search_db: Database, corpus: Corpus
 def test_pages_follow_each_other(search_db: Database, mode: str) -> None:
     everything = ids(search_papers(search_db, "language models reasoning", mode=mode, limit=30))
     assert len(everything) == 30
-    pages = [ids(search_papers(search_db, "language models reasoning", mode=mode, limit=10, offset=o))
-             for o in (0, 10, 20)]
+    pages = [
+        ids(search_papers(search_db, "language models reasoning", mode=mode, limit=10, offset=o))
+        for o in (0, 10, 20)
+    ]
     assert pages[0] + pages[1] + pages[2] == everything
 
 

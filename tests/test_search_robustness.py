@@ -13,7 +13,7 @@ ANSWERED = [
     "Schrödinger bridges für Bildgenerierung — 扩散模型",
     "$\\ell_1$ regularisation of $\\mathcal{O}(n^2)$ losses",
     "x" * 5 + " transformers " * 700,  # ~10,000 characters
-    'graph* NEAR(attention, 3) AND -pruning OR (vision',
+    "graph* NEAR(attention, 3) AND -pruning OR (vision",
     "AND",
     "- - transformer -",
     "'; DROP TABLE papers; --",
@@ -50,8 +50,12 @@ def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "named"),
-    [({"mode": "fuzzy"}, "mode"), ({"limit": 0}, "limit"), ({"limit": 10_000}, "limit"),
-     ({"offset": -1}, "offset")],
+    [
+        ({"mode": "fuzzy"}, "mode"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 10_000}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
 )
 def test_bad_parameters_name_the_parameter(search_db: Database, kwargs: dict, named: str) -> None:
     with pytest.raises(SearchError, match=named):

@@ -19,8 +19,7 @@ from tests.support.corpus import Corpus, fill
 
 
 @pytest.fixture
-def saved(sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
-          ) -> Iterator[Database]:
+def saved(sqlite_db: Database, corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setattr(vector_index, "ANN_THRESHOLD", 50)  # the ~200 papers count as "large"
     monkeypatch.setattr(vector_index, "GENERATION_CHECK_S", 0.0)
     monkeypatch.setattr(vector_index, "COUNT_CHECK_INTERVAL_S", 0.0)
@@ -61,8 +60,9 @@ def test_new_re_embedded_and_deleted_vectors_are_followed(saved: Database, corpu
     moved, dropped = corpus.records[7].paper.id, corpus.records[9].paper.id
     target = read_vector_file(corpus.vectors_path).vectors[120]
     with saved.session() as session:
-        digest = session.execute(sa.text("SELECT content_hash FROM papers WHERE id = :i"),
-                                 {"i": moved}).scalar()
+        digest = session.execute(
+            sa.text("SELECT content_hash FROM papers WHERE id = :i"), {"i": moved}
+        ).scalar()
         save_vectors(session, model, [(moved, digest)], target[None, :])  # re-embedded: now like paper 120
         session.execute(sa.text("DELETE FROM paper_vectors WHERE paper_id = :i"), {"i": dropped})
     index = index_of(saved)
@@ -82,8 +82,9 @@ def test_a_grown_delta_is_saved_as_the_next_generation(
     moved = corpus.records[3].paper.id
     target = read_vector_file(corpus.vectors_path).vectors[60]
     with saved.session() as session:
-        digest = session.execute(sa.text("SELECT content_hash FROM papers WHERE id = :i"),
-                                 {"i": moved}).scalar()
+        digest = session.execute(
+            sa.text("SELECT content_hash FROM papers WHERE id = :i"), {"i": moved}
+        ).scalar()
         save_vectors(session, current_model_key(), [(moved, digest)], target[None, :])
     index = index_of(saved)
     assert index._saving is not None

@@ -35,8 +35,9 @@ def test_results_say_about_how_many_papers_match(client: TestClient) -> None:
     assert count >= len(titles(html)) > 0
 
 
-def test_nothing_relevant_is_said_instead_of_unrelated_papers(client: TestClient, sqlite_db: Database
-                                                              ) -> None:
+def test_nothing_relevant_is_said_instead_of_unrelated_papers(
+    client: TestClient, sqlite_db: Database
+) -> None:
     html = client.get("/search?q=qwzx+vlorp+blarfengast").text
     assert "Nothing relevant matched" in html and "No paper matches" in html
     assert "<details>" in html  # the least distant papers are one click away, not presented as answers
@@ -61,4 +62,5 @@ def test_the_category_filter_ignores_case(client: TestClient) -> None:
     exact = titles(client.get("/search?q=learning&category=cs.CV").text)
     assert exact and titles(client.get("/search?q=learning&category=CS.cv").text) == exact
     assert titles(client.get("/search?q=learning&category=cs.cv&mode=keyword").text) == titles(
-        client.get("/search?q=learning&category=cs.CV&mode=keyword").text)
+        client.get("/search?q=learning&category=cs.CV&mode=keyword").text
+    )

@@ -39,13 +39,17 @@ def filter_sql(filters: SearchFilters, dialect: str) -> tuple[str, dict[str, Any
     if filters.categories:
         names = ", ".join(f":f_cat{i}" for i in range(len(filters.categories)))
         params.update({f"f_cat{i}": c.strip().lower() for i, c in enumerate(filters.categories)})
-        each = "json_each(p.categories) c WHERE lower(c.value)" if sqlite else (
-            "json_array_elements_text(p.categories) c(value) WHERE lower(c.value)")
+        each = (
+            "json_each(p.categories) c WHERE lower(c.value)"
+            if sqlite
+            else ("json_array_elements_text(p.categories) c(value) WHERE lower(c.value)")
+        )
         clauses.append(f"EXISTS (SELECT 1 FROM {each} IN ({names}))")
     author = (filters.author or "").strip()
     if author:
-        params["f_author"] = "%" + author.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
+        params["f_author"] = (
+            "%" + author.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         each = "json_each(p.authors) a" if sqlite else "json_array_elements_text(p.authors) a(value)"
         clauses.append(f"EXISTS (SELECT 1 FROM {each} WHERE lower(a.value) LIKE :f_author ESCAPE '\\')")
     return "".join(f" AND {c}" for c in clauses), params

@@ -83,8 +83,9 @@ def load_precomputed_vectors(db: Database, path: Path) -> int:
     vector_file = read_vector_file(path)
     model = current_model_key()
     if vector_file.model != model:
-        log.warning("%s holds vectors of %s, not of the current model %s: ignored", path, vector_file.model,
-                    model)
+        log.warning(
+            "%s holds vectors of %s, not of the current model %s: ignored", path, vector_file.model, model
+        )
         return 0
     position = {paper_id: i for i, paper_id in enumerate(vector_file.ids)}
     stored = 0

@@ -102,4 +102,3 @@ def exact_matches(
         )
         found.extend(r[0] for r in rows if r[0] not in found)
     return found
-

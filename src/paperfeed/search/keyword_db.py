@@ -29,7 +29,11 @@ DOC_COUNT_TTL_S = 600.0
 
 
 def keyword_search(
-    session: Session, query: ParsedQuery, *, limit: int, filters: SearchFilters,
+    session: Session,
+    query: ParsedQuery,
+    *,
+    limit: int,
+    filters: SearchFilters,
     weights: tuple[float, float, float],
 ) -> list[tuple[str, float]]:
     """``(paper id, score)`` pairs, best first; higher scores are better on both backends."""
@@ -42,13 +46,17 @@ def keyword_search(
         # Unfiltered, rank inside FTS5 first and join only the top rows: common words match a large
         # share of a big corpus, and joining every match to papers before sorting is what costs.
         sql = (
-            "SELECT p.id, f.score FROM (SELECT rowid, -bm25(papers_fts, :wt, :wa, :wb) AS score "
-            "FROM papers_fts WHERE papers_fts MATCH :match ORDER BY score DESC LIMIT :limit) f "
-            "JOIN papers p ON p.rowid = f.rowid ORDER BY f.score DESC"
-        ) if not where else (
-            "SELECT p.id, -bm25(papers_fts, :wt, :wa, :wb) AS score FROM papers_fts "
-            "JOIN papers p ON p.rowid = papers_fts.rowid "
-            f"WHERE papers_fts MATCH :match{where} ORDER BY score DESC LIMIT :limit"
+            (
+                "SELECT p.id, f.score FROM (SELECT rowid, -bm25(papers_fts, :wt, :wa, :wb) AS score "
+                "FROM papers_fts WHERE papers_fts MATCH :match ORDER BY score DESC LIMIT :limit) f "
+                "JOIN papers p ON p.rowid = f.rowid ORDER BY f.score DESC"
+            )
+            if not where
+            else (
+                "SELECT p.id, -bm25(papers_fts, :wt, :wa, :wb) AS score FROM papers_fts "
+                "JOIN papers p ON p.rowid = papers_fts.rowid "
+                f"WHERE papers_fts MATCH :match{where} ORDER BY score DESC LIMIT :limit"
+            )
         )
         params |= {"match": fts5_match(query.terms), "wt": weights[0], "wa": weights[1], "wb": weights[2]}
     else:
@@ -84,11 +92,14 @@ def _doc_count(session: Session, term: str) -> int:
     if cached and now - cached[0] < DOC_COUNT_TTL_S:
         return cached[1]
     if session.get_bind().dialect.name == "sqlite":
-        count = session.execute(sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"),
-                                {"m": fts5_match((term,))}).scalar_one()
+        count = session.execute(
+            sa.text("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH :m"), {"m": fts5_match((term,))}
+        ).scalar_one()
     else:
-        count = session.execute(sa.text("SELECT count(*) FROM papers WHERE search_tsv @@ "
-                                        "websearch_to_tsquery('english', :t)"), {"t": term}).scalar_one()
+        count = session.execute(
+            sa.text("SELECT count(*) FROM papers WHERE search_tsv @@ websearch_to_tsquery('english', :t)"),
+            {"t": term},
+        ).scalar_one()
     with _doc_counts_lock:
         _doc_counts[key] = (now, int(count))
     return int(count)

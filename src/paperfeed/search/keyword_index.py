@@ -47,15 +47,24 @@ class IndexState:
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W_]+"))
-            .filter(tantivy.Filter.remove_long(60)).filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.ascii_fold()).filter(tantivy.Filter.stopword("english"))
-            .filter(tantivy.Filter.stemmer("english")).build())
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W_]+"))
+        .filter(tantivy.Filter.remove_long(60))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stopword("english"))
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
 
 
 def _words_analyzer() -> tantivy.TextAnalyzer:
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W\d_]{3,}"))
-            .filter(tantivy.Filter.remove_long(30)).filter(tantivy.Filter.lowercase()).build())
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[^\W\d_]{3,}"))
+        .filter(tantivy.Filter.remove_long(30))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
 
 
 def _schema() -> tantivy.Schema:
@@ -108,8 +117,9 @@ class KeywordIndex:
             out.extend(t for t in self.analyzer.analyze(term) if t not in out)
         return out
 
-    def search(self, terms: Iterable[str], *, limit: int, filters: SearchFilters,
-               weights: tuple[float, float, float]) -> list[tuple[str, float]]:
+    def search(
+        self, terms: Iterable[str], *, limit: int, filters: SearchFilters, weights: tuple[float, float, float]
+    ) -> list[tuple[str, float]]:
         """``(paper id, BM25 score)`` best first: any query word in any field, weighted by field."""
         tokens = self.tokens(terms)
         if not tokens or limit <= 0:
@@ -119,8 +129,14 @@ class KeywordIndex:
         for token in tokens:
             clauses.append((tantivy.Occur.Should, tantivy.Query.term_query(self.schema, "text", token)))
             if extra_authors > 0:
-                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self.schema, "authors", token), extra_authors)))
+                clauses.append(
+                    (
+                        tantivy.Occur.Should,
+                        tantivy.Query.boost_query(
+                            tantivy.Query.term_query(self.schema, "authors", token), extra_authors
+                        ),
+                    )
+                )
         query = tantivy.Query.boolean_query(clauses)
         limits = self._filter_clauses(filters)
         if limits:
@@ -138,8 +154,9 @@ class KeywordIndex:
         if filters.date_from or filters.date_to:
             low = day_number(filters.date_from) if filters.date_from else 0
             high = day_number(filters.date_to) if filters.date_to else 10**7
-            clauses.append(tantivy.Query.range_query(self.schema, "published", tantivy.FieldType.Integer, low,
-                                                     high))
+            clauses.append(
+                tantivy.Query.range_query(self.schema, "published", tantivy.FieldType.Integer, low, high)
+            )
         if filters.categories:
             wanted = sorted({c.strip().lower() for c in filters.categories})
             clauses.append(tantivy.Query.term_set_query(self.schema, "categories", wanted))
@@ -176,8 +193,11 @@ class KeywordIndex:
         searcher = self.index.searcher()
         changed, out = False, []
         for word in words:
-            if len(word) < 4 or not word.isalpha() or any(
-                    searcher.doc_freq("text", t) for t in self.tokens([word])):
+            if (
+                len(word) < 4
+                or not word.isalpha()
+                or any(searcher.doc_freq("text", t) for t in self.tokens([word]))
+            ):
                 out.append(word)
                 continue
             vocabulary = dict(searcher.terms_with_prefix("title_words", word[:2], limit=20_000))
@@ -185,8 +205,12 @@ class KeywordIndex:
             if not close:
                 out.append(word)
                 continue
-            out.append(max(close, key=lambda w: (difflib.SequenceMatcher(None, word, w).ratio(),
-                                                 math.log1p(vocabulary[w]))))
+            out.append(
+                max(
+                    close,
+                    key=lambda w: (difflib.SequenceMatcher(None, word, w).ratio(), math.log1p(vocabulary[w])),
+                )
+            )
             changed = True
         return out if changed else None
 
@@ -212,8 +236,12 @@ def paper_document(paper: Paper, content_hash: str, title_repeat: int) -> tantiv
     # length; per-field BM25 (a sum of separately saturated scores) lost 0.06 nDCG@10 on SciFact.
     text = "\n".join([paper.title] * title_repeat + [authors, paper.abstract or ""])
     return tantivy.Document(
-        id=paper.id, key=paper_key(paper.id, content_hash), text=text, title_words=paper.title,
-        authors=authors, author_names=[a.lower() for a in paper.authors],
+        id=paper.id,
+        key=paper_key(paper.id, content_hash),
+        text=text,
+        title_words=paper.title,
+        authors=authors,
+        author_names=[a.lower() for a in paper.authors],
         categories=[c.lower() for c in paper.categories],
         published=day_number(paper.published) if paper.published else -1,
     )
@@ -224,8 +252,9 @@ def state_document(high_water: datetime | None, seen: datetime | None) -> tantiv
     return tantivy.Document(id=STATE_ID, state=stamps)
 
 
-def replace_papers(writer: tantivy.IndexWriter, papers: Iterable[tuple[Paper, str]], title_repeat: int
-                   ) -> int:
+def replace_papers(
+    writer: tantivy.IndexWriter, papers: Iterable[tuple[Paper, str]], title_repeat: int
+) -> int:
     """Delete each paper's old document and add its new one (withdrawn papers only leave); returns adds."""
     added = 0
     for paper, content_hash in papers:

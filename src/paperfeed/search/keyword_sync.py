@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -38,8 +38,17 @@ INLINE_WAIT_S = 30.0  # how long a search waits for another thread's small catch
 COUNT_CHECK_S = 30.0
 LATE_CHECK_S = 5.0  # while writes are recent, re-read the overlap window this often
 PAGE = 2_000
-_COLUMNS = (PaperRow.id, PaperRow.title, PaperRow.abstract, PaperRow.authors, PaperRow.categories,
-            PaperRow.published, PaperRow.withdrawn, PaperRow.content_hash, PaperRow.modified_at)
+_COLUMNS = (
+    PaperRow.id,
+    PaperRow.title,
+    PaperRow.abstract,
+    PaperRow.authors,
+    PaperRow.categories,
+    PaperRow.published,
+    PaperRow.withdrawn,
+    PaperRow.content_hash,
+    PaperRow.modified_at,
+)
 
 
 class KeptIndex:
@@ -63,8 +72,11 @@ class KeptIndex:
         if top is None and state.high_water is None:
             return True
         behind = top is not None and (state.seen is None or top > state.seen)
-        late = state.seen is not None and now - self._window_at > LATE_CHECK_S and (
-            state.high_water < state.seen or _recent(state.seen))
+        late = (
+            state.seen is not None
+            and now - self._window_at > LATE_CHECK_S
+            and (state.high_water is None or state.high_water < state.seen or _recent(state.seen))
+        )
         count_due = full_check or now - self._counted_at > COUNT_CHECK_S
         if behind or late:
             self.index.reload()
@@ -87,13 +99,19 @@ class KeptIndex:
                 self._try(lambda: self.reconcile(session))
         return self.index.state().high_water is not None
 
-    def _try(self, work) -> bool:  # type: ignore[no-untyped-def]
+    def _try(self, work: Callable[[], object]) -> bool:
         """Run ``work`` holding this process's write lock. Another thread's small catch-up is waited for (it
         ends in moments, and this one then finds little left); a background catch-up is not."""
-        busy_in_background = self._background is not None and self._background.is_alive() \
+        busy_in_background = (
+            self._background is not None
+            and self._background.is_alive()
             and self._background is not threading.current_thread()
-        if not (self._lock.acquire(blocking=False) if busy_in_background
-                else self._lock.acquire(timeout=INLINE_WAIT_S)):
+        )
+        if not (
+            self._lock.acquire(blocking=False)
+            if busy_in_background
+            else self._lock.acquire(timeout=INLINE_WAIT_S)
+        ):
             return False
         try:
             work()
@@ -161,8 +179,12 @@ class KeptIndex:
         if _live_count(session) == self.index.state().papers:
             return 0, 0
         indexed = self.index.indexed_keys()
-        stored = {ki.paper_key(pid, digest) for pid, digest in session.execute(
-            sa.select(PaperRow.id, PaperRow.content_hash).where(PaperRow.withdrawn.is_(False)))}
+        stored = {
+            ki.paper_key(pid, digest)
+            for pid, digest in session.execute(
+                sa.select(PaperRow.id, PaperRow.content_hash).where(PaperRow.withdrawn.is_(False))
+            )
+        }
         gone = {key.split("\u0001", 1)[0] for key in indexed - stored}
         for paper_id in gone:
             self._recent.pop(paper_id, None)
@@ -171,7 +193,7 @@ class KeptIndex:
         for paper_id in gone:
             writer.delete_documents_by_term("id", paper_id)
         for start in range(0, len(missing), PAGE):
-            rows = session.execute(sa.select(*_COLUMNS).where(PaperRow.id.in_(missing[start:start + PAGE])))
+            rows = session.execute(sa.select(*_COLUMNS).where(PaperRow.id.in_(missing[start : start + PAGE])))
             ki.replace_papers(writer, ((_paper(r), r.content_hash) for r in rows), self.repeat)
         state = self.index.state()
         ki.commit(writer, state.high_water, state.seen)
@@ -181,14 +203,14 @@ class KeptIndex:
             log.info("keyword index reconciled: %d added, %d removed", len(missing), len(gone))
         return len(missing), len(gone - set(missing))
 
-    def rebuild(self, session: Session, *, on_progress=None) -> int:  # type: ignore[no-untyped-def]
+    def rebuild(self, session: Session, *, on_progress: Callable[[int], None] | None = None) -> int:
         """Index every paper from scratch (one commit at the end: searches see the old index until then).
 
         Waits for a catch-up this process is running (it holds the one writer)."""
         with self._lock:
             return self._rebuild(session, on_progress)
 
-    def _rebuild(self, session: Session, on_progress) -> int:  # type: ignore[no-untyped-def]
+    def _rebuild(self, session: Session, on_progress: Callable[[int], None] | None) -> int:
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
         horizon = _open_transactions_since(session)
         writer = self.index.writer(threads=2, heap=256_000_000)
@@ -210,13 +232,20 @@ def _recent(moment: datetime) -> bool:
 
 
 def _paper(row: sa.Row) -> Paper:
-    return Paper(id=row.id, title=row.title or "", abstract=row.abstract or "",
-                 authors=tuple(row.authors or ()), categories=tuple(row.categories or ()),
-                 published=row.published, withdrawn=bool(row.withdrawn))
+    return Paper(
+        id=row.id,
+        title=row.title or "",
+        abstract=row.abstract or "",
+        authors=tuple(row.authors or ()),
+        categories=tuple(row.categories or ()),
+        published=row.published,
+        withdrawn=bool(row.withdrawn),
+    )
 
 
-def _papers_since(session: Session, since: datetime | None, *, order_by_id: bool = False
-                  ) -> Iterator[list[tuple[Paper, str, datetime]]]:
+def _papers_since(
+    session: Session, since: datetime | None, *, order_by_id: bool = False
+) -> Iterator[list[tuple[Paper, str, datetime]]]:
     """Pages of ``(paper, content hash, modified_at)`` modified after ``since`` (all when None)."""
     last_time, last_id = since, ""
     while True:
@@ -225,8 +254,12 @@ def _papers_since(session: Session, since: datetime | None, *, order_by_id: bool
             query = query.where(PaperRow.id > last_id).order_by(PaperRow.id)
         else:
             if last_time is not None:
-                query = query.where(sa.or_(PaperRow.modified_at > last_time, sa.and_(
-                    PaperRow.modified_at == last_time, PaperRow.id > last_id)))
+                query = query.where(
+                    sa.or_(
+                        PaperRow.modified_at > last_time,
+                        sa.and_(PaperRow.modified_at == last_time, PaperRow.id > last_id),
+                    )
+                )
             query = query.order_by(PaperRow.modified_at, PaperRow.id)
         rows = session.execute(query.limit(PAGE)).all()
         if not rows:
@@ -243,17 +276,23 @@ def _count_since(session: Session, since: datetime | None) -> int:
 
 
 def _live_count(session: Session) -> int:
-    return int(session.execute(sa.select(sa.func.count()).select_from(PaperRow).where(
-        PaperRow.withdrawn.is_(False))).scalar_one())
+    return int(
+        session.execute(
+            sa.select(sa.func.count()).select_from(PaperRow).where(PaperRow.withdrawn.is_(False))
+        ).scalar_one()
+    )
 
 
 def _open_transactions_since(session: Session) -> datetime | None:
     """PostgreSQL: when the oldest other open transaction began (its rows may still commit); else None."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return session.execute(sa.text(
-        "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")).scalar()
+    return session.execute(
+        sa.text(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        )
+    ).scalar()
 
 
 _kept: dict[tuple[str, int], KeptIndex] = {}

@@ -11,21 +11,26 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from paperfeed.search.filters import SearchFilters, filter_sql
-from paperfeed.search.vector_index import index_for
+from paperfeed.search.vector_index import VectorIndex, index_for
 from paperfeed.store.vectors import get_vector, to_pgvector
 
 EF_SEARCH = 200  # pgvector hnsw.ef_search; recall@10 at 100k papers: 40 -> 0.75, 100 -> 0.91, 200 -> 0.96
 
 
-def _sqlite_index(session: Session, model: str):  # type: ignore[no-untyped-def]
+def _sqlite_index(session: Session, model: str) -> VectorIndex:
     index = index_for(str(session.get_bind().engine.url), model)
     index.refresh(session)
     return index
 
 
 def nearest(
-    session: Session, model: str, query: np.ndarray, *, limit: int,
-    filters: SearchFilters = SearchFilters(), exclude: str | None = None,
+    session: Session,
+    model: str,
+    query: np.ndarray,
+    *,
+    limit: int,
+    filters: SearchFilters = SearchFilters(),
+    exclude: str | None = None,
 ) -> list[tuple[str, float]]:
     """``(paper id, cosine similarity)`` of the nearest papers, best first."""
     if limit <= 0:

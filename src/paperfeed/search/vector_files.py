@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 CURRENT = "CURRENT"
 
 
-def usearch_index():  # type: ignore[no-untyped-def]
+def usearch_index() -> Any:
     """usearch's ``Index`` class, imported after onnxruntime: the other order crashes the process (segfault
     inside onnxruntime's import, usearch 2.26.6 / onnxruntime 1.31.1), and which comes first otherwise depends
     on whether a search or a similar-papers page is a process's first request."""
@@ -81,8 +82,17 @@ def open_current(folder: Path, model: str) -> Generation | None:
     ann = None
     if (gen / "hnsw.usearch").exists():
         ann = usearch_index().restore(str(gen / "hnsw.usearch"), view=True)
-    return Generation(gen, model, int(state["last_row_id"]), load("ids.npy"), load("vectors.npy"),
-                      load("dead.npy"), load("sorted_ids.npy"), load("sorted_rows.npy"), ann)
+    return Generation(
+        gen,
+        model,
+        int(state["last_row_id"]),
+        load("ids.npy"),
+        load("vectors.npy"),
+        load("dead.npy"),
+        load("sorted_ids.npy"),
+        load("sorted_rows.npy"),
+        ann,
+    )
 
 
 def current_name(folder: Path) -> str | None:
@@ -92,8 +102,15 @@ def current_name(folder: Path) -> str | None:
         return None
 
 
-def save_generation(folder: Path, model: str, last_row_id: int, ids: np.ndarray, vectors: np.ndarray,
-                    dead: np.ndarray, ann: object | None) -> Path:
+def save_generation(
+    folder: Path,
+    model: str,
+    last_row_id: int,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    dead: np.ndarray,
+    ann: object | None,
+) -> Path:
     """Write a complete new generation, then point ``CURRENT`` at it; older ones but the last are removed."""
     folder.mkdir(parents=True, exist_ok=True)
     existing = sorted(int(p.name[4:]) for p in folder.glob("gen-*") if p.name[4:].isdigit())
@@ -104,13 +121,21 @@ def save_generation(folder: Path, model: str, last_row_id: int, ids: np.ndarray,
     ids = np.asarray(ids, dtype=f"U{max(1, max((len(i) for i in ids), default=1))}")
     alive = np.flatnonzero(~dead)
     order = alive[np.argsort(ids[alive], kind="stable")]
-    for name, array in (("ids.npy", ids), ("vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32)),
-                        ("dead.npy", dead), ("sorted_ids.npy", ids[order]), ("sorted_rows.npy", order)):
+    for name, array in (
+        ("ids.npy", ids),
+        ("vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32)),
+        ("dead.npy", dead),
+        ("sorted_ids.npy", ids[order]),
+        ("sorted_rows.npy", order),
+    ):
         np.save(partial / name, array)
     if ann is not None:
         ann.save(str(partial / "hnsw.usearch"))  # type: ignore[attr-defined]
-    (partial / "state.json").write_text(json.dumps({"model": model, "last_row_id": last_row_id,
-                                                    "rows": int(ids.size), "dead": int(dead.sum())}))
+    (partial / "state.json").write_text(
+        json.dumps(
+            {"model": model, "last_row_id": last_row_id, "rows": int(ids.size), "dead": int(dead.sum())}
+        )
+    )
     for path in partial.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())

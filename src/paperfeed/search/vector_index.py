@@ -17,12 +17,16 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from paperfeed.search import vector_files as vf
 from paperfeed.store.vectors import iter_vector_blocks, vector_paper_ids, vector_state
+
+if TYPE_CHECKING:
+    from paperfeed.store import Database
 
 log = logging.getLogger(__name__)
 ANN_THRESHOLD = 50_000
@@ -84,8 +88,11 @@ class VectorIndex:
                 if count < len(self) or (top == self.last_id and count != len(self)):
                     self._forget_deleted(session)
             self._add_new_rows(session)
-            if (self.base is not None and len(self.ids) + len(self.masked) >= SAVE_DELTA
-                    and not (self._saving and self._saving.is_alive())):
+            if (
+                self.base is not None
+                and len(self.ids) + len(self.masked) >= SAVE_DELTA
+                and not (self._saving and self._saving.is_alive())
+            ):
                 self._saving = threading.Thread(target=self._save_next, name="vector-index-save", daemon=True)
                 self._saving.start()
 
@@ -118,10 +125,20 @@ class VectorIndex:
         if self.ids:
             ann = _new_ann(self.matrix.shape[1])
             ann.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix, threads=2)
-        vf.save_generation(self.folder, self.model, self.last_id, np.asarray(self.ids), self.matrix,
-                           np.zeros(len(self.ids), dtype=bool), ann)
-        log.info("vector index of %d papers built and saved in %.0f s", len(self.ids),
-                 time.perf_counter() - started)
+        vf.save_generation(
+            self.folder,
+            self.model,
+            self.last_id,
+            np.asarray(self.ids),
+            self.matrix,
+            np.zeros(len(self.ids), dtype=bool),
+            ann,
+        )
+        log.info(
+            "vector index of %d papers built and saved in %.0f s",
+            len(self.ids),
+            time.perf_counter() - started,
+        )
         return len(self.ids)
 
     def _save_next(self) -> None:
@@ -150,13 +167,21 @@ class VectorIndex:
                     keys = np.arange(len(base.ids), len(base.ids) + len(ids), dtype=np.uint64)
                     ann.add(keys, matrix, threads=2)
                 vectors = np.concatenate([base.vectors, matrix]) if len(ids) else base.vectors
-                vf.save_generation(self.folder, self.model, last, np.concatenate([np.asarray(base.ids), ids]),
-                                   vectors, dead, ann)
+                vf.save_generation(
+                    self.folder,
+                    self.model,
+                    last,
+                    np.concatenate([np.asarray(base.ids), ids]),
+                    vectors,
+                    dead,
+                    ann,
+                )
         except Exception:  # noqa: BLE001 - the index still answers from the old generation and the delta
             log.exception("saving the next vector index generation failed")
 
-    def _compacted(self, base: vf.Generation, ids: list[str], matrix: np.ndarray, dead: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    def _compacted(
+        self, base: vf.Generation, ids: list[str], matrix: np.ndarray, dead: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
         all_ids = np.concatenate([np.asarray(base.ids), ids])
         vectors = np.concatenate([base.vectors, matrix]) if len(ids) else np.asarray(base.vectors)
         keep = np.flatnonzero(~dead)
@@ -217,8 +242,9 @@ class VectorIndex:
         if self.folder is not None:
             return
         if self.ann is None and len(self.ids) >= self.ann_threshold:
-            self.ann = _new_ann(self.matrix.shape[1])
-            self.ann.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix, threads=2)
+            ann = _new_ann(self.matrix.shape[1])
+            ann.add(np.arange(len(self.ids), dtype=np.uint64), self.matrix, threads=2)
+            self.ann = ann
         elif self.ann is not None and rows.size:
             self.ann.add(rows, vectors, threads=2)
 
@@ -240,8 +266,10 @@ class VectorIndex:
             return []
         if self.ann is not None:
             matches = self.ann.search(query, k)
-            return [(self.ids[int(key)], 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances,
-                                                                         strict=True)]
+            return [
+                (self.ids[int(key)], 1.0 - float(d))
+                for key, d in zip(matches.keys, matches.distances, strict=True)
+            ]
         return _top(self.matrix @ query, k, self.ids)
 
     def _base_nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -250,17 +278,23 @@ class VectorIndex:
         if base.ann is None:
             rows = np.asarray(base.sorted_rows)
             scores = np.asarray(base.vectors)[rows] @ query
-            return [h for h in _top(scores, k + len(self.masked), [str(base.ids[r]) for r in rows])
-                    if h[0] not in self.masked][:k]
+            return [
+                h
+                for h in _top(scores, k + len(self.masked), [str(base.ids[r]) for r in rows])
+                if h[0] not in self.masked
+            ][:k]
         matches = base.ann.search(query, k + min(len(self.masked), 4 * k))  # type: ignore[attr-defined]
-        hits = ((str(base.ids[int(key)]), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances,
-                                                                             strict=True))
+        hits = (
+            (str(base.ids[int(key)]), 1.0 - float(d))
+            for key, d in zip(matches.keys, matches.distances, strict=True)
+        )
         return [h for h in hits if h[0] not in self.masked][:k]
 
     def _nearest_among(self, query: np.ndarray, k: int, allowed: set[str]) -> list[tuple[str, float]]:
         size = len(self)
-        if (self.ann is not None or (self.base is not None and self.base.ann is not None)) \
-                and len(allowed) > size // 4:
+        if (self.ann is not None or (self.base is not None and self.base.ann is not None)) and len(
+            allowed
+        ) > size // 4:
             # a broad filter: ask the graph for more and keep the allowed ones
             wanted = min(size, k * 4 * size // max(len(allowed), 1))
             hits = [h for h in self.nearest(query, wanted) if h[0] in allowed]
@@ -302,9 +336,15 @@ class VectorIndex:
         return {"private_mb": round(private / 2**20, 1), "mapped_mb": round(shared / 2**20, 1)}
 
 
-def _new_ann(dim: int):  # type: ignore[no-untyped-def]
-    return vf.usearch_index()(ndim=dim, metric="cos", dtype="f32", connectivity=CONNECTIVITY,
-                              expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+def _new_ann(dim: int) -> Any:
+    return vf.usearch_index()(
+        ndim=dim,
+        metric="cos",
+        dtype="f32",
+        connectivity=CONNECTIVITY,
+        expansion_add=EXPANSION_ADD,
+        expansion_search=EXPANSION_SEARCH,
+    )
 
 
 def _top(scores: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:
@@ -339,7 +379,7 @@ def _folder(database_url: str, model: str) -> Path | None:
     return root / ("vectors-" + "".join(c if c.isalnum() or c in ".-" else "_" for c in model))
 
 
-def rebuild_saved(database_url: str, model: str, db) -> int:  # type: ignore[no-untyped-def]
+def rebuild_saved(database_url: str, model: str, db: Database) -> int:
     """Build a new generation of ``model`` from the table now (``paperfeed reindex --vectors``)."""
     folder = _folder(database_url, model)
     if folder is None:

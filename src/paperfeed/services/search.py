@@ -31,10 +31,23 @@ from paperfeed.store.papers import get_papers
 from paperfeed.store.vectors import has_vectors
 
 __all__ = [
-    "MODES", "SAMPLE_VECTORS", "SearchError", "SearchFilters", "SearchHit", "SearchResults",
-    "UnknownPaper", "drop_vectors", "embed_pending", "load_precomputed_vectors", "pending_count",
-    "rebuild_keyword_index", "rebuild_vector_index", "refresh_keyword_index", "search_papers",
-    "similar_papers", "warm_up",
+    "MODES",
+    "SAMPLE_VECTORS",
+    "SearchError",
+    "SearchFilters",
+    "SearchHit",
+    "SearchResults",
+    "UnknownPaper",
+    "drop_vectors",
+    "embed_pending",
+    "load_precomputed_vectors",
+    "pending_count",
+    "rebuild_keyword_index",
+    "rebuild_vector_index",
+    "refresh_keyword_index",
+    "search_papers",
+    "similar_papers",
+    "warm_up",
 ]
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -78,7 +91,12 @@ class SearchResults:
 
 
 def search_papers(
-    db: Database, query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0,
+    db: Database,
+    query: str,
+    *,
+    mode: str = "hybrid",
+    limit: int = 20,
+    offset: int = 0,
     filters: SearchFilters = SearchFilters(),
 ) -> SearchResults:
     """The papers best matching ``query``, most relevant first, ``limit`` of them from ``offset``."""
@@ -91,19 +109,23 @@ def search_papers(
         keyword_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         if mode != "semantic":
-            keyword_hits = keyword.keyword_search(session, parsed, limit=max(depth, CANDIDATES)
-                                                  if mode == "hybrid" else depth, filters=filters)
+            keyword_hits = keyword.keyword_search(
+                session, parsed, limit=max(depth, CANDIDATES) if mode == "hybrid" else depth, filters=filters
+            )
         if mode == "keyword":
             ranked = keyword_hits
         else:
             query_vector = get_encoder().encode([parsed.text])[0]
-            semantic_hits = semantic.nearest(session, model, query_vector, limit=max(depth, CANDIDATES),
-                                             filters=filters)
+            semantic_hits = semantic.nearest(
+                session, model, query_vector, limit=max(depth, CANDIDATES), filters=filters
+            )
             if mode == "semantic":
                 ranked = semantic_hits[:depth]
             else:
                 ranked = hybrid.hybrid_rank(
-                    query_vector, keyword_hits, semantic_hits,
+                    query_vector,
+                    keyword_hits,
+                    semantic_hits,
                     lambda q, ids: semantic.similarities(session, model, q, ids),
                     lambda ids: semantic.paper_vectors(session, model, ids),
                     keyword_weight=hybrid.keyword_share(parsed.terms, keyword.rarity(session, parsed)),
@@ -117,13 +139,23 @@ def search_papers(
             total = keyword.estimated_matches(session, parsed)
         suggestion = None if exact or offset else keyword.did_you_mean(session, parsed)
     # a withdrawn paper is shown only when asked for by name
-    hits = [SearchHit(papers[pid], score) for pid, score in ranked
-            if pid in papers and (not papers[pid].withdrawn or pid in exact)]
+    hits = [
+        SearchHit(papers[pid], score)
+        for pid, score in ranked
+        if pid in papers and (not papers[pid].withdrawn or pid in exact)
+    ]
     if total is not None:
         total = max(total, offset + len(hits))
     exact_id = parsed.arxiv_id if parsed.arxiv_id and parsed.arxiv_id in exact else None
-    return SearchResults(hits=hits, mode=mode, query=parsed.text, total=total, relevant=relevant,
-                         suggestion=suggestion, exact_id=exact_id)
+    return SearchResults(
+        hits=hits,
+        mode=mode,
+        query=parsed.text,
+        total=total,
+        relevant=relevant,
+        suggestion=suggestion,
+        exact_id=exact_id,
+    )
 
 
 def warm_up(db: Database) -> None:

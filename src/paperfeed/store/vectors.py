@@ -100,14 +100,17 @@ def save_vectors(
 def delete_vectors(session: Session, model: str | None = None) -> int:
     """Drop the vectors of ``model`` (or of every model): a full re-index starts from here."""
     if model is None:
-        return session.execute(sa.text("DELETE FROM paper_vectors")).rowcount
-    return session.execute(sa.text("DELETE FROM paper_vectors WHERE model = :m"), {"m": model}).rowcount
+        result = session.execute(sa.text("DELETE FROM paper_vectors"))
+    else:
+        result = session.execute(sa.text("DELETE FROM paper_vectors WHERE model = :m"), {"m": model})
+    return int(getattr(result, "rowcount", 0))  # a DELETE's result is a CursorResult
 
 
 def has_vectors(session: Session, model: str) -> bool:
-    return session.execute(
-        sa.text("SELECT 1 FROM paper_vectors WHERE model = :m LIMIT 1"), {"m": model}
-    ).first() is not None
+    return (
+        session.execute(sa.text("SELECT 1 FROM paper_vectors WHERE model = :m LIMIT 1"), {"m": model}).first()
+        is not None
+    )
 
 
 def vector_state(session: Session, model: str) -> tuple[int, int]:
@@ -192,8 +195,9 @@ def vectors_for(session: Session, model: str, paper_ids: Sequence[str]) -> dict[
     ids = list(dict.fromkeys(paper_ids))
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            sa.text(f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND paper_id IN :ids")
-            .bindparams(sa.bindparam("ids", expanding=True)),
+            sa.text(
+                f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND paper_id IN :ids"
+            ).bindparams(sa.bindparam("ids", expanding=True)),
             {"m": model, "ids": ids[start : start + 1000]},
         )
         for paper_id, value in rows:
@@ -212,8 +216,9 @@ def sample_vectors(session: Session, model: str, size: int, *, seed: int) -> dic
     picks = np.random.default_rng(seed).integers(1, int(top) + 1, size=size * 2).tolist()
     column = "vector" if _is_sqlite(session) else "vector::text"
     rows = session.execute(
-        sa.text(f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND id IN :ids LIMIT :n")
-        .bindparams(sa.bindparam("ids", expanding=True)),
+        sa.text(
+            f"SELECT paper_id, {column} FROM paper_vectors WHERE model = :m AND id IN :ids LIMIT :n"
+        ).bindparams(sa.bindparam("ids", expanding=True)),
         {"m": model, "ids": sorted(set(picks)), "n": size},
     )
     return {pid: _decode(value) for pid, value in rows}

@@ -11,8 +11,16 @@ MODES = ("hybrid", "keyword", "semantic")
 
 
 def run_search(
-    db: Database, q: str, *, mode: str = "hybrid", date_from: str = "", date_to: str = "",
-    category: str = "", author: str = "", limit: int = 20, offset: int = 0,
+    db: Database,
+    q: str,
+    *,
+    mode: str = "hybrid",
+    date_from: str = "",
+    date_to: str = "",
+    category: str = "",
+    author: str = "",
+    limit: int = 20,
+    offset: int = 0,
 ) -> SearchResults:
     """Search with filters given as text; a bad date or mode raises :class:`SearchError` naming it."""
     if mode not in MODES:
