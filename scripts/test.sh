@@ -22,5 +22,12 @@ if [ -n "$apt_pid" ] && ! wait "$apt_pid"; then
   cat .ci-apt.log; echo "could not install chromium (see above)" >&2; exit 1
 fi
 
+# Lint, format and types first (seconds), unless only some tests were asked for.
+if [ "$#" -eq 0 ]; then
+  .venv/bin/ruff check src tests benchmarks
+  .venv/bin/ruff format --check src tests benchmarks
+  .venv/bin/mypy
+fi
+
 # pytest exits non-zero when a test fails and with 5 when no test ran: both fail this script.
 exec .venv/bin/python -m pytest -n 2 "$@"
