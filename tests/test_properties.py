@@ -619,11 +619,6 @@ def test_any_search_gives_results_or_one_clear_refusal(
     assert len(results.hits) <= limit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lone surrogate in a query reaches SQLite (search/keyword.py "
-    "exact title lookup) and the tokenizer; search/query.py should drop",
-)
 @pytest.mark.parametrize("mode", ["keyword", "semantic"])
 def test_a_query_with_a_lone_surrogate_is_searched_without_it(small_corpus: Database, mode: str) -> None:
     assert search_papers(small_corpus, "sparse attention \ud800", mode=mode).hits

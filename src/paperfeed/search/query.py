@@ -154,8 +154,14 @@ class ParsedQuery:
     arxiv_id: str | None  # set when the whole query is an arXiv id or URL
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_query(text: str) -> ParsedQuery:
-    """Split a query into search terms; callers decide what an empty result means."""
+    """Split a query into search terms; callers decide what an empty result means. Lone surrogates (a
+    broken UTF-16 pair, possible in a Python string but not in UTF-8) are dropped: neither SQLite nor the
+    tokenizer can take them, and they carry no word."""
+    text = text.encode("utf-8", "ignore").decode("utf-8") if _SURROGATE.search(text) else text
     trimmed = " ".join(text.split())[:MAX_QUERY_CHARS]
     words = [w.lower() for w in _WORD.findall(trimmed)]
     unique = list(dict.fromkeys(words))
