@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from paperfeed.search import vector_files as vf
 from paperfeed.store.vectors import iter_vector_blocks, vector_paper_ids, vector_state
@@ -38,6 +38,7 @@ EXPANSION_SEARCH = 1024
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
 COUNT_CHECK_INTERVAL_S = 10.0  # a full count (to notice deletions) costs a scan; max(id) is cheap
+BACKGROUND_COUNT_FROM = 200_000  # from this many vectors the count runs in a thread, not in a search
 GENERATION_CHECK_S = 5.0  # how often a worker looks whether another one saved a newer generation
 SAVE_DELTA = 20_000  # vectors past the generation (new or masked) that make it worth saving the next one
 COMPACT_SHARE = 0.2  # dead rows beyond this share of a generation: rebuild it from the database instead
@@ -63,6 +64,8 @@ class VectorIndex:
         self._generation_check = 0.0
         self._lock = threading.Lock()
         self._saving: threading.Thread | None = None
+        self._counting: threading.Thread | None = None
+        self._deletions_seen = False
 
     @property
     def ann_threshold(self) -> int:
@@ -83,10 +86,19 @@ class VectorIndex:
                 elif self.base is None and vector_state(session, self.model)[0] >= self.ann_threshold:
                     self._build_generation(session)
             if now - self._last_count_check > COUNT_CHECK_INTERVAL_S:
-                count, top = vector_state(session, self.model)
                 self._last_count_check = now
-                if count < len(self) or (top == self.last_id and count != len(self)):
-                    self._forget_deleted(session)
+                if len(self) < BACKGROUND_COUNT_FROM:
+                    self._deletions_seen = self._count_shows_deletions(session)
+                elif not (self._counting and self._counting.is_alive()):
+                    self._counting = threading.Thread(
+                        target=self._count_in_background,
+                        args=(sessionmaker(session.get_bind()),),
+                        daemon=True,
+                    )
+                    self._counting.start()
+            if self._deletions_seen:
+                self._deletions_seen = False
+                self._forget_deleted(session)
             self._add_new_rows(session)
             if (
                 self.base is not None
@@ -95,6 +107,18 @@ class VectorIndex:
             ):
                 self._saving = threading.Thread(target=self._save_next, name="vector-index-save", daemon=True)
                 self._saving.start()
+
+    def _count_shows_deletions(self, session: Session) -> bool:
+        count, top = vector_state(session, self.model)
+        return count < len(self) or (top == self.last_id and count != len(self))
+
+    def _count_in_background(self, sessions: sessionmaker[Session]) -> None:
+        """Counting a million rows takes 0.1-0.7 s: at that size it happens beside the searches."""
+        try:
+            with sessions() as session:
+                self._deletions_seen = self._count_shows_deletions(session)
+        except Exception:  # noqa: BLE001 - the next check tries again
+            log.exception("counting the vectors failed")
 
     def _open_generation(self) -> None:
         assert self.folder is not None
