@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -109,6 +110,7 @@ def main() -> None:
         write_markdown(out)
     db.dispose()
     server.cleanup()
+    shutil.rmtree(os.environ["PAPERFEED_INDEX_DIR"], ignore_errors=True)
 
 
 def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
