@@ -601,7 +601,7 @@ def speed(objects: Objects, corpus: Corpus, readers: Sequence[Reader]) -> dict:
         source="upvote",
         at=now,
     )
-    load_before = os.getloadavg()[0]
+    load_before, others_before = os.getloadavg()[0], other_benchmarks()
     for reader in readers[:SPEED_READERS]:
         interests = objects.interests(reader)
         sizes.append(len(reader.library))
@@ -637,7 +637,22 @@ def speed(objects: Objects, corpus: Corpus, readers: Sequence[Reader]) -> dict:
         "nightly_10k_readers_extrapolated_minutes": round(median * NIGHTLY_READERS / 60, 1),
         "note": f"median x {NIGHTLY_READERS:,} readers, extrapolated, one process on this 2-core machine",
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "other_benchmarks_running": sorted(set(others_before) | set(other_benchmarks())),
     }
+
+
+def other_benchmarks() -> list[str]:
+    """Command lines of other benchmark processes on this machine (they would slow the timing down)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = " ".join(a.decode(errors="replace") for a in args if a)
+        if int(entry.name) != os.getpid() and re.search(r"benchmarks/\w+\.py", line) and "python" in line:
+            found.append(line[:200])
+    return found
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -680,6 +695,9 @@ def main() -> None:
     vectors, vector_stats = load_vectors(corpus, needed)
     mark = stage("vectors_s", mark)
     objects = Objects(corpus, vectors)
+    # timed first, a minute after the start, so that a quiet machine at the start is quiet for the timing
+    timing = speed(objects, corpus, halves["held_out"] or readers)
+    mark = stage("speed_s", mark)
     sanity = ArxivSanity(corpus, args.seed)
     mark = stage("tfidf_fit_s", mark)
 
@@ -736,9 +754,6 @@ def main() -> None:
                 )
             systems.append(name)
         mark = stage("tuning_s", mark)
-
-    timing = speed(objects, corpus, halves["held_out"] or readers)
-    mark = stage("speed_s", mark)
 
     report: dict[str, dict] = {}
     for half, members in [*halves.items(), ("all", readers)]:
@@ -1004,7 +1019,9 @@ def markdown(
         f"{NIGHTLY_READERS:,} readers: **{timing['nightly_10k_readers_extrapolated_minutes']} min**, "
         f"extrapolated (median × {NIGHTLY_READERS:,}, one process on this 2-core machine; not run at that "
         f"scale). 1-minute load average before/after the timing: {timing['load_average_1min'][0]} / "
-        f"{timing['load_average_1min'][1]}.\n"
+        f"{timing['load_average_1min'][1]} (the machine is shared with other work); "
+        "other benchmarks running during the timing: "
+        f"{', '.join(f'`{c}`' for c in timing['other_benchmarks_running']) or 'none'}.\n"
     )
     out.append(
         "## Method\n\n"
