@@ -394,7 +394,7 @@ def _word_model(
     )
     if labels.min() == labels.max():  # nothing to tell the reader's papers from
         return np.zeros(len(candidates))
-    svm = LinearSVC(C=WORDS_C, class_weight="balanced", max_iter=5000)
+    svm = LinearSVC(C=WORDS_C, class_weight="balanced", max_iter=5000, random_state=0)  # stable pages
     svm.fit(x, labels, sample_weight=weights)
     return svm.decision_function(tfidf.transform(listing))
 
