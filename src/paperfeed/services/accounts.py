@@ -159,16 +159,12 @@ def _named(username: str) -> sa.ColumnElement[bool]:
 def new_api_token(db: Database, user_id: int) -> str:
     """A fresh token replacing any previous one; the plain text exists only in the return value."""
     token = "pf_" + secrets.token_urlsafe(32)
-    with db.session() as session:
-        session.execute(
-            sa.update(UserRow).where(UserRow.id == user_id).values(api_token_hash=_token_digest(token))
-        )
+    _set_token_hash(db, user_id, "api_token_hash", _token_digest(token))
     return token
 
 
 def has_api_token(db: Database, user_id: int) -> bool:
-    with db.sessions() as session:
-        return session.scalar(sa.select(UserRow.api_token_hash).where(UserRow.id == user_id)) is not None
+    return _has_token(db, user_id, UserRow.api_token_hash)
 
 
 def user_for_token(db: Database, token: str) -> User | None:
@@ -180,21 +176,27 @@ def user_for_token(db: Database, token: str) -> User | None:
 def new_feed_token(db: Database, user_id: int) -> str:
     """A fresh secret for the reader's personal feed URL; the previous URL stops working at once."""
     token = "pff_" + secrets.token_urlsafe(24)
-    with db.session() as session:
-        session.execute(
-            sa.update(UserRow).where(UserRow.id == user_id).values(feed_token_hash=_token_digest(token))
-        )
+    _set_token_hash(db, user_id, "feed_token_hash", _token_digest(token))
     return token
 
 
 def revoke_feed_token(db: Database, user_id: int) -> None:
-    with db.session() as session:
-        session.execute(sa.update(UserRow).where(UserRow.id == user_id).values(feed_token_hash=None))
+    _set_token_hash(db, user_id, "feed_token_hash", None)
 
 
 def has_feed_token(db: Database, user_id: int) -> bool:
+    return _has_token(db, user_id, UserRow.feed_token_hash)
+
+
+def _set_token_hash(db: Database, user_id: int, column: str, digest: str | None) -> None:
+    """Store (or clear) one of a user's token digests; the previous token stops working at once."""
+    with db.session() as session:
+        session.execute(sa.update(UserRow).where(UserRow.id == user_id).values({column: digest}))
+
+
+def _has_token(db: Database, user_id: int, column: sa.orm.InstrumentedAttribute[str | None]) -> bool:
     with db.sessions() as session:
-        return session.scalar(sa.select(UserRow.feed_token_hash).where(UserRow.id == user_id)) is not None
+        return session.scalar(sa.select(column).where(UserRow.id == user_id)) is not None
 
 
 def user_for_feed_token(db: Database, token: str) -> User | None:
