@@ -149,15 +149,14 @@ def test_the_database_keeps_only_a_hash_of_the_session_id(
 
 def test_log_in_starts_a_new_session_id_and_csrf_token_and_the_old_token_is_refused(app: FastAPI) -> None:
     with TestClient(app) as browser:
-        before_id, before_csrf = session_id_after_visit(browser), csrf_of(browser)
-        assert sign_up(browser, "carol", PASSWORD) != before_csrf
-        assert session_id(browser) != before_id
-        assert vote(browser, before_csrf) == 403
-
-
-def session_id_after_visit(client: TestClient) -> str:
-    client.get("/login")
-    return session_id(client)
+        assert csrf_of(browser) == "" and not browser.cookies  # a visitor has no session until they post
+        first_csrf = sign_up(browser, "carol", PASSWORD)
+        first_id = session_id(browser)
+        browser.post("/logout", data={"csrf_token": first_csrf})
+        assert log_in(browser, "carol", PASSWORD) == 303
+        assert csrf_of(browser, "/") not in ("", first_csrf)
+        assert session_id(browser) != first_id
+        assert vote(browser, first_csrf) == 403
 
 
 def _sessions(db: Database) -> int:

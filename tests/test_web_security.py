@@ -50,10 +50,49 @@ def client(sqlite_db: Database, tmp_path: Path) -> Iterator[TestClient]:
     ],
 )
 def test_post_without_csrf_token_is_403(client: TestClient, path: str, data: dict) -> None:
-    csrf_of(client)  # a session exists, but the token is not sent back
+    sign_up(client, "mallory")  # a session exists, but its token is not sent back
     response = client.post(path, data=data, follow_redirects=False)
     assert response.status_code == 403
     assert "security token" in response.text
+
+
+CROSS_SITE = [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page too
+    {"Origin": "https://evil.example"},  # an older browser: no fetch metadata, but an Origin
+    {"Origin": "null"},  # a sandboxed frame or a data: URL
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+@pytest.mark.parametrize("path", ["/signup", "/login", "/subscribe", "/papers/2607.00001/upvote"])
+def test_post_from_another_sites_page_is_403_with_or_without_a_session(
+    client: TestClient, path: str, headers: dict[str, str]
+) -> None:
+    form = {"username": "eve", "password": "a long enough password", "email": "eve@example.org"}
+    anonymous = client.post(path, data=form, headers=headers, follow_redirects=False)
+    assert anonymous.status_code == 403 and "another site" in anonymous.text
+    csrf = sign_up(client, "victim")
+    signed_in = client.post(path, data={**form, "csrf_token": csrf}, headers=headers, follow_redirects=False)
+    assert signed_in.status_code == 403 and "another site" in signed_in.text
+
+
+def test_anonymous_pages_make_no_session_and_carry_no_token(client: TestClient) -> None:
+    for path in ("/", "/login", "/signup", "/papers/2607.00001"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert "set-cookie" not in page.headers, path
+        assert '<meta name="csrf-token" content="">' in page.text
+        assert 'name="csrf_token" value=""' in page.text or path == "/papers/2607.00001"
+    assert not client.cookies
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://testserver"}, {}])
+def test_anonymous_forms_from_this_site_work_without_a_token(client: TestClient, headers: dict) -> None:
+    form = {"username": "ada", "password": "a long enough password"}
+    response = client.post("/signup", data=form, headers=headers, follow_redirects=False)
+    assert response.status_code == 303
+    assert csrf_of(client, "/")  # signed up: now the pages carry the session's token
 
 
 def test_wrong_csrf_token_is_403_and_a_header_token_works(client: TestClient) -> None:
@@ -134,10 +173,14 @@ def test_sign_up_is_rate_limited(client: TestClient) -> None:
 
 
 def test_session_cookie_is_httponly_lax_and_secure_behind_https(sqlite_db: Database, tmp_path: Path) -> None:
-    for base_url, secure in (("http://127.0.0.1:8000", False), ("https://papers.example.org", True)):
+    for name, base_url, secure in (
+        ("plain", "http://127.0.0.1:8000", False),
+        ("tls", "https://papers.example.org", True),
+    ):
         settings = Settings(home=tmp_path, secret_key="k" * 40, base_url=base_url)
         with TestClient(create_app(settings, sqlite_db), base_url="https://testserver") as client:
-            cookie = client.get("/login").headers["set-cookie"].lower()
+            form = {"username": name, "password": "a long enough password"}
+            cookie = client.post("/signup", data=form, follow_redirects=False).headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
         assert ("secure" in cookie) is secure
 

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # holds up to pool_size + max_overflow; all of them together must stay under max_connections.
     db_pool_size: int = 5
     db_max_overflow: int = 5
+    # Keep anonymous pages in each worker until the data they show changes (web/page_cache.py).
+    page_cache: bool = True
 
     @property
     def resolved_database_url(self) -> str:

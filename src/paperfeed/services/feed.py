@@ -21,6 +21,7 @@ from paperfeed.rank.tally import Tally, paper_totals, tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
 from paperfeed.services.for_you import rank_for_reader
 from paperfeed.store import Database
+from paperfeed.store.data_version import VersionedCache
 from paperfeed.store.feed import entries_for_paper, latest_feed_day
 from paperfeed.store.models import FeedEntryRow
 from paperfeed.store.papers import get_papers
@@ -29,6 +30,10 @@ PeriodKind = Literal["day", "week", "month"]
 SORTS = ("upvotes", "trending", "newest", "for_you")
 PERSONAL_SORT = "for_you"
 PAGE_SIZE = 50
+# What every reader's view of a listing shares (its tallies, a page's papers), computed once per data change.
+_PERIODS: VersionedCache[tuple[list[Tally], Period | None, Period | None]] = VersionedCache(size=64)
+_PAGES: VersionedCache[dict[str, Paper]] = VersionedCache(size=256)
+_DAYS: VersionedCache[date | None] = VersionedCache(size=8)
 
 
 class FeedError(ValueError):
@@ -131,8 +136,12 @@ def parse_period(kind: PeriodKind, key: str) -> Period:
 
 def latest_day(db: Database, today: date) -> date | None:
     """Today if it has papers, else the latest earlier day that has any (the front page's day)."""
-    with db.sessions() as session:
-        return latest_feed_day(session, not_after=today)
+
+    def latest() -> date | None:
+        with db.sessions() as session:
+            return latest_feed_day(session, not_after=today)
+
+    return _DAYS.get(db, today, latest)
 
 
 def feed_page(
@@ -154,9 +163,7 @@ def feed_page(
     if page < 1 or page_size < 1:
         raise FeedError(f"page {page} does not exist; pages start at 1")
     now = now or datetime.now(UTC)
-    with db.sessions() as session:
-        tallies = tally_period(session, period.first, period.last)
-        previous, following = _neighbours(session, period)
+    tallies, previous, following = _PERIODS.get(db, period, lambda: _period_tallies(db, period))
     personal, hidden = False, 0
     reasons: dict[str, tuple[str, ...]] = {}
     marks: dict[str, str] = {}
@@ -166,8 +173,7 @@ def feed_page(
         ordered = _order(tallies, sort, now)
     total = len(ordered)
     chunk = ordered[(page - 1) * page_size : page * page_size]
-    with db.sessions() as session:
-        papers = get_papers(session, [t.paper_id for t, _ in chunk])
+    papers = _PAGES.get(db, tuple(t.paper_id for t, _ in chunk), lambda: _papers(db, chunk))
     cards = [
         PaperCard(
             papers[t.paper_id],
@@ -183,6 +189,16 @@ def feed_page(
     ]
     pages = max(1, -(-total // page_size))
     return FeedPage(period, cards, sort, page, pages, total, previous, following, personal, hidden)
+
+
+def _period_tallies(db: Database, period: Period) -> tuple[list[Tally], Period | None, Period | None]:
+    with db.sessions() as session:
+        return tally_period(session, period.first, period.last), *_neighbours(session, period)
+
+
+def _papers(db: Database, chunk: list[tuple[Tally, float | None]]) -> dict[str, Paper]:
+    with db.sessions() as session:
+        return get_papers(session, [t.paper_id for t, _ in chunk])
 
 
 def _personal_order(

@@ -95,9 +95,15 @@ def rank_for_reader(
 
 def has_interests(db: Database, user_id: int) -> bool:
     """Whether the reader told us anything yet (then "For you" is their default order)."""
+    mine = [
+        sa.exists().where(table.user_id == user_id)
+        for table in (VoteRow, RatingRow, FollowRow, LibraryItemRow)
+    ]
+    saved = sa.exists().where(
+        CollectionItemRow.collection_id == CollectionRow.id, CollectionRow.user_id == user_id
+    )
     with db.sessions() as session:
-        fingerprint = _fingerprint(session, user_id)
-    return any(part[0] for part in fingerprint[:5])
+        return bool(session.scalar(sa.select(sa.or_(*mine, saved))))
 
 
 def load_interests(

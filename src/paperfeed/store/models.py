@@ -425,3 +425,14 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     """Alembic's filter: compare everything except what :data:`SEARCH_OWNED` says the migrations own."""
     owned = SEARCH_OWNED.get(type_, ())
     return not (name and name.startswith(owned))
+
+
+class DataVersionRow(Base):
+    """One row: a number that grows whenever something an anonymous page shows changes (bumped by triggers,
+    see migration 0016 and ``store/data_version``), so every node's page cache knows when to re-render."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    changed_at: Mapped[float] = mapped_column(sa.Float, default=0.0)

@@ -29,6 +29,7 @@ from paperfeed.web.headers import SECURITY_HEADERS, HeadLikeGet, SecurityHeaders
 from paperfeed.web.inputs import RequestBodyLimit, refuse_unstorable_text
 from paperfeed.web.metrics import Metrics, MetricsMiddleware
 from paperfeed.web.outage import DatabaseOutageMiddleware
+from paperfeed.web.page_cache import PageCache
 from paperfeed.web.ratelimit import DEFAULT_LIMITS, SharedLimiter
 from paperfeed.web.routes.api import openapi_document
 from paperfeed.web.routes.interests import MAX_UPLOAD_BYTES
@@ -102,6 +103,9 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(DatabaseOutageMiddleware)  # outside the sessions: they need the database too
+    app.add_middleware(
+        PageCache, session_cookie=SESSION_COOKIE, enabled=lambda: app.state.settings.page_cache
+    )
     app.add_middleware(RequestBodyLimit, larger={"/library/import": MAX_UPLOAD_BYTES + 64 * 1024})
     app.add_middleware(HeadLikeGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -4,10 +4,15 @@ Sessions live in the database (``store/sessions``): the signed session cookie ca
 (``sid``), and a logged-in browser is one whose id has a row there, so log-out, a password change and an
 admin's revoke end it on every node at once. An anonymous visitor has an id too, with no row.
 
-CSRF uses a synchronizer token bound to that id: an HMAC of the session id under the installation's key,
-required back with every state-changing request, in a form field (``csrf_token``) or, from JavaScript, the
-``X-CSRF-Token`` header. It changes whenever the session id does (log-in, log-out), needs no storage, and
-every node derives the same one. The API's write endpoints take a Bearer token instead of the cookie.
+CSRF, two layers. Every cookie-authenticated POST must come from this site's own pages: a browser's
+``Sec-Fetch-Site`` (or, from older browsers, ``Origin``) naming another site is refused, whoever is asking
+(the check Go's ``http.CrossOriginProtection`` makes). A browser with a session must also send back a
+synchronizer token bound to it: an HMAC of the session id under the installation's key, in a form field
+(``csrf_token``) or, from JavaScript, the ``X-CSRF-Token`` header. It changes whenever the session id does
+(log-in, log-out), needs no storage, and every node derives the same one. An anonymous visitor gets no
+session and no token until they post (log in, sign up, subscribe), so anonymous pages are the same bytes for
+everyone and can be cached (``web/page_cache``); their forms are covered by the first layer. The API's write
+endpoints take a Bearer token instead of the cookie.
 """
 
 from __future__ import annotations
@@ -100,27 +105,46 @@ class SessionCookieMiddleware(SessionMiddleware):
         pass
 
 
-def session_id(request: Request) -> str:
-    """This browser's session id, made on first need (anonymous visitors get one too, without a row)."""
+def csrf_token(request: Request) -> str:
+    """The session's token, or "" for a visitor without a session (none is made for them: see above)."""
     sid = request.session.get("sid")
     if not isinstance(sid, str):
-        sid = secrets.token_urlsafe(32)
-        request.session["sid"] = sid
-    return sid
-
-
-def csrf_token(request: Request) -> str:
-    digest = hmac.new(_key(request), b"csrf:" + session_id(request).encode("ascii"), hashlib.sha256)
+        return ""
+    digest = hmac.new(_key(request), b"csrf:" + sid.encode("ascii"), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
 
 
+def from_this_site(request: Request) -> bool:
+    """False when the browser says the request was made by another site's page. Fetch metadata first (all
+    current browsers send it), then Origin; a request with neither comes from a non-browser client, which
+    cannot carry a victim's cookies, or from a same-origin page of a very old browser."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    own = {f"{request.url.scheme}://{request.url.netloc}", _origin(request.app.state.settings.base_url)}
+    return origin in own
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 async def require_csrf(request: Request) -> None:
-    """Dependency for every cookie-authenticated POST: 403 unless the session's token comes back."""
-    expected = csrf_token(request) if isinstance(request.session.get("sid"), str) else None
+    """Dependency for every cookie-authenticated POST: 403 for another site's page, and, for a browser
+    with a session, unless the session's token comes back."""
+    if not from_this_site(request):
+        raise HTTPException(403, "This form was sent from another site; open the page here and retry.")
+    if not isinstance(request.session.get("sid"), str):
+        return
+    expected = csrf_token(request)
     sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and "form" in request.headers.get("content-type", ""):
         sent = (await request.form()).get(CSRF_FIELD)
-    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
         raise HTTPException(403, "The form's security token is missing or stale; reload the page and retry.")
 
 

@@ -41,6 +41,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True  # every template, whatever its extension: paper text is untrusted input
+    env.auto_reload = False  # templates ship with the package: no stat() of every template on every render
     env.filters["snippet"] = snippet
     env.filters["pub_date"] = pub_date
     env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.services import feed
 from paperfeed.services.search import SearchError, SearchResults
@@ -50,6 +52,8 @@ def search_page(
             cards = feed.cards_for(get_db(request), [hit.paper for hit in results.hits])
         except SearchError as problem:
             error = str(problem)
+    if results is not None and results.exact_id and page <= 1:  # an arXiv id typed in: straight to the paper
+        return RedirectResponse(f"/papers/{quote(results.exact_id)}", status_code=303)
     status = 400 if error else 200
     return render(
         request,
