@@ -63,15 +63,15 @@ def _rows(db: Database) -> tuple[int, int, set[str]]:
 def test_ray_vectors_equal_the_local_engines_under_the_same_model_key(
     db: Database, corpus: Corpus, ray_cluster: None
 ) -> None:
-    ids = _papers(db, corpus, 24)
-    report = embed_pending_on_ray(db, batch_size=5)  # 5 batches, more than the window of 2 actors x 2
-    assert report.embedded == 24 and report.actors == 2 and report.device == "CPU"
+    ids = _papers(db, corpus, 16)
+    report = embed_pending_on_ray(db, batch_size=3)  # 6 batches: more than the 2 actors x 2 under way
+    assert report.embedded == 16 and report.actors == 2 and report.device == "CPU"
     assert "CPUExecutionProvider" in report.providers and len(report.actor_load_seconds) == 2
     assert pending_count(db) == 0
-    assert _rows(db)[0] == 24 and _rows(db)[2] == {current_model_key()}
+    assert _rows(db)[0] == 16 and _rows(db)[2] == {current_model_key()}
     on_ray = _stored(db, ids)
     drop_vectors(db)
-    assert embed_pending(db) == 24
+    assert embed_pending(db) == 16
     local = _stored(db, ids)
     assert set(on_ray) == set(local) == set(ids)
     for paper_id in ids:
@@ -81,11 +81,11 @@ def test_ray_vectors_equal_the_local_engines_under_the_same_model_key(
 def test_a_ray_run_resumes_embeds_nothing_twice_and_follows_edits(
     db: Database, corpus: Corpus, ray_cluster: None
 ) -> None:
-    _papers(db, corpus, 20)
-    first = embed_pending_on_ray(db, limit=7, batch_size=3)
-    assert first.embedded == 7 and pending_count(db) == 13  # committed: the next run continues from here
-    assert embed_pending_on_ray(db, batch_size=3).embedded == 13 and pending_count(db) == 0
-    assert _rows(db)[:2] == (20, 20)  # each paper stored once, none replaced
+    _papers(db, corpus, 12)
+    first = embed_pending_on_ray(db, limit=5, batch_size=2)
+    assert first.embedded == 5 and pending_count(db) == 7  # committed: the next run continues from here
+    assert embed_pending_on_ray(db, batch_size=2).embedded == 7 and pending_count(db) == 0
+    assert _rows(db)[:2] == (12, 12)  # each paper stored once, none replaced
     idle = embed_pending_on_ray(db)
     assert idle.embedded == 0 and idle.actors == 0  # nothing pending: no actor was even started
     edited = replace(corpus.records[3].paper, version=9, abstract="A rewritten abstract about bird songs.")
@@ -96,17 +96,17 @@ def test_a_ray_run_resumes_embeds_nothing_twice_and_follows_edits(
     after = _stored(db, [edited.id])[edited.id]
     expected = get_encoder().encode_documents([document_text(edited.title, edited.abstract)])[0]
     assert np.allclose(after, expected, atol=1e-5) and not np.allclose(after, before, atol=1e-2)
-    assert _rows(db)[:2] == (20, 21)
+    assert _rows(db)[:2] == (12, 13)
 
 
 def test_a_ray_run_holds_the_embedder_lease_of_the_background_embedder(
     db: Database, corpus: Corpus, ray_cluster: None
 ) -> None:
-    _papers(db, corpus, 12)
+    _papers(db, corpus, 8)
     acquire(db, EMBED_LEASE, "node-b:42:1", timedelta(minutes=5))  # a server's background embedder
     with pytest.raises(EmbedderBusy, match="node-b:42:1"):
         embed_pending_on_ray(db)
-    assert pending_count(db) == 12
+    assert pending_count(db) == 8
     release(db, EMBED_LEASE, "node-b:42:1")
 
     seen: list[tuple[int, str]] = []
@@ -119,11 +119,11 @@ def test_a_ray_run_holds_the_embedder_lease_of_the_background_embedder(
         thread.start()
         thread.join()
 
-    assert embed_pending_on_ray(db, batch_size=4, on_progress=while_running).embedded == 12
+    assert embed_pending_on_ray(db, batch_size=3, on_progress=while_running).embedded == 8
     assert len(seen) == 3 and all(embedded == 0 for embedded, _ in seen)  # it stood aside every time
     assert all("reindex --engine ray" in holder for _, holder in seen)
     assert current_holder(db, EMBED_LEASE) is None  # released at the end
-    assert _rows(db)[:2] == (12, 12)
+    assert _rows(db)[:2] == (8, 8)
 
 
 def test_the_cli_runs_on_ray_and_refuses_bad_options(
