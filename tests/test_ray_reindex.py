@@ -78,13 +78,20 @@ def test_ray_vectors_equal_the_local_engines_under_the_same_model_key(
         assert np.allclose(on_ray[paper_id], local[paper_id], atol=1e-5), paper_id
 
 
-def test_a_ray_run_resumes_embeds_nothing_twice_and_follows_edits(
+def test_a_stopped_ray_run_resumes_embeds_nothing_twice_and_follows_edits(
     db: Database, corpus: Corpus, ray_cluster: None
 ) -> None:
     _papers(db, corpus, 12)
     first = embed_pending_on_ray(db, limit=5, batch_size=2)
     assert first.embedded == 5 and pending_count(db) == 7  # committed: the next run continues from here
-    assert embed_pending_on_ray(db, batch_size=2).embedded == 7 and pending_count(db) == 0
+
+    def stop(_done: int, _total: int) -> None:
+        raise KeyboardInterrupt  # Ctrl-C once the first batch is stored: the batches under way are lost
+
+    with pytest.raises(KeyboardInterrupt):
+        embed_pending_on_ray(db, batch_size=2, on_progress=stop)
+    assert pending_count(db) == 5 and current_holder(db, EMBED_LEASE) is None
+    assert embed_pending_on_ray(db, batch_size=2).embedded == 5 and pending_count(db) == 0
     assert _rows(db)[:2] == (12, 12)  # each paper stored once, none replaced
     idle = embed_pending_on_ray(db)
     assert idle.embedded == 0 and idle.actors == 0  # nothing pending: no actor was even started
