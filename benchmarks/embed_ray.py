@@ -115,11 +115,12 @@ def write_markdown(result: dict, path: Path) -> None:
         "",
         f"{result['machine']}; load average before {result['load_before']}, after {result['load_after']}.",
         "",
-        "| engine | workers | papers/s embedding | papers/s end to end | total s | overhead |",
-        "|---|---|---:|---:|---:|---|",
+        "| engine | workers | papers/s embedding | papers/s end to end | total s | overhead | load (1 min) |",
+        "|---|---|---:|---:|---:|---|---|",
         *(
             f"| {run['engine']} | {run['workers']} | {run['papers_per_s_embedding']} | "
-            f"{run['papers_per_s_end_to_end']} | {run['total_s']} | {overhead} |"
+            f"{run['papers_per_s_end_to_end']} | {run['total_s']} | {overhead} | "
+            f"{run['load_1min_before']:.1f} → {run['load_1min_after']:.1f} |"
             for run, overhead in rows
         ),
         "",
@@ -148,10 +149,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="embed-ray-") as folder:
         plain_db = fresh_database(Path(folder), "plain", records)
         ray_db = fresh_database(Path(folder), "ray", records)
-        runs = [run_plain(plain_db, len(ids))]
-        print(runs[-1], flush=True)
-        runs.append(run_ray(ray_db, len(ids)))
-        print(runs[-1], flush=True)
+        runs = []
+        for run, db in ((run_plain, plain_db), (run_ray, ray_db)):
+            before = os.getloadavg()[0]  # other sessions share the two cores: their load is recorded
+            runs.append({**run(db, len(ids)), "load_1min_before": before})
+            runs[-1]["load_1min_after"] = os.getloadavg()[0]
+            print(runs[-1], flush=True)
         difference = largest_difference(plain_db, ray_db, ids)
     result = {
         "papers": len(ids),

@@ -126,7 +126,14 @@ class RayEncoderPool:
         remote = ray.remote(num_cpus=1, num_gpus=1 if gpus else 0)(EncoderActor)
         started = time.perf_counter()
         self._actors = [remote.remote(1) for _ in range(count)]  # one thread each: one actor per CPU
-        self.workers: list[WorkerInfo] = ray.get([actor.info.remote() for actor in self._actors])
+        try:
+            self.workers: list[WorkerInfo] = ray.get([actor.info.remote() for actor in self._actors])
+        except ray.exceptions.RayError as error:
+            self.close()
+            raise RayUnavailable(
+                f"the encoder actors could not start ({type(error).__name__}: {str(error)[:300]}); "
+                f"is paperfeed installed on every node ({INSTALL_HINT})?"
+            ) from error
         self.load_seconds = time.perf_counter() - started  # all actors started and their models loaded
         self._pool = ActorPool(self._actors)
         self._in_flight = 0
