@@ -127,6 +127,16 @@ def write_markdown(result: dict, path: Path) -> None:
         f"Largest difference between the two runs' vectors: {result['max_abs_difference']:.2e} "
         "(same model key, same tables).",
         "",
+        *(
+            [
+                f"The machine was shared with other sessions (load ~{result['load_before'][0]:.0f} on "
+                f"{os.cpu_count()} cores): absolute rates are a fraction of a quiet machine's (~18/s); "
+                "the two rows ran back to back under the same load.",
+                "",
+            ]
+            if result["load_before"][0] > 2 * (os.cpu_count() or 1)
+            else []
+        ),
         "Two cores: Ray has no spare core to win with here (the driver, reading and writing the database, "
         "shares them with the actors); what it buys is spreading the same run over every CPU or GPU of a "
         "cluster, for the fixed overhead above.",
