@@ -14,7 +14,6 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -27,6 +26,7 @@ from rich.markup import escape
 from paperfeed.cli.common import console
 from paperfeed.config import Settings, get_settings
 from paperfeed.logs import configure_logging
+from paperfeed.services.batch_embed import EMBED_LEASE, EMBED_LEASE_TTL  # one embedder on all nodes
 from paperfeed.services.digest import start_digest_scheduler
 from paperfeed.services.library import embed_library_pending
 from paperfeed.services.search import embed_pending
@@ -36,8 +36,6 @@ from paperfeed.store import Database, leases
 from paperfeed.store.db import head_revision
 from paperfeed.web.background import PeriodicEmbedder
 
-EMBED_LEASE = "embedder"  # one background embedder at a time across all nodes
-EMBED_LEASE_TTL = timedelta(minutes=10)  # renewed after every batch (seconds each)
 EMBED_DELAY_S = 10.0  # the workers start first; loading the encoder and a backlog's first batch can wait
 # uvicorn kills a worker that does not answer its supervisor's ping in time; 5 s (its default) is short on
 # a loaded two-core machine, and a killed worker only starts over.

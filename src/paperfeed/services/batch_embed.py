@@ -25,7 +25,7 @@ from paperfeed.store import Database
 from paperfeed.store.leases import acquire, current_holder, holder_name, release, renew
 from paperfeed.store.vectors import content_hashes, count_pending, pending_papers, save_vectors
 
-EMBED_LEASE = "embedder"  # the lease of `paperfeed serve`'s background embedder (cli/serve.py)
+EMBED_LEASE = "embedder"  # one embedder at a time across all nodes: this run or `serve`'s background one
 EMBED_LEASE_TTL = timedelta(minutes=10)  # renewed after every stored batch (seconds each)
 BATCHES_PER_ACTOR = 2  # under way at once: one running, one waiting, so an actor never idles on the driver
 
