@@ -96,7 +96,7 @@ def subscribe(
     if outbox_id is not None:
         background.add_task(_deliver, db, settings, outbox_id)
     # Rate-limited or not, new or known: the same page, so the answer reveals nothing about the address.
-    return _hide_bar(render(request, "subscriptions/check_inbox.html", email=email.strip()), "pending")
+    return _hide_bar(render(request, "subscriptions/check_inbox.html", email=email.strip(), hide_subscribe_bar=True), "pending")
 
 
 @router.post("/subscribe/dismiss", dependencies=[Depends(require_csrf)])
@@ -157,7 +157,7 @@ def confirm(request: Request, token: str) -> Response:
         subscription = subscriptions.confirm_subscription(get_db(request), _settings(request), token)
     except InvalidToken as error:
         return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
-    return _hide_bar(render(request, "subscriptions/confirmed.html", subscription=subscription), "active")
+    return _hide_bar(render(request, "subscriptions/confirmed.html", subscription=subscription, hide_subscribe_bar=True), "active")
 
 
 @router.get("/unsubscribe/{token}")
