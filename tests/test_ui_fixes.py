@@ -71,10 +71,17 @@ def test_save_menu_saves_unsaves_and_fills_a_named_collection(db: Database, tmp_
         assert saved.json() == {"paper": "2607.00001", "collection": "saved"}
         page = client.get("/").text
         assert '<span class="save-label">★ Saved</span>' in page  # the saved state is visible
-        assert 'action="/papers/2607.00001/unsave"' in page and 'aria-pressed="true" data-name="Saved"' in page
+        assert (
+            'action="/papers/2607.00001/unsave"' in page and 'aria-pressed="true" data-name="Saved"' in page
+        )
 
         new = client.post("/papers/2607.00001/save-new", data={"name": "Reading group"}, headers=json)
-        assert new.json() == {"paper": "2607.00001", "collection": "reading-group", "name": "Reading group", "saved": True}
+        assert new.json() == {
+            "paper": "2607.00001",
+            "collection": "reading-group",
+            "name": "Reading group",
+            "saved": True,
+        }
         again = client.post("/papers/2607.00001/save-new", data={"name": "reading group"}, headers=json)
         assert again.json()["collection"] == "reading-group"  # the existing one, not an error
         assert "A paper to keep" in client.get("/collections/reading-group").text
@@ -93,8 +100,13 @@ def test_save_menu_saves_unsaves_and_fills_a_named_collection(db: Database, tmp_
         )
         assert plain.status_code == 303 and plain.headers["location"] == "/papers/date/2026-07-01"
         assert collections.memberships(db, user.id, ["2607.00001"]) == {}
-        assert client.post("/papers/2607.00001/save-new", data={"name": "!!"}, headers=json).status_code == 400
-        assert client.post("/papers/2607.00001/unsave", data={"collection": "nope"}, headers=json).status_code == 404
+        assert (
+            client.post("/papers/2607.00001/save-new", data={"name": "!!"}, headers=json).status_code == 400
+        )
+        assert (
+            client.post("/papers/2607.00001/unsave", data={"collection": "nope"}, headers=json).status_code
+            == 404
+        )
 
 
 def test_save_actions_need_a_csrf_token_and_an_account(client: TestClient, sqlite_db: Database) -> None:
@@ -124,7 +136,9 @@ def test_a_page_past_the_end_says_so_and_links_to_the_last(client: TestClient, s
     assert "Showing" not in response.text and "4901" not in response.text
 
 
-def test_arrows_tabs_and_pager_keep_the_chosen_sort_and_category(client: TestClient, sqlite_db: Database) -> None:
+def test_arrows_tabs_and_pager_keep_the_chosen_sort_and_category(
+    client: TestClient, sqlite_db: Database
+) -> None:
     _june(sqlite_db, 120)
     add_paper(sqlite_db, "2607.00001", "July paper", JUL1, categories=("cs.CL",))
     page = client.get("/papers/date/2026-06-30?sort=trending&cat=cs.CL").text
@@ -139,7 +153,10 @@ def test_newest_has_a_tab_and_orders_latest_day_first(client: TestClient, sqlite
     _june(sqlite_db, 30)
     page = client.get("/papers/week/2026-W26?sort=newest").text
     assert re.search(r'<a href="\?sort=newest" aria-current="true" class="active">Newest</a>', page)
-    assert _titles(page)[:2] == ["June paper 19", "June paper 18"]  # Friday Jun 26 (the week's last day), then Thursday
+    assert _titles(page)[:2] == [
+        "June paper 19",
+        "June paper 18",
+    ]  # Friday Jun 26 (the week's last day), then Thursday
 
 
 def test_an_empty_weekend_day_is_explained_with_links(client: TestClient, sqlite_db: Database) -> None:
@@ -164,7 +181,7 @@ def test_category_chips_count_and_filter_case_insensitively(client: TestClient, 
     assert "No papers in math.AP for June 2026." in none
 
 
-# --- Ties and the month ranking ------------------------------------------------------------------------------
+# --- Ties and the month ranking ---------------------------------------------------------------------------
 
 
 def test_without_votes_listings_open_on_the_newest_day_in_arxiv_order(db: Database) -> None:
@@ -233,7 +250,11 @@ def test_account_page_shows_changes_and_leaves_the_digest(db: Database, tmp_path
 
 
 def test_topics_parse_forgivingly_and_match_categories_or_words() -> None:
-    assert parse_topics(" cs.CL ; diffusion models,, CS.cl\nhep-th") == ("cs.CL", "diffusion models", "hep-th")
+    assert parse_topics(" cs.CL ; diffusion models,, CS.cl\nhep-th") == (
+        "cs.CL",
+        "diffusion models",
+        "hep-th",
+    )
     with pytest.raises(TopicsError, match="at most 20"):
         parse_topics(",".join(f"t{n}" for n in range(21)))
     on = {"title": "Diffusion models for text", "abstract": "", "categories": ("cs.LG",)}
@@ -251,11 +272,17 @@ def test_the_digest_keeps_to_the_subscribers_topics(db: Database, tmp_path: Path
     everyone = add_subscriber(db, "all@example.org")
     narrow = add_subscriber(db, "narrow@example.org")
     with db.session() as session:
-        session.execute(sa.text("UPDATE subscriptions SET topics = 'cs.CL, diffusion' WHERE id = :i"), {"i": narrow})
+        session.execute(
+            sa.text("UPDATE subscriptions SET topics = 'cs.CL, diffusion' WHERE id = :i"), {"i": narrow}
+        )
     build_digests(db, settings, frequency="daily", now=datetime(2026, 6, 30, 9, tzinfo=UTC))
     with db.sessions() as session:
         sent = {
-            sub: set(session.scalars(sa.select(DigestPaperRow.paper_id).where(DigestPaperRow.subscription_id == sub)))
+            sub: set(
+                session.scalars(
+                    sa.select(DigestPaperRow.paper_id).where(DigestPaperRow.subscription_id == sub)
+                )
+            )
             for sub in (everyone, narrow)
         }
     assert sent[narrow] == {"2606.00001", "2606.00002", "2606.00003", "2606.00009"}

@@ -121,7 +121,9 @@ def save_to_new(db: Database, user_id: int, paper_id: str, name: str) -> Collect
         try:
             collection = get_collection(db, user_id, slug)
         except CollectionError:
-            raise CollectionError(f"Collection name {name.strip()!r} could not be used; pick another.") from None
+            raise CollectionError(
+                f"Collection name {name.strip()!r} could not be used; pick another."
+            ) from None
     return save_paper(db, user_id, paper_id, collection.slug)
 
 

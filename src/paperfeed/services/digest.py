@@ -297,7 +297,9 @@ def _queue_one(
 
 
 def _on_topic(topics: tuple[str, ...], paper: Paper | PaperRow) -> bool:
-    return matches(topics, title=paper.title, abstract=paper.abstract, categories=tuple(paper.categories or ()))
+    return matches(
+        topics, title=paper.title, abstract=paper.abstract, categories=tuple(paper.categories or ())
+    )
 
 
 def _pick_cards(

@@ -141,12 +141,16 @@ def _api_docs(app: FastAPI) -> None:
     assets = swagger_ui_dir()
     if assets is not None:
         app.mount(SWAGGER_STATIC, StaticFiles(directory=str(assets)), name="swagger-ui")
-    local = {"swagger_js_url": f"{SWAGGER_STATIC}/swagger-ui-bundle.js", "swagger_css_url": f"{SWAGGER_STATIC}/swagger-ui.css"}
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
+        if assets is None:  # FastAPI's default: the CDN
+            return get_swagger_ui_html(openapi_url="/api/openapi.json", title="paperfeed API")
         return get_swagger_ui_html(
-            openapi_url="/api/openapi.json", title="paperfeed API", **(local if assets is not None else {})
+            openapi_url="/api/openapi.json",
+            title="paperfeed API",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
         )
 
 

@@ -16,7 +16,14 @@ from paperfeed.services.community import UnknownPaper
 from paperfeed.services.feed import cards_for
 from paperfeed.web.reader_interests import card_marks
 from paperfeed.web.routes.community import active_reader
-from paperfeed.web.security import back_path, get_db, paper_id_from_path, require_csrf, require_user, wants_json
+from paperfeed.web.security import (
+    back_path,
+    get_db,
+    paper_id_from_path,
+    require_csrf,
+    require_user,
+    wants_json,
+)
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -22,9 +22,7 @@ TRENDING_WINDOW_DAYS = 7
 
 
 @router.get("/")
-def home(
-    request: Request, sort: str | None = None, page: int = 1, cat: str | None = None
-) -> Response:
+def home(request: Request, sort: str | None = None, page: int = 1, cat: str | None = None) -> Response:
     """Today's papers, or those of the latest day that has any (arXiv does not list on weekends)."""
     day = feed.latest_day(get_db(request), today(request)) or today(request)
     return _listing(request, feed.period_of("day", day), sort, page, cat)
@@ -107,7 +105,9 @@ def _tab(kind: PeriodKind, period: Period) -> Period | None:
         return None
 
 
-def _listing(request: Request, period: Period, chosen: str | None, page: int, cat: str | None = None) -> Response:
+def _listing(
+    request: Request, period: Period, chosen: str | None, page: int, cat: str | None = None
+) -> Response:
     """``chosen`` is the sort in the URL; without one, a reader who told us their interests gets "For you"
     and everyone else "upvotes". The chosen sort and category are carried along by the arrows, tabs and
     pager. A page past the end answers 404 with a link to the last page."""

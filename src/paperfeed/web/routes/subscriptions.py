@@ -27,9 +27,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from paperfeed.config import Settings
 from paperfeed.mail.outbox import send_pending
 from paperfeed.services import subscriptions
+from paperfeed.services.accounts import User
 from paperfeed.services.subscriptions import CONFIRM_MAX_AGE, CONFIRM_SALT, FREQUENCIES, InvalidToken
 from paperfeed.store import Database
-from paperfeed.services.accounts import User
 from paperfeed.web.security import back_path, client_key, current_user, get_db, require_csrf, require_user
 from paperfeed.web.templating import render
 
@@ -96,12 +96,15 @@ def subscribe(
     if outbox_id is not None:
         background.add_task(_deliver, db, settings, outbox_id)
     # Rate-limited or not, new or known: the same page, so the answer reveals nothing about the address.
-    return _hide_bar(render(request, "subscriptions/check_inbox.html", email=email.strip(), hide_subscribe_bar=True), "pending")
+    return _hide_bar(
+        render(request, "subscriptions/check_inbox.html", email=email.strip(), hide_subscribe_bar=True),
+        "pending",
+    )
 
 
 @router.post("/subscribe/dismiss", dependencies=[Depends(require_csrf)])
 def dismiss_bar(request: Request) -> Response:
-    """"No thanks": hide the subscribe bar in this browser and go back to the page."""
+    """ "No thanks": hide the subscribe bar in this browser and go back to the page."""
     return _hide_bar(RedirectResponse(back_path(request, "/"), status_code=303), "dismissed")
 
 
@@ -157,7 +160,10 @@ def confirm(request: Request, token: str) -> Response:
         subscription = subscriptions.confirm_subscription(get_db(request), _settings(request), token)
     except InvalidToken as error:
         return render(request, "subscriptions/link_problem.html", status_code=400, message=str(error))
-    return _hide_bar(render(request, "subscriptions/confirmed.html", subscription=subscription, hide_subscribe_bar=True), "active")
+    return _hide_bar(
+        render(request, "subscriptions/confirmed.html", subscription=subscription, hide_subscribe_bar=True),
+        "active",
+    )
 
 
 @router.get("/unsubscribe/{token}")
