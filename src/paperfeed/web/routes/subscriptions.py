@@ -62,6 +62,7 @@ def subscribe_form(request: Request) -> Response:
         error=None,
         frequencies=FREQUENCIES,
         form={"email": (user.email if user else "") or "", "frequency": "daily", "topics": ""},
+        hide_subscribe_bar=True,  # the page is the form
     )
 
 
@@ -92,6 +93,7 @@ def subscribe(
             error=str(error),
             frequencies=FREQUENCIES,
             form={"email": email, "frequency": frequency, "topics": topics},
+            hide_subscribe_bar=True,
         )
     if outbox_id is not None:
         background.add_task(_deliver, db, settings, outbox_id)
