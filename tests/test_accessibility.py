@@ -131,7 +131,7 @@ def test_the_check_itself_catches_a_serious_violation(contexts: Callable[[str, s
     """The harness is not a no-op: a page with an unlabelled image and button fails it."""
     page = contexts("visitor", "desktop").new_page()
     try:
-        page.set_content('<html lang="en"><title>x</title><main><img src="x.png"><button></button></main></html>')
+        page.set_content('<html lang="en"><title>x</title><main><img src="x.png"><button></button></main>')
         found = {v["id"]: v["impact"] for v in Axe().run(page).response["violations"]}
         assert found.get("image-alt") == "critical" and found.get("button-name") == "critical"
     finally:
