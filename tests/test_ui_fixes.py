@@ -330,3 +330,13 @@ def test_the_month_view_of_a_big_month_keeps_page_numbers_short(db: Database) ->
     listing = feed_page(db, month, page=1, page_size=10, now=NOON)
     assert listing.page_numbers() == [1, 2, 3, None, 26]
     assert (listing.first_shown, listing.last_shown, listing.total) == (1, 10, 260)
+
+
+def test_headings_go_down_one_level_at_a_time(client: TestClient, sqlite_db: Database) -> None:
+    add_paper(sqlite_db, "2607.00001", "Language models for weather", JUL1)
+    sign_up(client, "hanna")
+    for path in ("/", "/trending", "/search?q=language", "/collections/saved"):
+        levels = [int(n) for n in re.findall(r"<h([1-6])[ >]", client.get(path).text)]
+        assert levels[0] == 1, path
+        jumps = [b - a for a, b in zip(levels, levels[1:], strict=False)]
+        assert max(jumps) <= 1, (path, levels)  # never h1 → h3
