@@ -20,7 +20,7 @@ from paperfeed.services import accounts, collections, community, subscriptions
 from paperfeed.services.digest import build_digests
 from paperfeed.services.feed import feed_page, parse_period
 from paperfeed.store import Database
-from paperfeed.store.models import DigestPaperRow
+from paperfeed.store.models import DigestPaperRow, OutboxRow
 from tests.support.live_server import add_paper, sign_up, test_app
 from tests.support.smtp import add_subscriber
 
@@ -288,6 +288,10 @@ def test_the_digest_keeps_to_the_subscribers_topics(db: Database, tmp_path: Path
         }
     assert sent[narrow] == {"2606.00001", "2606.00002", "2606.00003", "2606.00009"}
     assert len(sent[everyone]) == 9
+    with db.sessions() as session:
+        bodies = dict(session.execute(sa.select(OutboxRow.subscription_id, OutboxRow.body_text)).all())
+    assert "Limited to your topics: cs.CL, diffusion" in bodies[narrow]
+    assert "Limited to your topics" not in bodies[everyone]
 
 
 def test_topics_travel_in_the_confirmation_link(db: Database, tmp_path: Path) -> None:

@@ -269,6 +269,7 @@ def _queue_one(
                 unsubscribe_url=unsubscribe_url,
                 unsubscribe_mailto=mailto,
                 site_url=settings.base_url,
+                topics=topics,
             )
             papers = len(top) + len(picks)
             if not dry_run:
