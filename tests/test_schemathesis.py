@@ -89,7 +89,9 @@ def test_every_api_answer_is_what_the_schema_says(api_schema: BaseSchema) -> Non
             )
             def answers_as_documented(case: schemathesis.Case) -> None:
                 sent.append(case.operation.label)
-                case.call_and_validate(headers=auth)
+                # a negative case may be negative by lacking the Authorization header: adding the token
+                # back would turn it into a valid request (then "accepted negative data")
+                case.call_and_validate(headers=auth if "Authorization" in (case.headers or {}) else {})
 
             try:
                 answers_as_documented()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from paperfeed.cli.common import console, open_db, print_summary, progress_bar
 from paperfeed.cli.serve import serve
+from paperfeed.config import get_settings
 from paperfeed.services.sample import load_sample, sample_path
 
 
@@ -24,4 +27,17 @@ def demo(
         print_summary(summary)
     db.dispose()
     if not load_only:
+        use_served_address(host, port)
         serve(host=host, port=port, workers=1, reload=False, embed_every=60.0)
+
+
+def use_served_address(host: str, port: int) -> str:
+    """Links in the demo's mails (confirm, unsubscribe, papers) point where the demo serves, unless
+    ``PAPERFEED_BASE_URL`` says otherwise: the default base URL names port 8000, whatever ``--port`` was.
+    Set in the environment, so the server's workers (which read their own settings) see it too."""
+    if not os.environ.get("PAPERFEED_BASE_URL"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        os.environ["PAPERFEED_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+    return os.environ["PAPERFEED_BASE_URL"]

@@ -89,10 +89,13 @@ def render_digest(
     unsubscribe_url: str,
     unsubscribe_mailto: str,
     site_url: str,
+    topics: tuple[str, ...] = (),
 ) -> ComposedMail:
-    """A digest with RFC 8058 one-click unsubscribe headers and the same link visible in the body."""
+    """A digest with RFC 8058 one-click unsubscribe headers and the same link visible in the body; a
+    subscriber who limited it to ``topics`` is reminded of them (and where to change them)."""
     context = {
         "period_label": period_label,
+        "topics": topics,
         "trending": trending,
         "picks": picks,
         "unsubscribe_url": unsubscribe_url,

@@ -80,6 +80,35 @@ def tally_period(session: Session, first: date, last: date) -> list[Tally]:
     ]
 
 
+MIN_VOTES_TO_RANK = 2  # in a week or a month: below this, votes do not lift a paper (see rank_by_votes)
+
+
+def tie_break(tally: Tally) -> tuple[int, int, str]:
+    """The order among papers a ranking cannot tell apart: more comments first (a discussion is a signal
+    too), then the newest day first (a week should open on its latest papers, not its Monday), then
+    arXiv id order (the announcement order of a day's papers) — never the order they happened to be
+    loaded in."""
+    return (-tally.num_comments, -tally.entry.featured_on.toordinal(), tally.paper_id)
+
+
+def rank_by_votes(tallies: list[Tally], *, min_votes: int = 1) -> list[Tally]:
+    """Most upvoted first; papers with fewer than ``min_votes`` votes rank as if they had none.
+
+    A day's page takes every vote (``min_votes=1``): fifty papers, the reader sees them all. A week or a
+    month holds hundreds to thousands of papers and, on a small instance, a handful of votes: one vote
+    there is one reader's click, and ranking by it put a single-vote paper above a whole month. So the
+    longer listings ask for ``MIN_VOTES_TO_RANK`` (two readers agreeing) before votes count; a plain
+    prior (Bayesian average) would not help here, since every paper has the same number of "trials" (we
+    do not know who saw what), so any shrinkage toward a mean keeps 1 > 0. The count shown on the card is
+    still the real one.
+    """
+
+    def counted(tally: Tally) -> int:
+        return tally.upvotes if tally.upvotes >= min_votes else 0
+
+    return sorted(tallies, key=lambda t: (-counted(t), *tie_break(t)))
+
+
 def paper_totals(session: Session, paper_ids: list[str]) -> dict[str, tuple[int, int]]:
     """(upvotes shown, comments shown) for a handful of papers, e.g. search hits."""
     if not paper_ids:

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from paperfeed.domain.feed import FeedEntry
 from paperfeed.domain.paper import Paper
-from paperfeed.rank.tally import Tally, tally_period
+from paperfeed.rank.tally import Tally, tally_period, tie_break
 from paperfeed.store import Database
 from paperfeed.store.papers import get_papers
 
@@ -51,9 +51,10 @@ def age_hours(featured_on: date, now: datetime) -> float:
 
 
 def rank_tallies(tallies: list[Tally], now: datetime) -> list[tuple[Tally, float]]:
-    """Tallies with their scores, best first; ties keep the listing order so pages are stable."""
+    """Tallies with their scores, best first. Ties (papers of one day with the same votes) go by
+    :func:`~paperfeed.rank.tally.tie_break`, so pages are stable and do not follow the order of loading."""
     scored = [(t, trending_score(t.upvotes, age_hours(t.entry.featured_on, now))) for t in tallies]
-    scored.sort(key=lambda pair: (-pair[1], pair[0].entry.featured_on, pair[0].entry_order))
+    scored.sort(key=lambda pair: (-pair[1], *tie_break(pair[0])))
     return scored
 
 

@@ -97,6 +97,52 @@ def save_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -
     return collection
 
 
+def unsave_paper(db: Database, user_id: int, paper_id: str, slug: str = "saved") -> Collection:
+    """Take a paper out of a collection; taking out one that is not there changes nothing."""
+    collection = get_collection(db, user_id, slug)
+    with db.session() as session:
+        session.execute(
+            sa.delete(CollectionItemRow).where(
+                CollectionItemRow.collection_id == collection.id, CollectionItemRow.paper_id == paper_id
+            )
+        )
+    return collection
+
+
+def save_to_new(db: Database, user_id: int, paper_id: str, name: str) -> Collection:
+    """Save a paper into a collection named ``name``, made now unless the reader already has one of
+    that name (the save menu's "new collection" field: typing an existing name just saves there)."""
+    try:
+        collection = create_collection(db, user_id, name)
+    except CollectionError:
+        slug = slugify(name)
+        if not slug:
+            raise
+        try:
+            collection = get_collection(db, user_id, slug)
+        except CollectionError:
+            raise CollectionError(
+                f"Collection name {name.strip()!r} could not be used; pick another."
+            ) from None
+    return save_paper(db, user_id, paper_id, collection.slug)
+
+
+def memberships(db: Database, user_id: int, paper_ids: list[str]) -> dict[str, set[str]]:
+    """For the save menus of a page: the slugs of the reader's collections that hold each paper."""
+    if not paper_ids:
+        return {}
+    with db.sessions() as session:
+        rows = session.execute(
+            sa.select(CollectionItemRow.paper_id, CollectionRow.slug)
+            .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
+            .where(CollectionRow.user_id == user_id, CollectionItemRow.paper_id.in_(paper_ids))
+        ).all()
+    found: dict[str, set[str]] = {}
+    for paper_id, slug in rows:
+        found.setdefault(paper_id, set()).add(slug)
+    return found
+
+
 def get_collection(db: Database, user_id: int, slug: str) -> Collection:
     if slug == "saved":
         return _ensure_saved(db, user_id)

@@ -18,6 +18,10 @@ expired on arrival, letting a second scheduler or a ``digest send-pending`` cron
 A subscriber whose mail cannot be built (say, personal picks fail on bad data) is logged with its
 subscription id and counted as ``failed``; the others still get theirs, and the next run tries again.
 
+A subscriber who limited the digest to topics (categories, keywords: ``domain.topics``) gets only the
+trending papers and personal picks on those topics; the candidates are the ``CANDIDATES`` best of the
+period, so a narrow topic still finds its few papers.
+
 Only ``active`` (confirmed) subscriptions are built, and delivery re-checks the status, so a subscriber who
 leaves between build and send gets nothing.
 """
@@ -37,6 +41,7 @@ from sqlalchemy.orm import Session
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
 from paperfeed.domain.text import snippet
+from paperfeed.domain.topics import matches, parse_topics
 from paperfeed.mail.compose import SNIPPET_CHARS, MailCard, render_digest
 from paperfeed.mail.outbox import Clock, DeliveryReport, enqueue, send_pending, wall_clock
 from paperfeed.rank.tally import tally_period
@@ -57,6 +62,8 @@ TRENDING_PER_MAIL = 10
 PICKS_PER_MAIL = 5
 CANDIDATES = 200  # trending papers considered, so that enough unsent ones remain for long-time readers
 CHUNK = 500
+Subscriber = tuple[int, str, int | None, tuple[str, ...]]  # id, address, account, topics
+Candidate = tuple[str, MailCard, Paper]
 
 
 @dataclass
@@ -131,19 +138,20 @@ def build_digests(
 ) -> BuildReport:
     report = BuildReport(frequency, period_key(frequency, now))
     trending = [
-        (t.paper.id, _card(settings, t.paper, t.upvotes))
+        (t.paper.id, _card(settings, t.paper, t.upvotes), t.paper)
         for t in trending_papers(db, now=now, window_days=WINDOW_DAYS[frequency], limit=CANDIDATES)
     ]
     label = period_label(frequency, now)
     for chunk in _subscriber_chunks(db, frequency):
-        done = _existing_keys(db, [_key(sub_id, report.period) for sub_id, _, _ in chunk])
-        for sub_id, email, user_id in chunk:
+        done = _existing_keys(db, [_key(sub[0], report.period) for sub in chunk])
+        for subscriber in chunk:
+            sub_id = subscriber[0]
             report.subscribers += 1
             if _key(sub_id, report.period) in done:
                 report.already_queued += 1
             else:
                 try:
-                    _queue_one(db, settings, report, (sub_id, email, user_id), trending, label, now, dry_run)
+                    _queue_one(db, settings, report, subscriber, trending, label, now, dry_run)
                 except Exception:  # one subscriber's bad data must not stop everyone else's digest
                     report.failed += 1
                     log.exception(
@@ -182,13 +190,15 @@ def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> MailCard
     )
 
 
-def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int, str, int | None]]]:
+def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[Subscriber]]:
     """Active subscribers in id order, a chunk at a time (keyset paging: constant memory, no OFFSET)."""
     last = 0
     while True:
         with db.sessions() as session:
             rows = session.execute(
-                sa.select(SubscriptionRow.id, SubscriptionRow.email, SubscriptionRow.user_id)
+                sa.select(
+                    SubscriptionRow.id, SubscriptionRow.email, SubscriptionRow.user_id, SubscriptionRow.topics
+                )
                 .where(
                     SubscriptionRow.status == "active",
                     SubscriptionRow.frequency == frequency,
@@ -200,7 +210,7 @@ def _subscriber_chunks(db: Database, frequency: str) -> Iterator[list[tuple[int,
         if not rows:
             return
         last = rows[-1][0]
-        yield [(r[0], r[1], r[2]) for r in rows]
+        yield [(r[0], r[1], r[2], parse_topics(r[3])) for r in rows]
 
 
 def _existing_keys(db: Database, keys: list[str]) -> set[str]:
@@ -213,14 +223,15 @@ def _queue_one(
     db: Database,
     settings: Settings,
     report: BuildReport,
-    subscriber: tuple[int, str, int | None],
-    trending: list[tuple[str, MailCard]],
+    subscriber: Subscriber,
+    trending: list[Candidate],
     label: str,
     now: datetime,
     dry_run: bool,
 ) -> None:
     """One subscriber's mail and its digest_papers rows, in one transaction (or nothing at all)."""
-    sub_id, email, user_id = subscriber
+    sub_id, email, user_id, topics = subscriber
+    on_topic = [(pid, card) for pid, card, paper in trending if _on_topic(topics, paper)]
     picks_ids = (
         personal_picks(
             db,
@@ -235,7 +246,7 @@ def _queue_one(
     papers, outbox_id = 0, None  # counted only once the transaction has committed (or, dry, would have)
     try:
         with db.session() as session:
-            candidates = [pid for pid, _ in trending] + picks_ids
+            candidates = [pid for pid, _ in on_topic] + picks_ids
             sent = set(
                 session.scalars(
                     sa.select(DigestPaperRow.paper_id).where(
@@ -243,10 +254,10 @@ def _queue_one(
                     )
                 )
             )
-            top = [(pid, card) for pid, card in trending if pid not in sent][:TRENDING_PER_MAIL]
+            top = [(pid, card) for pid, card in on_topic if pid not in sent][:TRENDING_PER_MAIL]
             chosen = {pid for pid, _ in top}
             fresh_picks = [p for p in picks_ids if p not in sent and p not in chosen]
-            picks = _pick_cards(session, settings, fresh_picks)
+            picks = _pick_cards(session, settings, fresh_picks, topics)
             if not top and not picks:
                 report.nothing_new += 1
                 return
@@ -258,6 +269,7 @@ def _queue_one(
                 unsubscribe_url=unsubscribe_url,
                 unsubscribe_mailto=mailto,
                 site_url=settings.base_url,
+                topics=topics,
             )
             papers = len(top) + len(picks)
             if not dry_run:
@@ -285,11 +297,19 @@ def _queue_one(
         report.outbox_ids.append(outbox_id)
 
 
-def _pick_cards(session: Session, settings: Settings, paper_ids: list[str]) -> list[tuple[str, MailCard]]:
+def _on_topic(topics: tuple[str, ...], paper: Paper | PaperRow) -> bool:
+    return matches(
+        topics, title=paper.title, abstract=paper.abstract, categories=tuple(paper.categories or ())
+    )
+
+
+def _pick_cards(
+    session: Session, settings: Settings, paper_ids: list[str], topics: tuple[str, ...] = ()
+) -> list[tuple[str, MailCard]]:
     if not paper_ids:
         return []
     rows = {r.id: r for r in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(paper_ids)))}
-    picked = [rows[pid] for pid in paper_ids if pid in rows][:PICKS_PER_MAIL]
+    picked = [rows[pid] for pid in paper_ids if pid in rows and _on_topic(topics, rows[pid])][:PICKS_PER_MAIL]
     return [(r.id, _card(settings, r, r.upvotes)) for r in picked]
 
 

@@ -3,11 +3,15 @@
 Every listing (pages, API, RSS) goes through :func:`feed_page`, so they all show the same papers in the
 same order. Navigation skips empty periods (weekends, holidays): "previous" is the nearest earlier period
 that has papers, not merely the calendar neighbour.
+
+A listing can be narrowed to one arXiv category (``category``, any of a paper's categories, case-insensitive);
+the page carries the counts of the period's categories (the chips) and, for a week or a month, of its days.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -17,21 +21,22 @@ from sqlalchemy.orm import Session
 
 from paperfeed.domain.feed import FeedEntry
 from paperfeed.domain.paper import Paper
-from paperfeed.rank.tally import Tally, paper_totals, tally_period
+from paperfeed.rank.tally import MIN_VOTES_TO_RANK, Tally, paper_totals, rank_by_votes, tally_period
 from paperfeed.rank.trending import rank_tallies, trending_papers
 from paperfeed.services.for_you import rank_for_reader
 from paperfeed.store import Database
 from paperfeed.store.data_version import VersionedCache
 from paperfeed.store.feed import entries_for_paper, latest_feed_day
-from paperfeed.store.models import FeedEntryRow
+from paperfeed.store.models import FeedEntryRow, PaperRow
 from paperfeed.store.papers import get_papers
 
 PeriodKind = Literal["day", "week", "month"]
 SORTS = ("upvotes", "trending", "newest", "for_you")
 PERSONAL_SORT = "for_you"
 PAGE_SIZE = 50
+CATEGORY_CHIPS = 12  # the most frequent categories of a listing offered as filters; the rest by ?cat=
 # What every reader's view of a listing shares (its tallies, a page's papers), computed once per data change.
-_PERIODS: VersionedCache[tuple[list[Tally], Period | None, Period | None]] = VersionedCache(size=64)
+_PERIODS: VersionedCache[PeriodTallies] = VersionedCache(size=64)
 _PAGES: VersionedCache[dict[str, Paper]] = VersionedCache(size=256)
 _DAYS: VersionedCache[date | None] = VersionedCache(size=8)
 
@@ -68,6 +73,10 @@ class Period:
         return period_of(self.kind, day)
 
 
+# A period's tallies, the periods before and after it that have papers, and each paper's categories.
+PeriodTallies = tuple[list[Tally], Period | None, Period | None, dict[str, tuple[str, ...]]]
+
+
 @dataclass(frozen=True, slots=True)
 class PaperCard:
     """What a card shows: the paper, the vote total readers see, and the entry that featured it."""
@@ -93,6 +102,34 @@ class FeedPage:
     next: Period | None
     personal: bool = False  # ordered for the reader (False on "for_you" for a reader with no interests yet)
     hidden: int = 0  # papers the reader dismissed (👎), left out of a personal order
+    page_size: int = PAGE_SIZE
+    category: str | None = None  # the category the listing is narrowed to, as the papers spell it
+    categories: tuple[tuple[str, int], ...] = ()  # the period's most frequent categories, with counts
+    days: tuple[tuple[date, int], ...] = ()  # the period's days that have papers, with counts
+
+    @property
+    def beyond_end(self) -> bool:
+        """A page number past the last page (an old link, a hand-typed URL): nothing to show."""
+        return self.page > self.pages
+
+    def page_numbers(self, around: int = 2) -> list[int | None]:
+        """The pager's numbers: the first, the last and ``around`` either side of this page; None is a gap."""
+        wanted = {1, self.pages, *range(self.page - around, self.page + around + 1)}
+        numbers = sorted(n for n in wanted if 1 <= n <= self.pages)
+        shown: list[int | None] = []
+        for n in numbers:
+            if shown and n - (shown[-1] or 0) > 1:
+                shown.append(None)
+            shown.append(n)
+        return shown
+
+    @property
+    def first_shown(self) -> int:
+        return (self.page - 1) * self.page_size + 1
+
+    @property
+    def last_shown(self) -> int:
+        return self.first_shown + len(self.cards) - 1
 
 
 def period_of(kind: PeriodKind, day: date) -> Period:
@@ -153,9 +190,12 @@ def feed_page(
     page_size: int = PAGE_SIZE,
     now: datetime | None = None,
     reader: int | None = None,
+    category: str | None = None,
 ) -> FeedPage:
     """One page of a period's papers, ``sort`` by total upvotes, the trending score, newest first, or for
-    the ``reader`` (``for_you``: their personal order, with reasons; 👎 papers left out)."""
+    the ``reader`` (``for_you``: their personal order, with reasons; 👎 papers left out); only those of
+    ``category`` if given. A page past the end comes back empty with ``beyond_end`` set (the caller says
+    so), never with numbers that contradict each other."""
     if sort not in SORTS:
         raise FeedError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
     if sort == PERSONAL_SORT and reader is None:
@@ -163,14 +203,22 @@ def feed_page(
     if page < 1 or page_size < 1:
         raise FeedError(f"page {page} does not exist; pages start at 1")
     now = now or datetime.now(UTC)
-    tallies, previous, following = _PERIODS.get(db, period, lambda: _period_tallies(db, period))
+    tallies, previous, following, categories = _PERIODS.get(db, period, lambda: _period_tallies(db, period))
+    chips = tuple(_chips(categories))
+    days = tuple(sorted(Counter(t.entry.featured_on for t in tallies).items(), reverse=True))
+    chosen_category = None
+    if category and category.strip():
+        wanted = category.strip().casefold()
+        tallies = [t for t in tallies if wanted in {c.casefold() for c in categories.get(t.paper_id, ())}]
+        spelled = [c for cats in categories.values() for c in cats if c.casefold() == wanted]
+        chosen_category = spelled[0] if spelled else category.strip()
     personal, hidden = False, 0
     reasons: dict[str, tuple[str, ...]] = {}
     marks: dict[str, str] = {}
     if sort == PERSONAL_SORT and reader is not None:
         ordered, personal, hidden, reasons, marks = _personal_order(db, reader, tallies, now)
     else:
-        ordered = _order(tallies, sort, now)
+        ordered = _order(tallies, sort, now, period.kind)
     total = len(ordered)
     chunk = ordered[(page - 1) * page_size : page * page_size]
     papers = _PAGES.get(db, tuple(t.paper_id for t, _ in chunk), lambda: _papers(db, chunk))
@@ -188,12 +236,29 @@ def feed_page(
         if t.paper_id in papers
     ]
     pages = max(1, -(-total // page_size))
-    return FeedPage(period, cards, sort, page, pages, total, previous, following, personal, hidden)
+    return FeedPage(
+        period,
+        cards,
+        sort,
+        page,
+        pages,
+        total,
+        previous,
+        following,
+        personal,
+        hidden,
+        page_size,
+        chosen_category,
+        chips,
+        days,
+    )
 
 
-def _period_tallies(db: Database, period: Period) -> tuple[list[Tally], Period | None, Period | None]:
+def _period_tallies(db: Database, period: Period) -> PeriodTallies:
     with db.sessions() as session:
-        return tally_period(session, period.first, period.last), *_neighbours(session, period)
+        tallies = tally_period(session, period.first, period.last)
+        categories = _categories(session, [t.paper_id for t in tallies])
+        return tallies, *_neighbours(session, period), categories
 
 
 def _papers(db: Database, chunk: list[tuple[Tally, float | None]]) -> dict[str, Paper]:
@@ -238,14 +303,32 @@ def cards_for(db: Database, papers: list[Paper]) -> list[PaperCard]:
     return [PaperCard(p, *totals.get(p.id, (0, 0))) for p in papers]
 
 
-def _order(tallies: list[Tally], sort: str, now: datetime) -> list[tuple[Tally, float | None]]:
+def _order(
+    tallies: list[Tally], sort: str, now: datetime, kind: PeriodKind = "day"
+) -> list[tuple[Tally, float | None]]:
+    """A week or a month ranks by votes only from ``MIN_VOTES_TO_RANK`` on (see ``rank_by_votes``)."""
     if sort == "trending":
         return list(rank_tallies(tallies, now))
-    if sort == "newest":
-        newest = sorted(tallies, key=lambda t: (-t.entry.featured_on.toordinal(), t.entry_order))
+    if sort == "newest":  # the latest day first; within a day, the latest arXiv id first
+        newest = sorted(tallies, key=lambda t: (t.entry.featured_on, t.paper_id), reverse=True)
         return [(t, None) for t in newest]
-    ordered = sorted(tallies, key=lambda t: (-t.upvotes, t.entry.featured_on, t.entry_order))
+    ordered = rank_by_votes(tallies, min_votes=1 if kind == "day" else MIN_VOTES_TO_RANK)
     return [(t, None) for t in ordered]
+
+
+def _categories(session: Session, paper_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each paper's arXiv categories (a month is a few thousand short lists: read in one query)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for start in range(0, len(paper_ids), 1000):  # well under every backend's bound-parameter limit
+        chunk = paper_ids[start : start + 1000]
+        rows = session.execute(sa.select(PaperRow.id, PaperRow.categories).where(PaperRow.id.in_(chunk)))
+        found.update({pid: tuple(cats or ()) for pid, cats in rows})
+    return found
+
+
+def _chips(categories: dict[str, tuple[str, ...]]) -> list[tuple[str, int]]:
+    counts = Counter(c for cats in categories.values() for c in set(cats))
+    return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:CATEGORY_CHIPS]
 
 
 def _neighbours(session: Session, period: Period) -> tuple[Period | None, Period | None]:

@@ -7,6 +7,8 @@
 - Confirmation tokens expire (``CONFIRM_MAX_AGE``); unsubscribe tokens do not, because the link in a
   year-old digest must still work.
 - Confirmation mails are rate-limited per address and per client IP (see ``mail.throttle``).
+- A subscription can be limited to topics (arXiv categories and keywords, see ``domain.topics``); like the
+  frequency they travel inside the signed token, and a signed-in owner changes them on the account page.
 - A subscription is linked to an account (whose votes and interests pick the digest's personal papers) only
   when the address is the account's own; anyone else's address is subscribed as by a visitor, so a stranger
   cannot steer what someone else's digest recommends.
@@ -27,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from paperfeed.config import Settings
+from paperfeed.domain.topics import parse_topics, topics_text
 from paperfeed.mail.compose import render_confirmation
 from paperfeed.mail.outbox import cancel_pending, enqueue
 from paperfeed.mail.throttle import allow
@@ -53,6 +56,7 @@ class Subscription:
     frequency: str
     status: str
     user_id: int | None
+    topics: tuple[str, ...] = ()
 
 
 def normalize_email(raw: str) -> str:
@@ -96,6 +100,7 @@ def request_subscription(
     *,
     email: str,
     frequency: str = "daily",
+    topics: str = "",
     user_id: int | None = None,
     client_ip: str | None = None,
     now: datetime | None = None,
@@ -105,22 +110,24 @@ def request_subscription(
     The caller shows the same page either way (and should deliver the returned id right away).
     """
     email, frequency = normalize_email(email), check_frequency(frequency)
+    wanted = topics_text(parse_topics(topics))  # TopicsError (a ValueError) names a bad field
     now = now or datetime.now(UTC)
     try:
-        return _request(db, settings, email, frequency, user_id, client_ip, now)
+        return _request(db, settings, email, (frequency, wanted), user_id, client_ip, now)
     except IntegrityError:  # the same new address submitted twice at once: the other request created it
-        return _request(db, settings, email, frequency, user_id, client_ip, now)
+        return _request(db, settings, email, (frequency, wanted), user_id, client_ip, now)
 
 
 def _request(
     db: Database,
     settings: Settings,
     email: str,
-    frequency: str,
+    choice: tuple[str, str],
     user_id: int | None,
     client_ip: str | None,
     now: datetime,
 ) -> int | None:
+    frequency, topics = choice
     with db.session() as session:
         if client_ip and not allow(
             session, scope="ip", key=client_ip, limit=PER_IP[0], window=PER_IP[1], now=now
@@ -136,7 +143,9 @@ def _request(
             session.add(row)
             session.flush()
         owner = user_id if _owns_address(session, user_id, email) else None
-        token = _confirm_signer(settings).dumps({"s": row.id, "e": row.email, "f": frequency, "u": owner})
+        token = _confirm_signer(settings).dumps(
+            {"s": row.id, "e": row.email, "f": frequency, "u": owner, "t": topics}
+        )
         mail = render_confirmation(
             confirm_url=f"{settings.base_url.rstrip('/')}/confirm/{token}",
             frequency=frequency,
@@ -179,6 +188,8 @@ def confirm_subscription(
         if row.status != "active":
             row.status, row.confirmed_at, row.unsubscribed_at = "active", now, None
         row.frequency = check_frequency(data["f"])
+        if "t" in data:  # links mailed before topics existed leave them as they are
+            row.topics = topics_text(parse_topics(data["t"])) or None
         if data.get("u") is not None and _owns_address(session, data["u"], row.email):
             row.user_id = data["u"]
         return _subscription(row)
@@ -222,6 +233,33 @@ def get_subscription(db: Database, email: str) -> Subscription | None:
         return _subscription(row) if row else None
 
 
+def subscription_of(db: Database, user_id: int) -> Subscription | None:
+    """The subscription linked to an account (confirmed from its own address), for the account page."""
+    with db.sessions() as session:
+        row = session.scalar(
+            sa.select(SubscriptionRow).where(SubscriptionRow.user_id == user_id).order_by(SubscriptionRow.id)
+        )
+        return _subscription(row) if row else None
+
+
+def change_subscription(db: Database, user_id: int, *, frequency: str, topics: str) -> Subscription:
+    """The account owner changes their digest's frequency and topics (LookupError without one)."""
+    frequency, wanted = check_frequency(frequency), topics_text(parse_topics(topics))
+    with db.session() as session:
+        row = session.scalar(
+            sa.select(SubscriptionRow).where(SubscriptionRow.user_id == user_id).with_for_update()
+        )
+        if row is None:
+            raise LookupError("This account has no digest subscription; subscribe first.")
+        row.frequency, row.topics = frequency, wanted or None
+        return _subscription(row)
+
+
+def leave_subscription(db: Database, user_id: int, *, now: datetime | None = None) -> Subscription:
+    """Unsubscribe the account's own subscription from the account page (LookupError without one)."""
+    return _unsubscribe(db, SubscriptionRow.user_id == user_id, now)
+
+
 def _owns_address(session: Session, user_id: int | None, email: str) -> bool:
     """Whether ``email`` is the address of account ``user_id`` (checked again at confirmation: it may have
     changed since the request)."""
@@ -237,4 +275,4 @@ def _same_address(email: str) -> sa.ColumnElement[bool]:
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
-    return Subscription(row.id, row.email, row.frequency, row.status, row.user_id)
+    return Subscription(row.id, row.email, row.frequency, row.status, row.user_id, parse_topics(row.topics))

@@ -165,6 +165,8 @@ class SubscriptionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # comma-separated arXiv categories and keywords the digest is limited to; NULL/empty: every paper
+    topics: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class OutboxRow(Base):

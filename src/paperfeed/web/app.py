@@ -12,11 +12,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -53,6 +55,7 @@ ROUTER_MODULES = [
 ]
 
 
+SWAGGER_STATIC = "/static/swagger-ui"  # mounted before /static, so it wins for its own files
 METHOD_ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -83,7 +86,7 @@ def create_app(
         lifespan=lifespan,
         title="paperfeed",
         summary="Research-paper discovery: daily feeds, trending, hybrid search; HF-style JSON API.",
-        docs_url="/api/docs",
+        docs_url=None,  # served by _api_docs, with Swagger UI's files from this server when it has them
         openapi_url="/api/openapi.json",
         redoc_url=None,
         dependencies=[Depends(refuse_unstorable_text)],  # every route's text inputs, checked once
@@ -110,6 +113,7 @@ def create_app(
     app.add_middleware(HeadLikeGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeadersMiddleware)
+    _api_docs(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
@@ -119,6 +123,41 @@ def create_app(
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(Exception, _server_error)
     return app
+
+
+def swagger_ui_dir() -> Path | None:
+    """Swagger UI's files from the ``swagger-ui-bundle`` package, or None when it is not installed.
+
+    FastAPI's docs page loads them from a CDN, so on an instance without internet ``/api/docs`` is blank;
+    the package ships them, so the page works offline. (Without the package: the CDN, as before.)
+    """
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    folder = Path(str(swagger_ui_path))
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
+
+
+def _api_docs(app: FastAPI) -> None:
+    """``/api/docs``: Swagger UI over the OpenAPI document, its script and style served from
+    ``/static/swagger-ui`` when the package is there."""
+    assets = swagger_ui_dir()
+    if assets is not None:
+        app.mount(SWAGGER_STATIC, StaticFiles(directory=str(assets)), name="swagger-ui")
+
+    async def swagger_ui_html(_request: Request) -> HTMLResponse:
+        if assets is None:  # FastAPI's default: the CDN
+            return get_swagger_ui_html(openapi_url="/api/openapi.json", title="paperfeed API")
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="paperfeed API",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+        )
+
+    # a plain route, as FastAPI adds its own docs page: no API dependencies, nothing in the OpenAPI document
+    app.add_route("/api/docs", swagger_ui_html, include_in_schema=False)
 
 
 def _wants_json(request: Request) -> bool:

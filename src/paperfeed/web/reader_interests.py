@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from paperfeed.domain.paper import Paper
-from paperfeed.services import community, interests
+from paperfeed.services import collections, community, interests
 from paperfeed.services.feed import PaperCard
 from paperfeed.services.interests import follow_key
 from paperfeed.store import Database
@@ -19,7 +19,8 @@ from paperfeed.web.security import current_user, get_db
 
 def card_marks(request: Request, cards: Sequence[PaperCard]) -> dict[str, Any]:
     """The template variables every card needs: which papers the reader upvoted (``voted``) and rated
-    (``rated``: id → +1/-1). Empty for anonymous visitors."""
+    (``rated``: id → +1/-1), their collections and which hold each paper (``collections_menu``,
+    ``saved_in``, for the save menu). Empty for anonymous visitors."""
     user = current_user(request)
     if user is None or not cards:
         return {"voted": set(), "rated": {}}
@@ -28,6 +29,9 @@ def card_marks(request: Request, cards: Sequence[PaperCard]) -> dict[str, Any]:
     return {
         "voted": community.voted_papers(db, user.id, ids),
         "rated": interests.ratings_of(db, user.id, ids),
+        # the save menus: the reader's collections, and which of them hold each paper
+        "collections_menu": collections.list_collections(db, user.id),
+        "saved_in": collections.memberships(db, user.id, ids),
     }
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from paperfeed.mail.outbox import send_pending
-from paperfeed.services import accounts, collections
+from paperfeed.services import accounts, collections, subscriptions
 from paperfeed.services.account_notices import notify_address_taken
 from paperfeed.services.accounts import AccountError, User
 from paperfeed.web.security import (
@@ -111,6 +111,7 @@ def account(request: Request, user: User = Depends(require_user)) -> Response:
         token=None,
         has_token=accounts.has_api_token(db, user.id),
         collections=collections.list_collections(db, user.id),
+        subscription=subscriptions.subscription_of(db, user.id),
     )
 
 
@@ -125,6 +126,7 @@ def new_token(request: Request, user: User = Depends(require_user)) -> Response:
         token=token,
         has_token=True,
         collections=collections.list_collections(db, user.id),
+        subscription=subscriptions.subscription_of(db, user.id),
     )
 
 

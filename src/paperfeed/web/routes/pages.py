@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,25 +22,31 @@ TRENDING_WINDOW_DAYS = 7
 
 
 @router.get("/")
-def home(request: Request, sort: str | None = None, page: int = 1) -> Response:
+def home(request: Request, sort: str | None = None, page: int = 1, cat: str | None = None) -> Response:
     """Today's papers, or those of the latest day that has any (arXiv does not list on weekends)."""
     day = feed.latest_day(get_db(request), today(request)) or today(request)
-    return _listing(request, feed.period_of("day", day), sort, page)
+    return _listing(request, feed.period_of("day", day), sort, page, cat)
 
 
 @router.get("/papers/date/{key}")
-def daily(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
-    return _listing(request, _period("day", key), sort, page)
+def daily(
+    request: Request, key: str, sort: str | None = None, page: int = 1, cat: str | None = None
+) -> Response:
+    return _listing(request, _period("day", key), sort, page, cat)
 
 
 @router.get("/papers/week/{key}")
-def weekly(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
-    return _listing(request, _period("week", key), sort, page)
+def weekly(
+    request: Request, key: str, sort: str | None = None, page: int = 1, cat: str | None = None
+) -> Response:
+    return _listing(request, _period("week", key), sort, page, cat)
 
 
 @router.get("/papers/month/{key}")
-def monthly(request: Request, key: str, sort: str | None = None, page: int = 1) -> Response:
-    return _listing(request, _period("month", key), sort, page)
+def monthly(
+    request: Request, key: str, sort: str | None = None, page: int = 1, cat: str | None = None
+) -> Response:
+    return _listing(request, _period("month", key), sort, page, cat)
 
 
 @router.get("/trending")
@@ -98,27 +105,45 @@ def _tab(kind: PeriodKind, period: Period) -> Period | None:
         return None
 
 
-def _listing(request: Request, period: Period, chosen: str | None, page: int) -> Response:
+def _listing(
+    request: Request, period: Period, chosen: str | None, page: int, cat: str | None = None
+) -> Response:
     """``chosen`` is the sort in the URL; without one, a reader who told us their interests gets "For you"
-    and everyone else "upvotes". The chosen sort (only) is carried along by the arrows, tabs and pager."""
+    and everyone else "upvotes". The chosen sort and category are carried along by the arrows, tabs and
+    pager. A page past the end answers 404 with a link to the last page."""
     db, user = get_db(request), current_user(request)
     if chosen == PERSONAL_SORT and user is None:
         raise LoginRequired(f"{request.url.path}?sort={PERSONAL_SORT}")
     sort = chosen or (PERSONAL_SORT if user is not None and has_interests(db, user.id) else "upvotes")
     try:
         listing = feed.feed_page(
-            db, period, sort=sort, page=page, now=request.app.state.clock(), reader=user.id if user else None
+            db,
+            period,
+            sort=sort,
+            page=page,
+            now=request.app.state.clock(),
+            reader=user.id if user else None,
+            category=cat,
         )
     except FeedError as error:
         raise HTTPException(400, str(error)) from None
     tabs = {kind: tab for kind in ("day", "week", "month") if (tab := _tab(kind, period)) is not None}
-    keep = f"?sort={chosen}" if chosen else ""
+    kept = {"sort": chosen, "cat": listing.category}
+
+    def query(**changes: str | int | None) -> str:
+        """The query string of a link on this listing: the chosen sort and category, with ``changes``."""
+        merged = {**kept, **changes}
+        params = {k: v for k, v in merged.items() if v not in (None, "") and not (k == "page" and v == 1)}
+        return f"?{urlencode(params)}" if params else ""
+
     return render(
         request,
         "daily.html",
+        status_code=404 if listing.beyond_end else 200,
         listing=listing,
         period=period,
         tabs=tabs,
-        keep_sort=keep,
+        keep_sort=query(),
+        query=query,
         **card_marks(request, listing.cards),
     )

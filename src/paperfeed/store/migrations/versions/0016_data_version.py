@@ -9,7 +9,7 @@ taken (updating it mid-transaction would let two overlapping ingests deadlock on
 transaction (a transaction-local setting remembers the bump).
 
 Revision ID: 0016_data_version
-Revises: 0012_submission_approval
+Revises: 0015_subscription_topics
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_data_version"
-down_revision = "0012_submission_approval"
+down_revision = "0015_subscription_topics"
 branch_labels = None
 depends_on = None
 

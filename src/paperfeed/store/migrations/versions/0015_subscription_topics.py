@@ -1,0 +1,23 @@
+"""subscription topics: a digest can be limited to arXiv categories and keywords (empty: every paper).
+
+Revision ID: 0015_subscription_topics
+Revises: 0012_submission_approval
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015_subscription_topics"
+down_revision = "0012_submission_approval"  # the lead re-chains this after 0013/0014 at merge
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("subscriptions", sa.Column("topics", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("subscriptions", "topics")
