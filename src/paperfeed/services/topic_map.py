@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from paperfeed.embed import current_model_key
 from paperfeed.rank.topic_map import Layout, MapParams, fit_layout, place
+from paperfeed.services.trends import clear_cache
 from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import PaperRow
@@ -82,6 +83,7 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
                 store.recount_topics(session)
                 papers = store.count_points(session)
                 _finish_build(session, papers, time.monotonic() - started)
+        clear_cache()  # the trends count by topic
         report = MapReport(papers, placed + len(ids), len(layout.topic_list), time.monotonic() - started)
         log.info("topic map built: %d papers, %d topics, %.1f s", report.papers, report.topics, report.seconds)
         return report
