@@ -32,7 +32,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--query", default="speech recognition")
     args = parser.parse_args()
@@ -70,7 +72,9 @@ class _served:
 def _shoot(url: str, out: Path, query: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless=new", "--no-sandbox"]
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(f"{url}/map?q={query}")
         page.wait_for_selector("#map[data-ready=true]")

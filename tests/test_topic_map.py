@@ -29,7 +29,9 @@ from tests.support import pg
 from tests.support.corpus import Corpus, fill
 from tests.support.live_server import test_app
 
-SMALL = MapParams(sample_size=120, min_topic_size=6)  # the corpus has ~200 papers: 120 fitted, the rest placed
+SMALL = MapParams(
+    sample_size=120, min_topic_size=6
+)  # the corpus has ~200 papers: 120 fitted, the rest placed
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -49,7 +51,9 @@ def mapped_db(request: pytest.FixtureRequest, corpus: Corpus, tmp_path_factory) 
 
 def _points(db: Database) -> dict[str, tuple[float, float, int]]:
     with db.sessions() as session:
-        rows = session.execute(sa.select(MapPointRow.paper_id, MapPointRow.x, MapPointRow.y, MapPointRow.topic_id))
+        rows = session.execute(
+            sa.select(MapPointRow.paper_id, MapPointRow.x, MapPointRow.y, MapPointRow.topic_id)
+        )
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
@@ -89,14 +93,18 @@ def test_a_new_paper_is_placed_and_no_existing_point_moves(db: Database, corpus:
     assert build_map(db, SMALL).skipped is None
     before = _points(db)
     original = corpus.records[5]
-    twin = replace(original, paper=replace(original.paper, id="2607.99999", title=original.paper.title + " (v2)"))
+    twin = replace(
+        original, paper=replace(original.paper, id="2607.99999", title=original.paper.title + " (v2)")
+    )
     with db.session() as session:
         run_ingest(session, [twin])
     model = current_model_key()
     with db.session() as session:
         vector = get_vector(session, original.paper.id, model)
         assert vector is not None
-        digest = session.execute(sa.text("SELECT content_hash FROM papers WHERE id = '2607.99999'")).scalar_one()
+        digest = session.execute(
+            sa.text("SELECT content_hash FROM papers WHERE id = '2607.99999'")
+        ).scalar_one()
         save_vectors(session, model, [("2607.99999", digest)], vector[None, :])
 
     report = place_new_papers(db)
@@ -195,18 +203,26 @@ def test_topic_page_and_trends_page_draw_their_counts(mapped_db: Database, tmp_p
     page = html.fromstring(client.get(f"/topics/{topic.id}").text)
     assert page.xpath("//h1")[0].text_content() == f"Topic: {topic.label}"
     bars = page.xpath('//svg[@class="chart"]//rect[@class="bar"]')
-    assert bars and sum(int(b.get("data-count")) for b in bars) == trends.topic_weekly(mapped_db, topic.id).series[0].total
+    assert (
+        bars
+        and sum(int(b.get("data-count")) for b in bars)
+        == trends.topic_weekly(mapped_db, topic.id).series[0].total
+    )
     assert len(page.xpath('//article[@class="card"]')) == min(30, topic.size)
     assert client.get("/topics/99999").status_code == 404
 
     trends_page = html.fromstring(client.get("/trends").text)
     chart = trends.weekly(mapped_db, "category")
     for series in chart.series:
-        marks = trends_page.xpath(f'//*[@id="category-chart"]//g[@data-key="{series.key}"]/circle[@class="mark"]')
+        marks = trends_page.xpath(
+            f'//*[@id="category-chart"]//g[@data-key="{series.key}"]/circle[@class="mark"]'
+        )
         assert [int(m.get("data-count")) for m in marks] == series.counts
 
 
-def test_paper_place_partial_names_the_topic_and_neighbours(mapped_db: Database, corpus: Corpus, tmp_path: Path) -> None:
+def test_paper_place_partial_names_the_topic_and_neighbours(
+    mapped_db: Database, corpus: Corpus, tmp_path: Path
+) -> None:
     paper_id = corpus.records[7].paper.id
     place = map_view.paper_place(mapped_db, paper_id)
     assert place is not None and place.neighbours

@@ -10,15 +10,16 @@ from paperfeed.cli.common import console, open_db, user_errors
 from paperfeed.rank.topic_map import MapParams
 from paperfeed.services.topic_map import MapReport, build_map, place_new_papers
 
+DEFAULTS = MapParams()
 map_app = typer.Typer(no_args_is_help=True, help="The topic map of the corpus (/map).")
 
 
 @map_app.command("build")
 def build(
     sample_size: int = typer.Option(
-        MapParams.sample_size, min=5, help="Papers the layout is fitted on; the rest are placed by them."
+        DEFAULTS.sample_size, min=5, help="Papers the layout is fitted on; the rest are placed by them."
     ),
-    threads: int = typer.Option(MapParams.threads, min=1, help="CPU threads for the layout."),
+    threads: int = typer.Option(DEFAULTS.threads, min=1, help="CPU threads for the layout."),
 ) -> None:
     """Rebuild the map: lay out a sample, find and label topics, place every other paper."""
     db = open_db()

@@ -27,7 +27,7 @@ import numpy as np
 
 MAP_SIZE = 1000.0  # coordinates run over [0, MAP_SIZE] on both axes
 PLACE_BLOCK = 1024  # papers per matrix product: 1,024 x 20,000 floats = 80 MB at most
-# Barnes-Hut below, FFT above: on one core FFT took 48 s for 2,500 papers (BH 11 s), and is the faster at 20,000.
+# Barnes-Hut below, FFT above: on one core FFT took 48 s for 2,500 papers (BH 11 s); FFT wins at 20,000.
 FFT_FROM = 10000
 
 
@@ -85,9 +85,7 @@ def fit_layout(ids: Sequence[str], vectors: np.ndarray, titles: Sequence[str], p
         members = xy[topics == topic]
         centre = np.median(members, axis=0)
         label = ", ".join(words[topic]) or f"topic {topic + 1}"
-        topic_list.append(
-            Topic(topic, label, words[topic], len(members), float(centre[0]), float(centre[1]))
-        )
+        topic_list.append(Topic(topic, label, words[topic], len(members), float(centre[0]), float(centre[1])))
     return Layout(list(ids), vectors, xy, topics, topic_list)
 
 
@@ -138,7 +136,9 @@ def topic_words(titles: Sequence[str], topics: np.ndarray, count: int) -> list[l
     from sklearn.feature_extraction.text import CountVectorizer
 
     n_topics = int(topics.max()) + 1
-    documents = [" ".join(t for t, k in zip(titles, topics, strict=True) if k == topic) for topic in range(n_topics)]
+    documents = [
+        " ".join(t for t, k in zip(titles, topics, strict=True) if k == topic) for topic in range(n_topics)
+    ]
     vectorizer = CountVectorizer(
         stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[A-Za-z][A-Za-z0-9-]+\b", min_df=1
     )

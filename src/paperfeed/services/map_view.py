@@ -53,7 +53,7 @@ def view_points(db: Database, box: tuple[float, float, float, float] | None, lim
 
 
 def highlights(db: Database, *, day: date, reader: int | None, query: str = "") -> dict:
-    """The papers to mark: today's, the reader's own, and a search's hits, each ``[x, y, topic, id, title]``."""
+    """The papers to mark (today's, the reader's own, a search's hits), each ``[x, y, topic, id, title]``."""
     with db.sessions() as session:
         today_ids = store.featured_ids(session, day)
         mine_ids = store.reader_paper_ids(session, reader) if reader is not None else []

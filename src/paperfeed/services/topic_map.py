@@ -72,7 +72,9 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
                 titles = _titles(session, ids)
             if len(ids) < 5:
                 return MapReport(skipped=f"only {len(ids)} papers have vectors; a map needs at least 5")
-            layout = fit_layout(ids, np.stack([sample[i] for i in ids]), [titles.get(i, "") for i in ids], params)
+            layout = fit_layout(
+                ids, np.stack([sample[i] for i in ids]), [titles.get(i, "") for i in ids], params
+            )
             with db.session() as session:
                 build = store.MapBuild(
                     0, layout_version(), model, datetime.now(UTC), len(ids), 0, 0.0, asdict(params)
@@ -85,7 +87,9 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
                 _finish_build(session, papers, time.monotonic() - started)
         clear_cache()  # the trends count by topic
         report = MapReport(papers, placed + len(ids), len(layout.topic_list), time.monotonic() - started)
-        log.info("topic map built: %d papers, %d topics, %.1f s", report.papers, report.topics, report.seconds)
+        log.info(
+            "topic map built: %d papers, %d topics, %.1f s", report.papers, report.topics, report.seconds
+        )
         return report
     finally:
         leases.release(db, LEASE, holder)
@@ -117,7 +121,9 @@ def place_new_papers(db: Database, *, model: str | None = None) -> MapReport:
             if placed:
                 store.recount_topics(session)
             papers = store.count_points(session)
-        return MapReport(papers, placed, int(topics.max()) + 1 if len(topics) else 0, time.monotonic() - started)
+        return MapReport(
+            papers, placed, int(topics.max()) + 1 if len(topics) else 0, time.monotonic() - started
+        )
     finally:
         leases.release(db, LEASE, holder)
 
@@ -128,7 +134,10 @@ def _place_unplaced(session: sa.orm.Session, layout: Layout, model: str, params:
         xy, topics = place(layout, vectors, params.neighbours)
         placed += store.add_points(
             session,
-            (store.MapPoint(pid, float(p[0]), float(p[1]), int(t)) for pid, p, t in zip(paper_ids, xy, topics, strict=True)),
+            (
+                store.MapPoint(pid, float(p[0]), float(p[1]), int(t))
+                for pid, p, t in zip(paper_ids, xy, topics, strict=True)
+            ),
         )
     return placed
 
@@ -136,7 +145,9 @@ def _place_unplaced(session: sa.orm.Session, layout: Layout, model: str, params:
 def _titles(session: sa.orm.Session, ids: list[str]) -> dict[str, str]:
     titles: dict[str, str] = {}
     for start in range(0, len(ids), 1000):
-        rows = session.execute(sa.select(PaperRow.id, PaperRow.title).where(PaperRow.id.in_(ids[start : start + 1000])))
+        rows = session.execute(
+            sa.select(PaperRow.id, PaperRow.title).where(PaperRow.id.in_(ids[start : start + 1000]))
+        )
         titles.update({r[0]: r[1] or "" for r in rows})
     return titles
 

@@ -161,7 +161,7 @@ def _cached(key: tuple, compute: Callable[[], T]) -> T:
     with _lock:
         hit = _cache.get(key)
         if hit is not None and now - hit[0] < CACHE_S:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
     value = compute()
     with _lock:
         if len(_cache) > 256:

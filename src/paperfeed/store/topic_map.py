@@ -79,7 +79,10 @@ def replace_map(session: Session, build: MapBuild, topics: Sequence[MapTopic]) -
     )
     session.execute(
         sa.insert(MapTopicRow),
-        [{"id": t.id, "label": t.label, "words": t.words, "size": t.size, "x": t.x, "y": t.y} for t in topics],
+        [
+            {"id": t.id, "label": t.label, "words": t.words, "size": t.size, "x": t.x, "y": t.y}
+            for t in topics
+        ],
     )
 
 
@@ -88,7 +91,13 @@ def add_points(session: Session, points: Iterable[MapPoint], *, anchor: bool = F
     batch: list[dict] = []
     for point in points:
         batch.append(
-            {"paper_id": point.paper_id, "x": point.x, "y": point.y, "topic_id": point.topic_id, "anchor": anchor}
+            {
+                "paper_id": point.paper_id,
+                "x": point.x,
+                "y": point.y,
+                "topic_id": point.topic_id,
+                "anchor": anchor,
+            }
         )
         if len(batch) == INSERT_BATCH:
             session.execute(sa.insert(MapPointRow), batch)
@@ -113,7 +122,14 @@ def latest_build(session: Session) -> MapBuild | None:
     if row is None:
         return None
     return MapBuild(
-        row.id, row.version, row.model, row.built_at, row.sample_size, row.papers, row.seconds, row.params or {}
+        row.id,
+        row.version,
+        row.model,
+        row.built_at,
+        row.sample_size,
+        row.papers,
+        row.seconds,
+        row.params or {},
     )
 
 
@@ -177,7 +193,9 @@ def points_of(session: Session, paper_ids: Sequence[str]) -> dict[str, tuple[flo
     ids = list(dict.fromkeys(paper_ids))
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            sa.select(MapPointRow.paper_id, MapPointRow.x, MapPointRow.y, MapPointRow.topic_id, PaperRow.title)
+            sa.select(
+                MapPointRow.paper_id, MapPointRow.x, MapPointRow.y, MapPointRow.topic_id, PaperRow.title
+            )
             .join(PaperRow, PaperRow.id == MapPointRow.paper_id)
             .where(MapPointRow.paper_id.in_(ids[start : start + 1000]))
         )
@@ -186,7 +204,9 @@ def points_of(session: Session, paper_ids: Sequence[str]) -> dict[str, tuple[flo
     return found
 
 
-def map_neighbours(session: Session, paper_id: str, x: float, y: float, *, limit: int, radius: float) -> list[str]:
+def map_neighbours(
+    session: Session, paper_id: str, x: float, y: float, *, limit: int, radius: float
+) -> list[str]:
     """The papers nearest to ``(x, y)`` on the map (within ``radius``), nearest first."""
     distance = (MapPointRow.x - x) * (MapPointRow.x - x) + (MapPointRow.y - y) * (MapPointRow.y - y)
     rows = session.execute(
@@ -232,8 +252,8 @@ def reader_paper_ids(session: Session, user_id: int) -> list[str]:
     library = sa.select(LibraryItemRow.paper_id).where(
         LibraryItemRow.user_id == user_id, LibraryItemRow.paper_id.is_not(None)
     )
-    rows = session.execute(sa.union(votes, saves, likes, library))
-    return [r[0] for r in rows if r[0]]
+    rows = session.execute(sa.union(votes, saves, likes, library)).scalars().all()
+    return [str(paper_id) for paper_id in rows if paper_id]
 
 
 def counts_by_day(session: Session, by: str, *, since: date) -> list[tuple[date, str, int]]:
@@ -262,7 +282,8 @@ def counts_for_papers(session: Session, paper_ids: Sequence[str], *, since: date
             .group_by(PaperRow.published)
         )
         for day, count in rows:
-            days[day] = days.get(day, 0) + int(count)
+            if day is not None:
+                days[day] = days.get(day, 0) + int(count)
     return sorted(days.items())
 
 

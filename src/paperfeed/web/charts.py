@@ -67,7 +67,8 @@ def line_chart(chart: WeeklyChart, title: str) -> Markup:
     for n, series in enumerate(chart.series):
         colour = PALETTE[n % len(PALETTE)]
         points = [
-            (LEFT + (i + 0.5) * step, TOP + plot_h - count / top * plot_h) for i, count in enumerate(series.counts)
+            (LEFT + (i + 0.5) * step, TOP + plot_h - count / top * plot_h)
+            for i, count in enumerate(series.counts)
         ]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         parts.append(

@@ -50,7 +50,9 @@ def topic_page(request: Request, topic_id: int, page: Annotated[int, Query(ge=1,
         raise HTTPException(404, f"No topic {topic_id} on the current map; see /map for its topics.")
     cards = map_view.topic_cards(db, topic_id, page=page)
     chart = trends.topic_weekly(db, topic_id)
-    svg = bar_chart(chart.weeks, chart.series[0], f"Papers on {topic.label} per week") if chart.series else None
+    svg = (
+        bar_chart(chart.weeks, chart.series[0], f"Papers on {topic.label} per week") if chart.series else None
+    )
     return render(
         request, "topic.html", topic=topic, cards=cards, chart=svg, page=page, **card_marks(request, cards)
     )
