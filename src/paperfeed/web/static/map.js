@@ -169,8 +169,12 @@
   }));
   window.addEventListener("resize", draw);
 
-  // For tests and the curious: where a paper is drawn, in page coordinates.
+  // For tests and the curious: where a paper is drawn, in the window (screenOf) or in the map (frameOf).
   window.paperMap = {
+    frameOf(id) {
+      const p = wide.find((q) => q[3] === id);
+      return p ? toScreen(p[0], p[1]) : null;
+    },
     screenOf(id) {
       const p = points().find((q) => q[3] === id);
       if (!p) return null;
