@@ -23,10 +23,11 @@ from tests.support.live_server import load_sample, serve, test_app
 pytestmark = pytest.mark.browser
 WIDTHS = [1280, 390]
 PASSWORD = "a long enough password"
+Site = tuple[str, list]  # the base URL and the papers loaded
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("map-site")
     db = Database(f"sqlite:///{home / 'paperfeed.sqlite3'}")
     db.migrate()
@@ -55,7 +56,7 @@ def _log_in(page: Page, url: str) -> None:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_map_draws_every_paper_and_a_click_opens_one(page: Page, site: tuple[str, list], width: int) -> None:
+def test_the_map_draws_every_paper_and_a_click_opens_one(page: Page, site: Site, width: int) -> None:
     url, records = site
     _open_map(page, url, width)
     assert page.evaluate("window.paperMap.count()") == len(records)
@@ -88,7 +89,7 @@ def test_the_map_draws_every_paper_and_a_click_opens_one(page: Page, site: tuple
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_search_highlights_its_matches_and_a_match_opens_its_paper(
-    page: Page, site: tuple[str, list], width: int
+    page: Page, site: Site, width: int
 ) -> None:
     url, records = site
     _open_map(page, url, width)
@@ -103,7 +104,7 @@ def test_a_search_highlights_its_matches_and_a_match_opens_its_paper(
     expect(page).to_have_url(f"{url}/papers/{records[40].paper.id}")
 
 
-def test_the_readers_own_papers_are_marked(page: Page, site: tuple[str, list]) -> None:
+def test_the_readers_own_papers_are_marked(page: Page, site: Site) -> None:
     url, records = site
     _log_in(page, url)
     _open_map(page, url, 1280)
@@ -111,9 +112,7 @@ def test_the_readers_own_papers_are_marked(page: Page, site: tuple[str, list]) -
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_zoom_by_button_and_key_and_no_accessibility_violations(
-    page: Page, site: tuple[str, list], width: int
-) -> None:
+def test_zoom_by_button_and_key_and_no_accessibility_violations(page: Page, site: Site, width: int) -> None:
     url, records = site
     _open_map(page, url, width)
     some = records[10].paper.id
@@ -131,7 +130,7 @@ def test_zoom_by_button_and_key_and_no_accessibility_violations(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_trends_draws_charts_and_topic_pages_link_from_it(page: Page, site: tuple[str, list], width: int) -> None:
+def test_trends_draws_charts_and_topic_pages_link_from_it(page: Page, site: Site, width: int) -> None:
     url, _ = site
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{url}/trends")
