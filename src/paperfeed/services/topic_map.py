@@ -41,6 +41,8 @@ LEASE_TTL = timedelta(hours=2)
 BUILD_HOUR_UTC = 4  # nightly, after the day's sync (PAPERFEED_SYNC_HOUR_UTC, 3 by default)
 PLACE_EVERY_S = 600.0  # new papers join the map this often (after a sync's embedding)
 FIRST_RUN_DELAY_S = 60.0  # `serve` answers first; the map waits a minute
+DRAW_ORDER_TOP = 2**31 - 1
+_random = np.random.default_rng()  # draw order only: which points a crowded view shows
 
 
 @dataclass
@@ -132,11 +134,13 @@ def _place_unplaced(session: sa.orm.Session, layout: Layout, model: str, params:
     placed = 0
     for paper_ids, vectors in store.unplaced_vector_blocks(session, model):
         xy, topics = place(layout, vectors, params.neighbours)
+        # after the sample's ranks: a wide view of the map draws the fitted sample first
+        order = _random.integers(len(layout.ids), DRAW_ORDER_TOP, len(paper_ids)).tolist()
         placed += store.add_points(
             session,
             (
-                store.MapPoint(pid, float(p[0]), float(p[1]), int(t))
-                for pid, p, t in zip(paper_ids, xy, topics, strict=True)
+                store.MapPoint(pid, float(p[0]), float(p[1]), int(t), rank)
+                for pid, p, t, rank in zip(paper_ids, xy, topics, order, strict=True)
             ),
         )
     return placed
@@ -157,9 +161,10 @@ def _topics(layout: Layout) -> list[store.MapTopic]:
 
 
 def _anchor_points(layout: Layout) -> list[store.MapPoint]:
+    order = _random.permutation(len(layout.ids)).tolist()
     return [
-        store.MapPoint(pid, float(p[0]), float(p[1]), int(t))
-        for pid, p, t in zip(layout.ids, layout.xy, layout.topics, strict=True)
+        store.MapPoint(pid, float(p[0]), float(p[1]), int(t), rank)
+        for pid, p, t, rank in zip(layout.ids, layout.xy, layout.topics, order, strict=True)
     ]
 
 

@@ -450,6 +450,8 @@ class MapPointRow(Base):
     y: Mapped[float] = mapped_column(sa.Float)
     topic_id: Mapped[int] = mapped_column(sa.Integer, index=True)
     anchor: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    # A random rank: a view too full to draw whole shows its lowest ranks, an even sample of the papers.
+    draw_order: Mapped[int] = mapped_column(sa.Integer, index=True)
 
 
 # Built by hand in migrations (backend-specific SQL), so not declared above: FTS5 and its shadow tables, the

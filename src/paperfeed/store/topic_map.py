@@ -37,6 +37,7 @@ class MapPoint:
     x: float
     y: float
     topic_id: int
+    draw_order: int  # random: the lowest ranks of a view are an even sample of its papers
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ def add_points(session: Session, points: Iterable[MapPoint], *, anchor: bool = F
                 "y": point.y,
                 "topic_id": point.topic_id,
                 "anchor": anchor,
+                "draw_order": point.draw_order,
             }
         )
         if len(batch) == INSERT_BATCH:
@@ -177,13 +179,13 @@ def count_points(session: Session) -> int:
 def points_in_box(
     session: Session, box: tuple[float, float, float, float] | None, limit: int
 ) -> list[tuple[str, float, float, int]]:
-    """Up to ``limit`` points inside ``(x0, y0, x1, y1)`` (everywhere if None), the fitted sample first: at
-    a wide view the sample stands for the rest, zoomed in every paper of the view shows."""
+    """Up to ``limit`` points inside ``(x0, y0, x1, y1)`` (everywhere if None): an even random sample of a
+    view too full to send whole (lowest ``draw_order`` first), every paper of a view zoomed in enough."""
     query = sa.select(MapPointRow.paper_id, MapPointRow.x, MapPointRow.y, MapPointRow.topic_id)
     if box is not None:
         x0, y0, x1, y1 = box
         query = query.where(MapPointRow.x.between(x0, x1), MapPointRow.y.between(y0, y1))
-    query = query.order_by(MapPointRow.anchor.desc(), MapPointRow.paper_id).limit(limit)
+    query = query.order_by(MapPointRow.draw_order).limit(limit)
     return [(r[0], r[1], r[2], r[3]) for r in session.execute(query)]
 
 

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("y", sa.Float, nullable=False),
         sa.Column("topic_id", sa.Integer, nullable=False),
         sa.Column("anchor", sa.Boolean, nullable=False),
+        sa.Column("draw_order", sa.Integer, nullable=False),
         sa.ForeignKeyConstraint(
             ["paper_id"], ["papers.id"], name="fk_map_points_paper_id_papers", ondelete="CASCADE"
         ),
@@ -53,6 +54,7 @@ def upgrade() -> None:
     op.create_index("ix_map_points_topic_id", "map_points", ["topic_id"])
     op.create_index("ix_map_points_x", "map_points", ["x"])
     op.create_index("ix_map_points_anchor", "map_points", ["anchor"])
+    op.create_index("ix_map_points_draw_order", "map_points", ["draw_order"])
 
 
 def downgrade() -> None:
