@@ -2,7 +2,8 @@
 placement at 1M papers, a day's incremental placement, and the weight of the map and trends pages.
 
     flock /tmp/paperfeed-bench.lock python benchmarks/topic_map_cost.py \\
-        --data /work/shared/data/arxiv-daily-cs-2025-03-to-2026-07.jsonl.gz [--vectors CACHE.npz] [--place 200000]
+        --data /work/shared/data/arxiv-daily-cs-2025-03-to-2026-07.jsonl.gz \\
+        [--vectors CACHE.npz] [--place 200000]
 
 Corpus: the real papers of ``--data`` (74,728). Embedding them all takes an hour on two cores, so vectors are
 real where one is at hand (the bundled sample's 3,467 and, with ``--vectors``, a cached file such as
@@ -297,14 +298,14 @@ def report(r: dict) -> str:
         "|---|---|---|---|",
         f"| full build through the service (SQLite): sample {b['sample_size']:,}, fit, {b['topics']} topics, "
         f"place and write all | {b['papers']:,} | **{b['seconds']:.0f} s** | **{b['peak_rss_mb']:.0f} MB** |",
-        f"| layout alone (t-SNE + HDBSCAN + labels) on the sample | {m['sample_size']:,} | {m['fit_seconds']:.0f} s "
-        f"| {m['fit_peak_rss_mb']:.0f} MB |",
+        f"| layout alone (t-SNE + HDBSCAN + labels) on the sample | {m['sample_size']:,} | "
+        f"{m['fit_seconds']:.0f} s | {m['fit_peak_rss_mb']:.0f} MB |",
         f"| placement in memory (k={MapParams().neighbours} nearest sampled) | {m['placed']:,} | "
         f"{m['place_seconds']:.0f} s ({m['place_per_100k_s']:.0f} s per 100k) | {m['peak_rss_mb']:.0f} MB |",
         f"| a day's new papers placed on the existing map | {inc['placed']:,} | {inc['seconds']:.1f} s | "
         f"{inc['peak_rss_mb']:.0f} MB |",
-        f"| **full build at 1M (extrapolated)**: fit {mil['fit_seconds']:.0f} s + place {mil['place_seconds']} s + "
-        f"database {mil['database_seconds']} s | 1,000,000 | **{mil['total_seconds'] / 60:.0f} min** | "
+        f"| **full build at 1M (extrapolated)**: fit {mil['fit_seconds']:.0f} s + place "
+        f"{mil['place_seconds']} s + database {mil['database_seconds']} s | 1,000,000 | **{mil['total_seconds'] / 60:.0f} min** | "
         f"~{mil['peak_rss_mb']:.0f} MB (bounded by the sample and one block) |",
         "",
         f"1M: {mil['how']}.",
