@@ -305,7 +305,8 @@ def report(r: dict) -> str:
         f"| a day's new papers placed on the existing map | {inc['placed']:,} | {inc['seconds']:.1f} s | "
         f"{inc['peak_rss_mb']:.0f} MB |",
         f"| **full build at 1M (extrapolated)**: fit {mil['fit_seconds']:.0f} s + place "
-        f"{mil['place_seconds']} s + database {mil['database_seconds']} s | 1,000,000 | **{mil['total_seconds'] / 60:.0f} min** | "
+        f"{mil['place_seconds']} s + database {mil['database_seconds']} s | 1,000,000 | "
+        f"**{mil['total_seconds'] / 60:.0f} min** | "
         f"~{mil['peak_rss_mb']:.0f} MB (bounded by the sample and one block) |",
         "",
         f"1M: {mil['how']}.",
