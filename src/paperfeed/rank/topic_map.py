@@ -31,6 +31,10 @@ PLACE_BLOCK = 1024  # papers per matrix product: 1,024 x 20,000 floats = 80 MB a
 FFT_FROM = 10000
 
 
+# Title filler and the LaTeX that titles carry ("$\\mathbb{R}$"): common everywhere, a topic's name nowhere.
+EXTRA_STOP_WORDS = {"via", "using", "towards", "based", "mathbb", "mathrm", "mathcal", "textbf"}
+
+
 @dataclass(frozen=True, slots=True)
 class MapParams:
     """What a build depends on; stored with it."""
@@ -102,11 +106,12 @@ def _tsne(vectors: np.ndarray, params: MapParams) -> np.ndarray:
         verbose=False,
     ).fit(vectors)
     points = np.asarray(embedding, dtype=np.float64)
-    low, high = points.min(axis=0), points.max(axis=0)
+    # Both axes on one scale (no stretching), centred, with a 3% margin; a few far outliers are pulled to
+    # the edge instead of shrinking everyone else into the middle.
+    low, high = np.percentile(points, 0.5, axis=0), np.percentile(points, 99.5, axis=0)
     span = float(max(high - low)) or 1.0
-    # Both axes on one scale (no stretching), centred, with a 3% margin.
     centred = (points - (low + high) / 2.0) / span * 0.94 + 0.5
-    return (centred * MAP_SIZE).astype(np.float32)
+    return (np.clip(centred, 0.0, 1.0) * MAP_SIZE).astype(np.float32)
 
 
 def _cluster(xy: np.ndarray, params: MapParams) -> np.ndarray:
@@ -133,14 +138,17 @@ def topic_words(titles: Sequence[str], topics: np.ndarray, count: int) -> list[l
     """Each topic's ``count`` most distinctive words or two-word phrases of its titles (class-based TF-IDF,
     as BERTopic labels topics): frequent in the topic, rare in the others. A phrase pushes out the single
     words it is made of, so a label never says "language, language models"."""
-    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     n_topics = int(topics.max()) + 1
     documents = [
         " ".join(t for t, k in zip(titles, topics, strict=True) if k == topic) for topic in range(n_topics)
     ]
     vectorizer = CountVectorizer(
-        stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[A-Za-z][A-Za-z0-9-]+\b", min_df=1
+        stop_words=sorted(ENGLISH_STOP_WORDS | EXTRA_STOP_WORDS),
+        ngram_range=(1, 2),
+        token_pattern=r"(?u)\b[A-Za-z][A-Za-z0-9-]+\b",
+        min_df=1,
     )
     try:
         counts = vectorizer.fit_transform(documents).toarray().astype(np.float64)

@@ -54,18 +54,6 @@
 
   function drawOverlay(w, h) {
     overlay.replaceChildren();
-    const placed = [];  // label boxes already drawn: a label that would overlap one is left out
-    for (const t of topics) {
-      const [sx, sy] = toScreen(t.x, t.y);
-      if (sx < 0 || sy < 0 || sx > w || sy > h) continue;
-      const half = t.label.length * 3.4;
-      if (placed.some(([x, y]) => Math.abs(x - sx) < half + 60 && Math.abs(y - sy) < 16)) continue;
-      placed.push([sx, sy]);
-      const text = document.createElementNS(SVG, "text");
-      text.setAttribute("x", sx); text.setAttribute("y", sy); text.setAttribute("class", "topic-label");
-      text.textContent = t.label;
-      overlay.append(text);
-    }
     for (const kind of ["today", "mine", "found"]) {
       for (const m of marks[kind]) {
         const [sx, sy] = toScreen(m[0], m[1]);
@@ -81,6 +69,18 @@
         title.textContent = m[4];
         dot.append(title); link.append(dot); overlay.append(link);
       }
+    }
+    const placed = [];  // labels go over the marks; one that would overlap a drawn label is left out
+    for (const t of topics) {
+      const [sx, sy] = toScreen(t.x, t.y);
+      if (sx < 0 || sy < 0 || sx > w || sy > h) continue;
+      const half = t.label.length * 3.6;  // about half the label's width at 12 px
+      if (placed.some(([x, y, h]) => Math.abs(x - sx) < half + h + 6 && Math.abs(y - sy) < 16)) continue;
+      placed.push([sx, sy, half]);
+      const text = document.createElementNS(SVG, "text");
+      text.setAttribute("x", sx); text.setAttribute("y", sy); text.setAttribute("class", "topic-label");
+      text.textContent = t.label;
+      overlay.append(text);
     }
   }
 
