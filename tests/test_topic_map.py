@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from paperfeed.embed import current_model_key
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.rank.topic_map import MAP_SIZE, MapParams
 from paperfeed.services import map_view, trends
-from paperfeed.services.topic_map import LEASE, build_map, place_new_papers
+from paperfeed.services.topic_map import BUILD_HOUR_UTC, LEASE, build_map, place_new_papers, scheduled_round
 from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import MapPointRow
@@ -135,6 +135,31 @@ def test_no_map_without_vectors(db: Database, corpus: Corpus) -> None:
     fill(db, corpus, vectors=False)
     assert "at least 5" in (build_map(db, SMALL).skipped or "")
     assert "no map" in (place_new_papers(db).skipped or "")
+
+
+def test_the_schedule_builds_at_once_then_places_then_rebuilds_the_next_night(
+    sqlite_db: Database, corpus: Corpus
+) -> None:
+    fill(sqlite_db, corpus)
+
+    def builds() -> int:
+        with sqlite_db.sessions() as session:
+            return int(session.execute(sa.text("SELECT count(*) FROM map_builds")).scalar_one())
+
+    assert scheduled_round(sqlite_db, datetime.now(UTC)).placed == len(corpus.records)  # no map: built now
+    assert builds() == 1
+    today = datetime.now(UTC)
+    assert scheduled_round(sqlite_db, today).placed == 0 and builds() == 1  # same day: only new papers
+    tomorrow = (today + timedelta(days=1)).replace(hour=BUILD_HOUR_UTC - 1)
+    assert scheduled_round(sqlite_db, tomorrow).skipped is None and builds() == 1  # not yet the hour
+    assert scheduled_round(sqlite_db, tomorrow.replace(hour=BUILD_HOUR_UTC)).topics and builds() == 2
+
+
+def test_map_page_without_a_map_says_how_to_make_one(db: Database, tmp_path: Path) -> None:
+    page = _client(db, tmp_path).get("/map")
+    assert page.status_code == 200 and "paperfeed map build" in page.text
+    assert _client(db, tmp_path).get("/map/points.json").json()["points"] == []
+    assert "No papers to chart yet" in _client(db, tmp_path).get("/trends").text
 
 
 def test_weekly_counts_are_the_sql_counts(mapped_db: Database) -> None:

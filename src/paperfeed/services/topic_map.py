@@ -185,7 +185,7 @@ def start_map_scheduler(db: Database, *, interval_s: float = PLACE_EVERY_S) -> C
         stopping.wait(FIRST_RUN_DELAY_S)
         while not stopping.is_set():
             try:
-                _scheduled_round(db, datetime.now(UTC))
+                scheduled_round(db, datetime.now(UTC))
             except Exception:  # logged; the next tick retries
                 log.exception("scheduled topic-map work failed")
             stopping.wait(interval_s)
@@ -200,7 +200,9 @@ def start_map_scheduler(db: Database, *, interval_s: float = PLACE_EVERY_S) -> C
     return stop
 
 
-def _scheduled_round(db: Database, now: datetime) -> MapReport:
+def scheduled_round(db: Database, now: datetime) -> MapReport:
+    """One tick of the schedule: a build at once when there is no map (or one of other vectors), a rebuild
+    once a day from :data:`BUILD_HOUR_UTC`, otherwise new papers placed."""
     with db.sessions() as session:
         build = store.latest_build(session)
     stale = build is None or build.model != current_model_key() or build.built_at.date() < now.date()
