@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
@@ -30,12 +30,12 @@ from paperfeed.services.trends import clear_cache
 from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import PaperRow
-from paperfeed.store.vectors import sample_vectors, vectors_for
+from paperfeed.store.vectors import iter_vector_blocks, sample_vectors, vectors_for
 
 log = logging.getLogger(__name__)
 LEASE = "topic-map"
 # Not renewed while working: the points are written in one transaction (readers see the old map or the new
-# one), and on SQLite a renewal from another connection would wait for that very transaction. A build at
+# one), and on SQLite a renewal from another connection would wait for that transaction. A build at
 # 1M papers takes minutes (benchmarks/results/topic_map_cost.md); a crashed builder frees it in two hours.
 LEASE_TTL = timedelta(hours=2)
 BUILD_HOUR_UTC = 4  # nightly, after the day's sync (PAPERFEED_SYNC_HOUR_UTC, 3 by default)
@@ -77,13 +77,17 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
             layout = fit_layout(
                 ids, np.stack([sample[i] for i in ids]), [titles.get(i, "") for i in ids], params
             )
+            # Everything is computed before the write transaction starts, so that on SQLite other writers
+            # (votes, ingests) wait only for the rows to be written, not for the placement.
+            with db.sessions() as session:
+                others = _placements(_outside(iter_vector_blocks(session, model), set(ids)), layout, params)
             with db.session() as session:
                 build = store.MapBuild(
                     0, layout_version(), model, datetime.now(UTC), len(ids), 0, 0.0, asdict(params)
                 )
                 store.replace_map(session, build, _topics(layout))
                 store.add_points(session, _anchor_points(layout), anchor=True)
-                placed = _place_unplaced(session, layout, model, params)
+                placed = store.add_points(session, others)
                 store.recount_topics(session)
                 papers = store.count_points(session)
                 _finish_build(session, papers, time.monotonic() - started)
@@ -118,8 +122,10 @@ def place_new_papers(db: Database, *, model: str | None = None) -> MapReport:
             [ids[i] for i in keep], np.stack([found[ids[i]] for i in keep]), xy[keep], topics[keep]
         )
         params = MapParams(**{k: v for k, v in build.params.items() if k in MapParams.__dataclass_fields__})
-        with threadpool_limits(params.threads), db.session() as session:
-            placed = _place_unplaced(session, layout, model, params)
+        with threadpool_limits(params.threads), db.sessions() as session:
+            points = _placements(store.unplaced_vector_blocks(session, model), layout, params)
+        with db.session() as session:
+            placed = store.add_points(session, points)
             if placed:
                 store.recount_topics(session)
             papers = store.count_points(session)
@@ -130,20 +136,29 @@ def place_new_papers(db: Database, *, model: str | None = None) -> MapReport:
         leases.release(db, LEASE, holder)
 
 
-def _place_unplaced(session: sa.orm.Session, layout: Layout, model: str, params: MapParams) -> int:
-    placed = 0
-    for paper_ids, vectors in store.unplaced_vector_blocks(session, model):
+def _outside(
+    blocks: Iterable[tuple[list[str], np.ndarray, int]], sampled: set[str]
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Blocks of vectors without the sample's (those are on the map already)."""
+    for paper_ids, vectors, _ in blocks:
+        keep = [i for i, pid in enumerate(paper_ids) if pid not in sampled]
+        if keep:
+            yield [paper_ids[i] for i in keep], vectors[keep]
+
+
+def _placements(
+    blocks: Iterable[tuple[list[str], np.ndarray]], layout: Layout, params: MapParams
+) -> list[store.MapPoint]:
+    points: list[store.MapPoint] = []
+    for paper_ids, vectors in blocks:
         xy, topics = place(layout, vectors, params.neighbours)
         # after the sample's ranks: a wide view of the map draws the fitted sample first
         order = _random.integers(len(layout.ids), DRAW_ORDER_TOP, len(paper_ids)).tolist()
-        placed += store.add_points(
-            session,
-            (
-                store.MapPoint(pid, float(p[0]), float(p[1]), int(t), rank)
-                for pid, p, t, rank in zip(paper_ids, xy, topics, order, strict=True)
-            ),
-        )
-    return placed
+        points += [
+            store.MapPoint(pid, float(p[0]), float(p[1]), int(t), rank)
+            for pid, p, t, rank in zip(paper_ids, xy, topics, order, strict=True)
+        ]
+    return points
 
 
 def _titles(session: sa.orm.Session, ids: list[str]) -> dict[str, str]:
