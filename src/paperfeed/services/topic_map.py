@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 
@@ -52,6 +52,7 @@ class MapReport:
     topics: int = 0
     seconds: float = 0.0
     skipped: str | None = None  # why nothing was done
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step (benchmarks/topic_map_cost.py)
 
 
 def layout_version() -> str:
@@ -74,13 +75,16 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
                 titles = _titles(session, ids)
             if len(ids) < 5:
                 return MapReport(skipped=f"only {len(ids)} papers have vectors; a map needs at least 5")
+            phases = {"read_sample": time.monotonic() - started}
             layout = fit_layout(
                 ids, np.stack([sample[i] for i in ids]), [titles.get(i, "") for i in ids], params
             )
+            phases["fit"] = time.monotonic() - started - sum(phases.values())
             # Everything is computed before the write transaction starts, so that on SQLite other writers
             # (votes, ingests) wait only for the rows to be written, not for the placement.
             with db.sessions() as session:
                 others = _placements(_outside(iter_vector_blocks(session, model), set(ids)), layout, params)
+            phases["read_and_place"] = time.monotonic() - started - sum(phases.values())
             with db.session() as session:
                 build = store.MapBuild(
                     0, layout_version(), model, datetime.now(UTC), len(ids), 0, 0.0, asdict(params)
@@ -91,8 +95,11 @@ def build_map(db: Database, params: MapParams | None = None, *, model: str | Non
                 store.recount_topics(session)
                 papers = store.count_points(session)
                 _finish_build(session, papers, time.monotonic() - started)
+            phases["write"] = time.monotonic() - started - sum(phases.values())
         clear_cache()  # the trends count by topic
-        report = MapReport(papers, placed + len(ids), len(layout.topic_list), time.monotonic() - started)
+        report = MapReport(
+            papers, placed + len(ids), len(layout.topic_list), time.monotonic() - started, phases=phases
+        )
         log.info(
             "topic map built: %d papers, %d topics, %.1f s", report.papers, report.topics, report.seconds
         )
