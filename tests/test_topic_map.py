@@ -5,7 +5,9 @@ charts count what SQL counts."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +22,14 @@ from paperfeed.embed import current_model_key
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.rank.topic_map import MAP_SIZE, MapParams
 from paperfeed.services import map_view, trends
-from paperfeed.services.topic_map import BUILD_HOUR_UTC, LEASE, build_map, place_new_papers, scheduled_round
+from paperfeed.services.topic_map import (
+    BUILD_HOUR_UTC,
+    LEASE,
+    MapReport,
+    build_map,
+    place_new_papers,
+    scheduled_round,
+)
 from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import MapPointRow
@@ -129,6 +138,21 @@ def test_one_builder_at_a_time(db: Database, corpus: Corpus) -> None:
     leases.release(db, LEASE, "another-node:1:1")
     assert build_map(db, SMALL).skipped is None
     assert leases.current_holder(db, LEASE) is None  # released when done
+
+
+def test_two_builders_at_once_one_builds(db: Database, corpus: Corpus) -> None:
+    fill(db, corpus)
+    start = threading.Barrier(2)
+
+    def builder() -> MapReport:
+        start.wait()
+        return build_map(db, SMALL)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: builder(), range(2)))
+    assert sorted(r.skipped is None for r in reports) == [False, True]
+    with db.sessions() as session:
+        assert int(session.execute(sa.text("SELECT count(*) FROM map_builds")).scalar_one()) == 1
 
 
 def test_no_map_without_vectors(db: Database, corpus: Corpus) -> None:
