@@ -17,8 +17,8 @@ from paperfeed.services.trends import Series, WeeklyChart, papers_weekly
 from paperfeed.store import Database
 
 PALETTE = ["#4f46e5", "#db2777", "#059669", "#d97706", "#0891b2", "#7c3aed", "#dc2626", "#65a30d"]
-WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 10, 10, 26
+WIDTH, HEIGHT = 560, 220  # viewBox units; tick labels are 15 units: still 9 px on a 390 px phone
+LEFT, RIGHT, TOP, BOTTOM = 48, 10, 10, 30
 
 
 def _ticks(top: int) -> list[int]:
@@ -43,10 +43,10 @@ def _frame(weeks: Sequence[date], top: int, title: str) -> tuple[list[str], floa
         y = TOP + plot_h - tick / top * plot_h
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>'
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">{tick}</text>'
         )
     step = plot_w / max(1, len(weeks))
-    every = max(1, len(weeks) // 6)
+    every = max(1, -(-len(weeks) // 5))  # at most five dates on the axis
     for i, week in enumerate(weeks):
         if i % every == 0:
             x = LEFT + (i + 0.5) * step

@@ -72,9 +72,10 @@
     }
     const placed = [];  // labels go over the marks; one that would overlap a drawn label is left out
     for (const t of topics) {
-      const [sx, sy] = toScreen(t.x, t.y);
-      if (sx < 0 || sy < 0 || sx > w || sy > h) continue;
+      const [cx, sy] = toScreen(t.x, t.y);
+      if (cx < 0 || sy < 0 || cx > w || sy > h) continue;
       const half = t.label.length * 3.6;  // about half the label's width at 12 px
+      const sx = Math.min(Math.max(cx, half + 4), w - half - 4);  // whole, not cut by the frame's edge
       if (placed.some(([x, y, h]) => Math.abs(x - sx) < half + h + 6 && Math.abs(y - sy) < 16)) continue;
       placed.push([sx, sy, half]);
       const text = document.createElementNS(SVG, "text");
