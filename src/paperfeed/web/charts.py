@@ -26,6 +26,12 @@ def _ticks(top: int) -> list[int]:
     return list(range(0, top + 1, step))
 
 
+def _axis_top(largest: int) -> int:
+    """The largest count rounded up to a whole tick, so the top gridline is above every mark."""
+    step = max(1, _nice(max(1, largest) / 4))
+    return -(-max(1, largest) // step) * step
+
+
 def _nice(value: float) -> int:
     for base in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
         if base >= value:
@@ -61,8 +67,7 @@ def line_chart(chart: WeeklyChart, title: str) -> Markup:
     """One line per series over the weeks; the legend and a data table are the caller's (HTML)."""
     if not chart.weeks or not chart.series:
         return Markup('<p class="empty">No papers to chart yet.</p>')
-    top = max(1, *(max(s.counts) for s in chart.series))
-    top = _ticks(top)[-1] if _ticks(top)[-1] >= top else top
+    top = _axis_top(max(max(s.counts) for s in chart.series))
     parts, plot_h, step = _frame(chart.weeks, top, title)
     for n, series in enumerate(chart.series):
         colour = PALETTE[n % len(PALETTE)]
@@ -90,8 +95,7 @@ def bar_chart(weeks: Sequence[date], series: Series, title: str) -> Markup:
     """Bars of one series per week (a topic's or an author's papers)."""
     if not weeks:
         return Markup('<p class="empty">No papers to chart yet.</p>')
-    top = max(1, max(series.counts))
-    top = max(top, _ticks(top)[-1])
+    top = _axis_top(max(series.counts))
     parts, plot_h, step = _frame(weeks, top, title)
     for i, (week, count) in enumerate(zip(weeks, series.counts, strict=True)):
         height = count / top * plot_h
