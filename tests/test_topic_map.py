@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import MapPointRow
 from paperfeed.store.vectors import get_vector, save_vectors
+from paperfeed.web.charts import author_trend_svg, line_chart
 from tests.support import pg
 from tests.support.corpus import Corpus, fill
 from tests.support.live_server import test_app
@@ -284,3 +285,16 @@ def test_paper_place_partial_names_the_topic_and_neighbours(
     assert fragment.xpath(f'//a[@href="/topics/{place.topic.id}"]')[0].text_content() == place.topic.label
     assert len(fragment.xpath('//ul[@class="neighbours"]/li')) == len(place.neighbours)
     assert map_view.paper_place(mapped_db, "0000.00000") is None
+
+
+def test_charts_escape_labels_and_the_author_chart_counts_their_papers(
+    mapped_db: Database, corpus: Corpus
+) -> None:
+    weeks = [date(2026, 6, 15), date(2026, 6, 22)]
+    hostile = trends.Series("x", "<script>alert(1)</script>", None, [1, 2])
+    svg = str(line_chart(trends.WeeklyChart(weeks, [hostile]), "t"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    author = corpus.records[0].paper.authors[0]
+    ids = [r.paper.id for r in corpus.records if author in r.paper.authors]
+    bars = html.fromstring(str(author_trend_svg(mapped_db, ids, author))).xpath('//rect[@class="bar"]')
+    assert sum(int(b.get("data-count")) for b in bars) == len(ids)
