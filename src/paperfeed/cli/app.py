@@ -11,6 +11,7 @@ from paperfeed.cli import (
     ingest_files,
     ingest_sources,
     jobs,
+    map,
     migrate,
     readers,
     search,
@@ -45,6 +46,7 @@ app.add_typer(readers.users_app, name="users")
 app.add_typer(readers.library_app, name="library")
 app.command("recommend")(readers.recommend)
 app.command("sync")(sync.sync)
+app.add_typer(map.map_app, name="map")
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ from paperfeed.services.library import embed_library_pending
 from paperfeed.services.search import embed_pending
 from paperfeed.services.submissions import start_submission_worker
 from paperfeed.services.sync import start_sync_scheduler
+from paperfeed.services.topic_map import start_map_scheduler
 from paperfeed.store import Database, leases
 from paperfeed.store.db import head_revision
 from paperfeed.web.background import PeriodicEmbedder
@@ -74,6 +75,7 @@ def serve(
     stop_digests = start_digest_scheduler(db)  # daemon thread; a no-op unless PAPERFEED_DIGEST_SCHEDULER=true
     stop_sync = start_sync_scheduler(db, settings)  # a no-op unless PAPERFEED_SYNC_CATEGORIES is set
     stop_submissions = start_submission_worker(db, settings)  # fetches queued submissions from arXiv
+    stop_map = start_map_scheduler(db)  # the topic map: nightly rebuild, new papers placed every 10 min
     embedder = None
     if embed_every > 0:
         embedder = PeriodicEmbedder(db, _embed_round, embed_every, delay=EMBED_DELAY_S)
@@ -101,7 +103,7 @@ def serve(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
         if embedder and not embedder.stop():
             console.print("the embedder did not stop within a minute; exiting anyway")
-        for stop in (stop_digests, stop_sync, stop_submissions):
+        for stop in (stop_digests, stop_sync, stop_submissions, stop_map):
             stop()
         db.dispose()
         if metrics_dir is not None:

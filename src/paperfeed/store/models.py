@@ -413,6 +413,49 @@ class InstanceSecretRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class MapBuildRow(Base):
+    """One build of the topic map (``services/topic_map.py``): what it was fitted on, with which settings."""
+
+    __tablename__ = "map_builds"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(sa.String(40))  # the layout method's name and version
+    model: Mapped[str] = mapped_column(sa.String(120))  # the vectors' model key
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sample_size: Mapped[int] = mapped_column(sa.Integer)
+    papers: Mapped[int] = mapped_column(sa.Integer)
+    seconds: Mapped[float] = mapped_column(sa.Float)
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class MapTopicRow(Base):
+    """A topic of the current map: its label (distinctive title words), size and centre on the map."""
+
+    __tablename__ = "map_topics"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    words: Mapped[list] = mapped_column(sa.JSON, default=list)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    x: Mapped[float] = mapped_column(sa.Float)
+    y: Mapped[float] = mapped_column(sa.Float)
+
+
+class MapPointRow(Base):
+    """A paper's place on the current map. ``anchor`` marks the fitted sample, by which every other paper
+    (and every new one) is placed."""
+
+    __tablename__ = "map_points"
+
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    x: Mapped[float] = mapped_column(sa.Float, index=True)  # a zoomed view reads a band of x
+    y: Mapped[float] = mapped_column(sa.Float)
+    topic_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    anchor: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    # A random rank: a view too full to draw whole shows its lowest ranks, an even sample of the papers.
+    draw_order: Mapped[int] = mapped_column(sa.Integer, index=True)
+
+
 # Built by hand in migrations (backend-specific SQL), so not declared above: FTS5 and its shadow tables, the
 # vectors table (a pgvector column on PostgreSQL, a BLOB on SQLite), the generated tsvector, and indexes on
 # expressions, which SQLAlchemy cannot reflect.

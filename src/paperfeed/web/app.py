@@ -51,6 +51,7 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.interests",
     "paperfeed.web.routes.for_you",
     "paperfeed.web.routes.admin",
+    "paperfeed.web.routes.map",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 

@@ -14,6 +14,7 @@ from paperfeed.domain.links import web_url
 from paperfeed.domain.text import snippet
 from paperfeed.services.admin import site_freshness
 from paperfeed.services.feed import Period, PeriodKind
+from paperfeed.web.map_context import register_map_globals
 from paperfeed.web.security import csrf_token, current_user, today
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -48,6 +49,7 @@ def make_templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     env.globals["period_url"] = period_url
     env.globals["site_freshness"] = site_freshness
+    register_map_globals(env)  # paper_place(), author_trend(): the topic map's helpers for other pages
     return templates
 
 
