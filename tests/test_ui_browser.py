@@ -161,3 +161,22 @@ def test_category_chips_narrow_the_week_and_keep_the_sort(page: Page, site: str)
     expect(page.locator('.sort [aria-current="true"]')).to_have_text("Newest")
     page.get_by_role("link", name="all categories").click()
     expect(page).to_have_url(site + "/papers/week/2026-W27?sort=newest")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_has_a_search_box_and_slash_focuses_it(page: Page, site: str, viewport: dict) -> None:
+    page.set_viewport_size(viewport)
+    page.goto(site)
+    paper = page.locator("article.card h3 a").first.get_attribute("href")
+    for path in ("/", "/trending", str(paper), "/trends"):
+        page.goto(site + path)
+        box = page.get_by_role("searchbox", name="Search papers")
+        expect(box).to_be_visible()
+        page.locator("body").press("/")
+        expect(box).to_be_focused()
+        expect(box).to_have_value("")  # the "/" itself is not typed into the box
+    page.keyboard.type("diffusion")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=diffusion"))
+    page.locator("body").press("/")  # on the search page: its own, wider box
+    expect(page.locator("main input[type=search]").first).to_be_focused()

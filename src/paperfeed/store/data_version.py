@@ -31,6 +31,9 @@ WATCHED_TABLES = frozenset(
         "collection_items",
         "submissions",
         "paper_vectors",
+        "map_builds",
+        "map_topics",
+        "map_points",
     }
 )
 UNWATCHED_TABLES = frozenset(

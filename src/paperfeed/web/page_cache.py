@@ -34,8 +34,16 @@ from paperfeed.store.data_version import UNKNOWN, current_version
 
 # Anonymous pages that only show shared data. An allow-list: a GET that changes something (confirm and
 # unsubscribe links) or shows one reader's data must never be answered from here.
-CACHEABLE_PATHS = ("/", "/trending", "/search")
-CACHEABLE_PREFIXES = ("/papers/", "/trending.", "/search.", "/api/daily_papers", "/api/papers/")
+CACHEABLE_PATHS = ("/", "/trending", "/search", "/map", "/trends")
+CACHEABLE_PREFIXES = (
+    "/papers/",
+    "/trending.",
+    "/search.",
+    "/api/daily_papers",
+    "/api/papers/",
+    "/map/",
+    "/topics/",
+)
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/rss+xml", "application/atom+xml")
 MAX_BODY = 2 * 1024 * 1024  # larger answers stream through untouched
 MAX_ENTRIES = 1024

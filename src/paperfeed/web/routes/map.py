@@ -14,7 +14,7 @@ from paperfeed.web.security import current_user, get_db, today
 from paperfeed.web.templating import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-CACHE_HEADERS = {"Cache-Control": "private, max-age=300"}  # the map changes at most every few minutes
+CACHE_HEADERS = {"Cache-Control": "public, max-age=300"}  # the same for everyone; changes every few minutes
 
 
 @router.get("/map")

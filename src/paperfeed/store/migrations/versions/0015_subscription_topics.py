@@ -1,7 +1,7 @@
 """subscription topics: a digest can be limited to arXiv categories and keywords (empty: every paper).
 
 Revision ID: 0015_subscription_topics
-Revises: 0012_submission_approval
+Revises: 0014_topic_map
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_subscription_topics"
-down_revision = "0012_submission_approval"  # the lead re-chains this after 0013/0014 at merge
+down_revision = "0014_topic_map"
 branch_labels = None
 depends_on = None
 

@@ -34,6 +34,9 @@ WATCHED = (
     "collection_items",
     "submissions",
     "paper_vectors",
+    "map_builds",
+    "map_topics",
+    "map_points",
 )
 SQLITE_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
