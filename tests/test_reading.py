@@ -81,9 +81,15 @@ def _assert_only_allowed_markup(fragment: str) -> None:
     [  # titles of the bundled sample and of the Kaggle snapshot fixture, as arXiv lists them
         ("S$^2$COPE: Self-Supervised Concept Discovery via Preference Learning", "<msup>"),
         ("A Lean-Certified Proof of $K_8(4, 2) = 23$", "<msub><mi>K</mi><mn>8</mn></msub>"),
-        (r"Structure of kissing arrangements in ${\mathbb R}^{12}$ and a place for the $841$st sphere", "double-struck"),
+        (
+            r"Structure of kissing arrangements in ${\mathbb R}^{12}$ and a place for the $841$st sphere",
+            "double-struck",
+        ),
         ("$φ$-Scene: Physically Grounded Image-to-3D Scene Reconstruction", "<mi>φ</mi>"),
-        ("Quasi-quartet crystal electric field ground state in a tetragonal CeAg$_2$Ge$_2$ single crystal", "<msub>"),
+        (
+            "Quasi-quartet crystal electric field ground state in a tetragonal CeAg$_2$Ge$_2$ single crystal",
+            "<msub>",
+        ),
         (r"From dyadic $\Lambda_{\alpha}$ to $\Lambda_{\alpha}$", "<mi>Λ</mi>"),
     ],
 )
@@ -166,7 +172,7 @@ def test_bibtex_keeps_formulas_and_escapes_prose() -> None:
     assert bib_text(r"already \& escaped \emph{x}") == r"already \& escaped \emph{x}"
 
 
-# --- pages ---------------------------------------------------------------------------------------------------
+# --- pages -------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -228,7 +234,9 @@ def test_share_previews_on_paper_and_listing_pages(site: TestClient) -> None:
     assert meta("og:url") == "http://testserver/papers/2607.00001" and meta("twitter:card") == "summary"
     assert meta("og:description") == meta("description")
     listing = lxml.html.fromstring(site.get("/").content)
-    assert listing.xpath('//meta[@property="og:title"]/@content') and listing.xpath('//meta[@name="description"]')
+    assert listing.xpath('//meta[@property="og:title"]/@content') and listing.xpath(
+        '//meta[@name="description"]'
+    )
     assert listing.xpath('//meta[@property="og:url"]/@content') == ["http://testserver/"]
 
 
@@ -314,7 +322,9 @@ def test_comments_render_maths_and_preview_without_posting(site: TestClient) -> 
     assert "<script>" not in preview.text and "javascript:" not in preview.text
     assert "No comments yet." in site.get("/papers/2607.00001").text  # a preview stores nothing
     assert site.post("/comments/preview", data={"body": "x"}).status_code == 403  # no CSRF token
-    empty = site.post("/comments/preview", data={"body": "  "}, headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    empty = site.post(
+        "/comments/preview", data={"body": "  "}, headers={"X-CSRF-Token": csrf, "Accept": "application/json"}
+    )
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
     site.post("/papers/2607.00001/comments", data={"body": body, "csrf_token": csrf})
     page = site.get("/papers/2607.00001").text
@@ -334,14 +344,19 @@ def test_feeds_carry_plain_titles(site: TestClient) -> None:
     assert all("$" not in t and "\\emph" not in t for t in titles)
 
 
-# --- the paper_authors table ---------------------------------------------------------------------------------
+# --- the paper_authors table -------------------------------------------------------------------------------
 
 
 def _author_rows_match_papers(db: Database) -> int:
     """Every paper's rows in ``paper_authors`` are exactly its author list, folded; returns the row count."""
     with db.sessions() as session:
         rows = session.execute(
-            sa.select(PaperAuthorRow.paper_id, PaperAuthorRow.position, PaperAuthorRow.author_key, PaperAuthorRow.name)
+            sa.select(
+                PaperAuthorRow.paper_id,
+                PaperAuthorRow.position,
+                PaperAuthorRow.author_key,
+                PaperAuthorRow.name,
+            )
         ).all()
         papers = session.execute(sa.text("SELECT id, authors FROM papers")).all()
     expected = {
@@ -357,7 +372,9 @@ def _author_rows_match_papers(db: Database) -> int:
 
 def test_every_ingest_keeps_paper_authors_in_step(db: Database, replay) -> None:  # type: ignore[no-untyped-def]
     import_records(db, [r for r in list(read_jsonl(SAMPLE))[:40] if isinstance(r, Record)])  # jsonl
-    import_records(db, [r for r in read_snapshot(FIXTURES / "snapshot" / "sample.jsonl") if isinstance(r, Record)])
+    import_records(
+        db, [r for r in read_snapshot(FIXTURES / "snapshot" / "sample.jsonl") if isinstance(r, Record)]
+    )
     for start in ("0", "2", "4"):
         replay.script("/api/query", fixture(f"arxiv_api/cs.LG-start-{start}.xml", headers=ATOM), start=start)
     harvest_arxiv(db, "cs.LG", date(2026, 6, 14), date(2026, 6, 15), page_size=2)

@@ -74,7 +74,7 @@ def segments(text: str) -> Iterator[Segment]:
 
 
 def has_tex(text: str) -> bool:
-    """Whether ``text`` needs reading at all: most titles and abstracts have neither ``$``, ``\\`` nor ``~``."""
+    """Whether ``text`` needs reading at all: most titles and abstracts have no ``$``, ``\\`` or ``~``."""
     return any(mark in text for mark in _MARKS)
 
 
@@ -196,7 +196,13 @@ def _link(text: str, name: str, written: str, at: int, end: int, out: list[str],
     if url_start is None:
         out.append(html.escape(written, quote=False) if markup else written)
         return at
-    url = text[url_start:url_end].replace("\\%", "%").replace("\\_", "_").replace("\\#", "#").replace("\\&", "&")
+    url = (
+        text[url_start:url_end]
+        .replace("\\%", "%")
+        .replace("\\_", "_")
+        .replace("\\#", "#")
+        .replace("\\&", "&")
+    )
     label: list[str] = []
     if name == "href":
         label_start, label_end, label_after = _group(text, after, end)

@@ -8,9 +8,10 @@ upgrading a read snapshot, which SQLite would refuse under contention.
 
 Comments are stored as the author wrote them and rendered on the way out: markdown-it with raw HTML
 disabled, then nh3 (an allow-list HTML sanitiser) as a second fence, so no markup a reader did not expect
-reaches the page. Formulas (``$…$``, ``$$…$$``) become MathML, sanitised on its own allow-list. Authors may edit (the comment then says "edited") and delete their own; any reader may
-report one to the moderators, once. A comment a moderator hid keeps its text for its author and the
-moderators only: everyone else gets it without text (the page says "hidden by a moderator").
+reaches the page. Formulas (``$…$``, ``$$…$$``) become MathML, sanitised on its own allow-list. Authors
+may edit (the comment then says "edited") and delete their own; any reader may report one to the
+moderators, once. A comment a moderator hid keeps its text for its author and the moderators only:
+everyone else gets it without text (the page says "hidden by a moderator").
 """
 
 from __future__ import annotations

@@ -26,7 +26,9 @@ def author_spelling(session: Session, key: str) -> str | None:
 
 
 def count_author_papers(session: Session, key: str) -> int:
-    query = sa.select(sa.func.count(sa.distinct(PaperAuthorRow.paper_id))).where(PaperAuthorRow.author_key == key)
+    query = sa.select(sa.func.count(sa.distinct(PaperAuthorRow.paper_id))).where(
+        PaperAuthorRow.author_key == key
+    )
     return session.scalar(query) or 0
 
 
@@ -34,7 +36,11 @@ def author_paper_ids(session: Session, key: str, *, limit: int, offset: int = 0)
     """The author's papers, newest published first (ties by id, so pages never overlap)."""
     ids = sa.select(PaperAuthorRow.paper_id).where(PaperAuthorRow.author_key == key).distinct().subquery()
     query = (
-        sa.select(PaperRow.id).join(ids, ids.c.paper_id == PaperRow.id).order_by(*_NEWEST).limit(limit).offset(offset)
+        sa.select(PaperRow.id)
+        .join(ids, ids.c.paper_id == PaperRow.id)
+        .order_by(*_NEWEST)
+        .limit(limit)
+        .offset(offset)
     )
     return list(session.scalars(query))
 
@@ -67,7 +73,7 @@ def author_categories(session: Session, key: str, *, limit: int = 8) -> list[tup
         .order_by(papers.desc(), PaperRow.primary_category)
         .limit(limit)
     )
-    return [(category, count) for category, count in session.execute(query)]
+    return [(category or "", count) for category, count in session.execute(query)]
 
 
 def papers_by_any_of(session: Session, keys: Sequence[str], *, besides: str, limit: int) -> list[str]:

@@ -77,7 +77,9 @@ def _write_authors(session: Session, authored: dict[str, tuple[str, ...]]) -> No
         return
     ids = list(authored)
     for start in range(0, len(ids), 500):  # bounded IN lists
-        session.execute(sa.delete(PaperAuthorRow).where(PaperAuthorRow.paper_id.in_(ids[start : start + 500])))
+        session.execute(
+            sa.delete(PaperAuthorRow).where(PaperAuthorRow.paper_id.in_(ids[start : start + 500]))
+        )
     values = [
         {"paper_id": paper_id, "position": position, "author_key": key, "name": name}
         for paper_id, authors in authored.items()

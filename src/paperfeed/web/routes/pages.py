@@ -7,8 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from paperfeed.rank.trending import FORMULA, GRAVITY
 from paperfeed.domain.bibtex import bibtex_entry
+from paperfeed.rank.trending import FORMULA, GRAVITY
 from paperfeed.services import authors, community, feed
 from paperfeed.services.feed import PERSONAL_SORT, FeedError, Period, PeriodKind
 from paperfeed.services.for_you import has_interests

@@ -46,7 +46,10 @@ def _backfill(connection: sa.Connection) -> None:
     last = ""
     while True:
         rows = connection.execute(
-            sa.select(_papers.c.id, _papers.c.authors).where(_papers.c.id > last).order_by(_papers.c.id).limit(BATCH)
+            sa.select(_papers.c.id, _papers.c.authors)
+            .where(_papers.c.id > last)
+            .order_by(_papers.c.id)
+            .limit(BATCH)
         ).all()
         if not rows:
             return
