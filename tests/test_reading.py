@@ -26,6 +26,7 @@ from paperfeed.domain.tex import snippet_source, to_html, to_plain
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.records import Record
 from paperfeed.ingest.snapshot import read_snapshot
+from paperfeed.services.digest import run_digest
 from paperfeed.services.files import import_records
 from paperfeed.services.harvest import harvest_arxiv, harvest_oai
 from paperfeed.store import Database
@@ -35,6 +36,7 @@ from paperfeed.store.papers import upsert_papers
 from tests.support import FIXTURES
 from tests.support.live_server import SAMPLE, add_paper, sign_up, test_app
 from tests.support.replay import ATOM, fixture, serve_replay
+from tests.support.smtp import SmtpServer, add_subscriber
 
 replay = pytest.fixture(serve_replay)
 JUL1 = date(2026, 7, 1)
@@ -117,6 +119,8 @@ def test_text_macros_become_html_and_accents_letters() -> None:
 def test_display_and_bracket_delimiters() -> None:
     html = to_html(r"$$E = mc^2$$ then \[a+b\] and \(x\)")
     assert html.count('<math display="block">') == 2 and html.count('<math display="inline">') == 1
+    on_a_card = to_html(r"$$E = mc^2$$ then \[a+b\] and \(x\)", inline=True)
+    assert on_a_card.count('<math display="inline">') == 3  # a card's two lines have no room for blocks
 
 
 @pytest.mark.parametrize("text", XSS)
@@ -219,6 +223,17 @@ def test_paper_page_renders_maths_and_escapes_everything_else(site: TestClient) 
     assert "<mi>𝒪</mi>" in html and "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)  # type: ignore[union-attr]
     assert title.startswith("S^2COPE: &lt;script&gt;") and "<math" not in title
+
+
+def test_search_results_and_listings_show_formulas(site: TestClient) -> None:
+    for path in ("/search?q=bidding+constraints&mode=keyword", "/", "/authors/Ada Lovelace"):
+        card = lxml.html.fromstring(site.get(path).content).xpath('//article[@data-paper="2607.00001"]')
+        assert card, path
+        title = etree.tostring(card[0].xpath('.//*[@class="card-title"]/a')[0], encoding="unicode")
+        assert "<math" in title and "<em>bidding constraints</em>" in title and "&lt;script&gt;" in title, (
+            path
+        )
+        assert "<mi>𝒪</mi>" in etree.tostring(card[0].xpath('.//p[@class="abstract"]')[0], encoding="unicode")
 
 
 def test_share_previews_on_paper_and_listing_pages(site: TestClient) -> None:
@@ -408,3 +423,22 @@ def test_the_migration_backfills_paper_authors_from_stored_papers(db: Database) 
     assert "paper_authors" not in sa.inspect(db.engine).get_table_names()
     db.migrate()
     assert _author_rows_match_papers(db) == before > 0
+
+
+def test_digest_mails_carry_plain_titles(db: Database, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    add_paper(
+        db,
+        "2606.00001",
+        r"S$^2$COPE and \emph{bidding constraints}",
+        date(2026, 6, 30),
+        abstract=r"In $\mathcal{O}(n)$ time.",
+    )
+    add_subscriber(db, "reader@example.org")
+    run_digest(
+        db, smtp_server.settings(tmp_path), frequency="daily", now=datetime(2026, 6, 30, 7, tzinfo=UTC)
+    )
+    [message] = smtp_server.sink.messages
+    for kind in ("plain", "html"):
+        body = message.get_body((kind,)).get_content()
+        assert "S^2COPE and bidding constraints" in body and "In 𝒪(n) time." in body, kind
+        assert "$" not in body and "\\emph" not in body, kind

@@ -79,9 +79,10 @@ def has_tex(text: str) -> bool:
 
 
 @lru_cache(maxsize=16384)
-def to_html(text: str) -> str:
+def to_html(text: str, inline: bool = False) -> str:
     """Safe HTML for paper text: prose escaped with its emphasis, links and accents; formulas as MathML (or
-    their escaped source when they cannot be read)."""
+    their escaped source when they cannot be read). ``inline`` draws display formulas in the line too, for
+    a card's two clamped lines."""
     if not has_tex(text):
         return html.escape(text, quote=False)
     out: list[str] = []
@@ -89,7 +90,7 @@ def to_html(text: str) -> str:
         if segment.kind == "prose":
             out.append(_prose(segment.text, markup=True))
             continue
-        mathml = formula_to_mathml(segment.text, segment.kind == "display")
+        mathml = formula_to_mathml(segment.text, segment.kind == "display" and not inline)
         out.append(mathml if mathml is not None else html.escape(segment.source, quote=False))
     return "".join(out)
 

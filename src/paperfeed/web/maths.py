@@ -10,14 +10,14 @@ from paperfeed.domain.tex import snippet_source, to_html, to_plain
 from paperfeed.domain.text import CARD_SNIPPET_CHARS
 
 
-def tex(text: str | None) -> Markup:
+def tex(text: str | None, inline: bool = False) -> Markup:
     """Paper text as safe HTML with MathML formulas (``{{ p.title | tex }}``)."""
-    return Markup(to_html(text or ""))  # noqa: S704 - to_html escapes everything it did not produce itself
+    return Markup(to_html(text or "", inline))  # noqa: S704 - to_html escapes all it did not produce itself
 
 
 def tex_snippet(text: str | None, limit: int = CARD_SNIPPET_CHARS) -> Markup:
     """The card's first lines of an abstract, never cut inside a formula, with its TeX read."""
-    return tex(snippet_source(text or "", limit))
+    return tex(snippet_source(text or "", limit), inline=True)
 
 
 def tex_plain(text: str | None) -> str:
