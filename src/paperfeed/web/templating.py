@@ -47,9 +47,9 @@ def make_templates() -> Jinja2Templates:
     env.filters["pub_date"] = pub_date
     env.filters["tex"] = tex  # paper text with its TeX read: MathML, emphasis, accents (escaped otherwise)
     env.filters["tex_snippet"] = tex_snippet
-    env.filters["tex_plain"] = tex_plain
+    env.filters["tex_plain"] = tex_plain  # the same as plain text: <title>, share previews, attributes
     env.filters["author_links"] = author_links  # a card's linked, folded author line
-    env.filters["author_path"] = author_path  # the same as plain text: <title>, share previews, attributes
+    env.filters["author_path"] = author_path
     env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:
     env.globals["csrf_token"] = csrf_token
     env.globals["period_url"] = period_url
