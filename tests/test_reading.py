@@ -26,13 +26,14 @@ from paperfeed.domain.tex import snippet_source, to_html, to_plain
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.records import Record
 from paperfeed.ingest.snapshot import read_snapshot
+from paperfeed.services import authors
 from paperfeed.services.digest import run_digest
 from paperfeed.services.files import import_records
 from paperfeed.services.harvest import harvest_arxiv, harvest_oai
 from paperfeed.store import Database
 from paperfeed.store.db import alembic_config
 from paperfeed.store.models import PaperAuthorRow
-from paperfeed.store.papers import upsert_papers
+from paperfeed.store.papers import get_paper, upsert_papers
 from tests.support import FIXTURES
 from tests.support.live_server import SAMPLE, add_paper, sign_up, test_app
 from tests.support.replay import ATOM, fixture, serve_replay
@@ -442,3 +443,30 @@ def test_digest_mails_carry_plain_titles(db: Database, smtp_server: SmtpServer, 
         body = message.get_body((kind,)).get_content()
         assert "S^2COPE and bidding constraints" in body and "In 𝒪(n) time." in body, kind
         assert "$" not in body and "\\emph" not in body, kind
+
+
+def test_author_queries_never_scan_the_papers_table(sqlite_db: Database) -> None:
+    """At a million papers an author page must start from the ``author_key`` index: every statement the
+    author services run is checked with SQLite's query planner."""
+    import_records(sqlite_db, [r for r in list(read_jsonl(SAMPLE))[:60] if isinstance(r, Record)])
+    with sqlite_db.sessions() as session:
+        paper = get_paper(session, session.execute(sa.text("SELECT min(id) FROM papers")).scalar_one())
+    assert paper is not None
+    statements: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    sa.event.listen(sqlite_db.engine, "before_cursor_execute", record)
+    try:
+        authors.author_page(sqlite_db, paper.authors[0])
+        authors.more_by_authors(sqlite_db, paper)
+    finally:
+        sa.event.remove(sqlite_db.engine, "before_cursor_execute", record)
+    selects = [(sql, params) for sql, params in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) >= 5
+    with sqlite_db.engine.connect() as connection:
+        for sql, params in selects:
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()  # type: ignore[arg-type]
+            details = " | ".join(str(row[-1]) for row in plan)
+            assert "SCAN papers" not in details and "SCAN paper_authors" not in details, (sql, details)
