@@ -117,6 +117,12 @@ def test_text_macros_become_html_and_accents_letters() -> None:
     assert to_html(r"\texttt{x < y}") == "<code>x &lt; y</code>"
 
 
+def test_one_author_key_for_every_spelling_of_a_name() -> None:
+    spellings = ["Jörg Müller", r"J\"org M\"{u}ller", "jorg  muller", "Jorg Muller.", r"J{\"o}rg M\"uller"]
+    assert {author_key(name) for name in spellings} == {"jorg muller"}
+    assert author_key(r"J\'anos Koll\'ar") == author_key("János Kollár") == "janos kollar"
+
+
 def test_display_and_bracket_delimiters() -> None:
     html = to_html(r"$$E = mc^2$$ then \[a+b\] and \(x\)")
     assert html.count('<math display="block">') == 2 and html.count('<math display="inline">') == 1
