@@ -13,7 +13,8 @@ MAX_AUTHOR_KEY = 200  # the column's width; a longer "name" is a collaboration's
 
 def author_key(name: str) -> str:
     """An author name reduced for matching: TeX accents read, then accents, case, punctuation and extra
-    spaces removed, so "Jörg Müller", "J\\"org M\\"uller", "jorg  muller" and "Jorg Muller." are one author."""
+    spaces removed, so "Jörg Müller", "J\\"org M\\"uller", "jorg  muller" and "Jorg Muller." are one
+    author."""
     if "\\" in name or "{" in name:  # the Kaggle snapshot spells names in TeX: Koll\\'ar
         name = to_plain(name)
     text = unicodedata.normalize("NFKD", name)
