@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from paperfeed.store import Database
@@ -106,3 +107,18 @@ def test_comment_preview_shows_the_rendered_maths_before_posting(page: Page, sit
     expect(page.locator("article.comment")).to_have_count(0)  # nothing posted yet
     page.get_by_role("button", name="Post comment").click()
     expect(page.locator("article.comment .comment-body math")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_reading_parts_pass_axe(page: Page, site: str, width: int) -> None:
+    """The parts this feature added (author lines, formulas, citation, author page) have no violation axe
+    finds, on a desktop and a phone."""
+    page.set_viewport_size({"width": width, "height": 900})
+    axe = Axe()
+    page.goto(f"{site}/papers/{LONG}")
+    page.locator(".paper details.all-authors summary").click()
+    paper = axe.run(page, context={"include": [["article.paper"]]})
+    assert paper.violations_count == 0, paper.generate_report()
+    page.goto(f"{site}/authors/Collaborator%20Number001%20Surname")
+    author = axe.run(page, context={"include": [["main"]]})
+    assert author.violations_count == 0, author.generate_report()
