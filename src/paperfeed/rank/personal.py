@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+
+from paperfeed.domain.authors import author_key as normalise_name  # the one folding, shared with follows
 
 # --- Chosen on the tuning half of the simulated readers (benchmarks/recommend_quality.py) ---------------
 # The blend: a coordinate search on the tune half (results/recommend_quality.md), reported on the held-out
@@ -159,13 +160,6 @@ AUTHOR_REASONS = {
     "upvote": "whose work you upvoted",
     "like": "whose work you liked",
 }
-
-
-def normalise_name(name: str) -> str:
-    """An author name reduced for matching: accents, case, punctuation and extra spaces removed."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^\w\s-]", " ", text).split())
 
 
 def recency_weight(at: datetime | None, now: datetime, half_life_days: float) -> float:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from paperfeed.domain.bibtex import bibtex_entry
 from paperfeed.domain.paper import Paper
 from paperfeed.services.community import UnknownPaper
 from paperfeed.store import Database
@@ -170,7 +171,7 @@ def collection_papers(db: Database, collection: Collection) -> list[Paper]:
 
 
 def to_bibtex(papers: list[Paper]) -> str:
-    return "\n".join(_bibtex_entry(p) for p in papers)
+    return "\n".join(bibtex_entry(p) for p in papers)
 
 
 def to_json(collection: Collection, papers: list[Paper]) -> str:
@@ -189,32 +190,6 @@ def to_json(collection: Collection, papers: list[Paper]) -> str:
         for p in papers
     ]
     return json.dumps({"collection": collection.name, "papers": items}, ensure_ascii=False, indent=2)
-
-
-def _bibtex_entry(paper: Paper) -> str:
-    first = (paper.authors[0].split()[-1] if paper.authors else "anon").lower()
-    year = str(paper.published.year) if paper.published else ""
-    key = re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode())
-    fields = {
-        "title": "{" + _bib(paper.title) + "}",
-        "author": " and ".join(_bib(a) for a in paper.authors),
-        "year": year,
-        "eprint": paper.id,
-        "archivePrefix": "arXiv",
-        "primaryClass": paper.primary_category or "",
-        "doi": paper.doi or "",
-        "url": paper.abs_url,
-    }
-    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
-    return f"@misc{{{key or 'paper'}{year}_{paper.id.replace('/', '_')},\n{body}\n}}\n"
-
-
-def _bib(text: str) -> str:
-    """Escape the characters BibTeX treats specially; braces are balanced out by removal."""
-    text = " ".join(text.split())
-    for char in "&%$#_":
-        text = text.replace(char, "\\" + char)
-    return text.replace("{", "").replace("}", "")
 
 
 def _ensure_saved(db: Database, user_id: int) -> Collection:

@@ -8,9 +8,10 @@ upgrading a read snapshot, which SQLite would refuse under contention.
 
 Comments are stored as the author wrote them and rendered on the way out: markdown-it with raw HTML
 disabled, then nh3 (an allow-list HTML sanitiser) as a second fence, so no markup a reader did not expect
-reaches the page. Authors may edit (the comment then says "edited") and delete their own; any reader may
-report one to the moderators, once. A comment a moderator hid keeps its text for its author and the
-moderators only: everyone else gets it without text (the page says "hidden by a moderator").
+reaches the page. Formulas (``$…$``, ``$$…$$``) become MathML, sanitised on its own allow-list. Authors
+may edit (the comment then says "edited") and delete their own; any reader may report one to the
+moderators, once. A comment a moderator hid keeps its text for its author and the moderators only:
+everyone else gets it without text (the page says "hidden by a moderator").
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from paperfeed.domain.mathml import MATHML_ATTRIBUTES, MATHML_TAGS
 from paperfeed.rank.tally import paper_totals
+from paperfeed.services.markdown_maths import maths_plugin
 from paperfeed.store import Database
 from paperfeed.store.models import CommentReportRow, CommentRow, PaperRow, UserRow, VoteRow
 
 MAX_COMMENT = 10_000
 MAX_REPORT_REASON = 500
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").use(maths_plugin)
 _ALLOWED_TAGS = {
     "p",
     "br",
@@ -270,12 +273,17 @@ def dismiss_reports(session: Session, comment_id: int) -> int:
     )
 
 
+def preview_comment(body: str) -> str:
+    """The HTML a comment would show, checked like a real one but stored nowhere (the form's Preview)."""
+    return render_markdown(_checked(body))
+
+
 def render_markdown(text: str) -> str:
     """Safe HTML for untrusted markdown (see the module docstring for the two fences)."""
     return nh3.clean(
         _markdown.render(text),
-        tags=_ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
+        tags=_ALLOWED_TAGS | MATHML_TAGS,  # formulas: MathML from services.markdown_maths
+        attributes={"a": {"href", "title"}, **MATHML_ATTRIBUTES},
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from paperfeed.config import Settings, get_settings
 from paperfeed.domain.paper import Paper
+from paperfeed.domain.tex import to_plain
 from paperfeed.domain.text import snippet
 from paperfeed.domain.topics import matches, parse_topics
 from paperfeed.mail.compose import SNIPPET_CHARS, MailCard, render_digest
@@ -182,9 +183,10 @@ def _key(subscription_id: int, period: str) -> str:
 
 def _card(settings: Settings, paper: Paper | PaperRow, upvotes: int) -> MailCard:
     return MailCard(
-        title=" ".join(paper.title.split()),
+        # mail readers draw no MathML: TeX read as plain text (S$^2$COPE → S^2COPE), like the feeds
+        title=" ".join(to_plain(paper.title).split()),
         url=paper_url(settings, paper.id),
-        snippet=snippet(paper.abstract, SNIPPET_CHARS),
+        snippet=snippet(to_plain(paper.abstract), SNIPPET_CHARS),
         authors_count=len(paper.authors),
         upvotes=upvotes,
     )

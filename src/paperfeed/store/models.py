@@ -90,6 +90,21 @@ class FeedEntryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class PaperAuthorRow(Base):
+    """One author of one paper, in order: what author pages and "other papers by the authors" read, so that
+    finding an author's papers is an index lookup, not a scan of every paper's ``authors`` list.
+
+    ``author_key`` is :func:`paperfeed.domain.authors.author_key` of the name, the form follows are keyed
+    by; ``name`` is the name as this paper spells it. Rewritten with the paper by ``store.papers``."""
+
+    __tablename__ = "paper_authors"
+
+    paper_id: Mapped[str] = mapped_column(sa.ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    author_key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+
+
 class UserRow(Base):
     __tablename__ = "users"
 

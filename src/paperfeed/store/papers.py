@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from paperfeed.domain.authors import author_key
 from paperfeed.domain.paper import Paper, PaperVersion, merge_papers
-from paperfeed.store.models import PaperRow
+from paperfeed.store.models import PaperAuthorRow, PaperRow
 
 
 @dataclass
@@ -44,24 +45,49 @@ def upsert_papers(session: Session, papers: Iterable[Paper]) -> UpsertCounts:
         return counts
     stored = {row.id: row for row in session.scalars(sa.select(PaperRow).where(PaperRow.id.in_(list(batch))))}
     now = datetime.now(UTC)
+    authored: dict[str, tuple[str, ...]] = {}  # papers whose author rows must be (re)written
     for paper_id, incoming in batch.items():
         row = stored.get(paper_id)
         if row is None:
             session.add(_new_row(incoming, now))
             counts.new += 1
             counts.changed_ids.append(paper_id)
+            authored[paper_id] = incoming.authors
             continue
         merged = merge_papers(row_to_paper(row), incoming)
         digest = merged.content_hash()
         if digest == row.content_hash:
             counts.unchanged += 1
             continue
+        if tuple(row.authors or ()) != merged.authors:
+            authored[paper_id] = merged.authors
         _fill_row(row, merged, digest)
         row.modified_at = now
         counts.updated += 1
         counts.changed_ids.append(paper_id)
     session.flush()
+    _write_authors(session, authored)
     return counts
+
+
+def _write_authors(session: Session, authored: dict[str, tuple[str, ...]]) -> None:
+    """Replace the ``paper_authors`` rows of these papers: every write of ``papers.authors`` goes through
+    :func:`upsert_papers`, so the table cannot drift from the papers' own lists."""
+    if not authored:
+        return
+    ids = list(authored)
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        session.execute(
+            sa.delete(PaperAuthorRow).where(PaperAuthorRow.paper_id.in_(ids[start : start + 500]))
+        )
+    values = [
+        {"paper_id": paper_id, "position": position, "author_key": key, "name": name}
+        for paper_id, authors in authored.items()
+        for position, name in enumerate(authors)
+        if (key := author_key(name))
+    ]
+    if values:
+        session.execute(sa.insert(PaperAuthorRow), values)
 
 
 def get_paper(session: Session, paper_id: str) -> Paper | None:

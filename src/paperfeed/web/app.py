@@ -52,6 +52,8 @@ ROUTER_MODULES = [
     "paperfeed.web.routes.for_you",
     "paperfeed.web.routes.admin",
     "paperfeed.web.routes.map",
+    "paperfeed.web.routes.authors",
+    "paperfeed.web.routes.comment_preview",
     "paperfeed.web.routes.pages",  # last: holds the catch-all /papers/{arxiv_id:path}
 ]
 

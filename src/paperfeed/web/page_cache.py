@@ -43,6 +43,7 @@ CACHEABLE_PREFIXES = (
     "/api/papers/",
     "/map/",
     "/topics/",
+    "/authors/",
 )
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/rss+xml", "application/atom+xml")
 MAX_BODY = 2 * 1024 * 1024  # larger answers stream through untouched

@@ -1,4 +1,7 @@
-"""RSS 2.0 and Atom 1.0 documents for any list of papers, built with lxml (which does the escaping)."""
+"""RSS 2.0 and Atom 1.0 documents for any list of papers, built with lxml (which does the escaping).
+
+Feed readers show text, not MathML: titles, summaries and names have their TeX read as plain text
+(``S$^2$COPE`` → ``S^2COPE``, ``\\emph{x}`` → ``x``) by :func:`paperfeed.domain.tex.to_plain`."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from email.utils import format_datetime
 from lxml import etree
 
 from paperfeed.domain.paper import Paper
+from paperfeed.domain.tex import to_plain
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # XML 1.0 forbids most control characters; arXiv abstracts occasionally carry them.
@@ -27,9 +31,10 @@ class FeedItem:
     @property
     def description(self) -> str:
         """The abstract, after the reasons when there are any (feed readers show only this text)."""
+        abstract = to_plain(self.paper.abstract)
         if not self.reasons:
-            return self.paper.abstract
-        return f"Why: {' · '.join(self.reasons)}. — {self.paper.abstract}"
+            return abstract
+        return f"Why: {' · '.join(self.reasons)}. — {abstract}"
 
 
 def _clean(text: str) -> str:
@@ -48,7 +53,7 @@ def rss(title: str, link: str, self_url: str, description: str, items: Sequence[
     etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=self_url, rel="self", type="application/rss+xml")
     for item in items:
         node = etree.SubElement(channel, "item")
-        etree.SubElement(node, "title").text = _clean(item.paper.title)
+        etree.SubElement(node, "title").text = _clean(to_plain(item.paper.title))
         etree.SubElement(node, "link").text = item.link
         etree.SubElement(node, "guid", isPermaLink="true").text = item.link
         etree.SubElement(node, "description").text = _clean(item.description)
@@ -75,13 +80,13 @@ def atom(title: str, link: str, self_url: str, items: Sequence[FeedItem]) -> byt
     add(root, "link", href=link, rel="alternate", type="text/html")
     for item in items:
         entry = add(root, "entry")
-        add(entry, "title", item.paper.title)
+        add(entry, "title", to_plain(item.paper.title))
         add(entry, "id", item.link)
         add(entry, "link", href=item.link, rel="alternate")
         add(entry, "updated", _when(item.day).isoformat())
         add(entry, "summary", item.description)
         for name in item.paper.authors or ("unknown",):
-            add(add(entry, "author"), "name", name)
+            add(add(entry, "author"), "name", to_plain(name))
         for category in item.paper.categories:
             add(entry, "category", term=category)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")

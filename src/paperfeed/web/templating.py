@@ -14,7 +14,9 @@ from paperfeed.domain.links import web_url
 from paperfeed.domain.text import snippet
 from paperfeed.services.admin import site_freshness
 from paperfeed.services.feed import Period, PeriodKind
+from paperfeed.web.author_links import author_links, author_path
 from paperfeed.web.map_context import register_map_globals
+from paperfeed.web.maths import tex, tex_plain, tex_snippet
 from paperfeed.web.security import csrf_token, current_user, today
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -45,6 +47,11 @@ def make_templates() -> Jinja2Templates:
     env.auto_reload = False  # templates ship with the package: no stat() of every template on every render
     env.filters["snippet"] = snippet
     env.filters["pub_date"] = pub_date
+    env.filters["tex"] = tex  # paper text with its TeX read: MathML, emphasis, accents (escaped otherwise)
+    env.filters["tex_snippet"] = tex_snippet
+    env.filters["tex_plain"] = tex_plain  # the same as plain text: <title>, share previews, attributes
+    env.filters["author_links"] = author_links  # a card's linked, folded author line
+    env.filters["author_path"] = author_path
     env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:
     env.globals["csrf_token"] = csrf_token
     env.globals["period_url"] = period_url

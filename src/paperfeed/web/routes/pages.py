@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from paperfeed.domain.bibtex import bibtex_entry
 from paperfeed.rank.trending import FORMULA, GRAVITY
-from paperfeed.services import community, feed
+from paperfeed.services import authors, community, feed
 from paperfeed.services.feed import PERSONAL_SORT, FeedError, Period, PeriodKind
 from paperfeed.services.for_you import has_interests
 from paperfeed.services.search import SearchError, similar_papers
@@ -64,6 +65,20 @@ def trending(request: Request) -> Response:
     )
 
 
+@router.get("/papers/{arxiv_id:path}/bibtex")
+def paper_bibtex(request: Request, arxiv_id: str) -> Response:
+    """The paper's BibTeX entry as a ``.bib`` download (the page shows the same text to copy)."""
+    paper_id = paper_id_from_path(arxiv_id)
+    detail = feed.paper_detail(get_db(request), paper_id)
+    if detail is None:
+        raise HTTPException(404, f"No paper {paper_id} here yet. Submit it from the daily page to add it.")
+    return Response(
+        bibtex_entry(detail.card.paper),
+        media_type="application/x-bibtex; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{paper_id.replace("/", "_")}.bib"'},
+    )
+
+
 @router.get("/papers/{arxiv_id:path}")
 def paper(request: Request, arxiv_id: str) -> Response:
     paper_id = paper_id_from_path(arxiv_id)
@@ -76,15 +91,18 @@ def paper(request: Request, arxiv_id: str) -> Response:
     except SearchError:
         similar = []
     user = current_user(request)
+    by_authors = authors.more_by_authors(db, detail.card.paper)
     return render(
         request,
         "paper.html",
         detail=detail,
         card=detail.card,
+        bibtex=bibtex_entry(detail.card.paper),
+        by_authors=by_authors,
         similar=similar,
         # a hidden comment keeps its text for its author; moderators read it on /admin
         comments=community.list_comments(db, paper_id, viewer_id=user.id if user else None),
-        **card_marks(request, [detail.card, *similar]),
+        **card_marks(request, [detail.card, *by_authors, *similar]),
         followed=followed_on_paper(db, user.id, detail.card.paper) if user else set(),
     )
 

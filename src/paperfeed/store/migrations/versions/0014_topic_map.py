@@ -1,7 +1,7 @@
 """topic map: the current map's points and topics, and a row per build.
 
 Revision ID: 0014_topic_map
-Revises: 0012_submission_approval
+Revises: 0013_paper_authors
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_topic_map"
-down_revision = "0012_submission_approval"
+down_revision = "0013_paper_authors"
 branch_labels = None
 depends_on = None
 
