@@ -17,6 +17,7 @@ from paperfeed.ingest.records import Record
 from paperfeed.services.search import (
     SearchFilters,
     UnknownPaper,
+    query_vector_of,
     search_papers,
     similar_papers,
 )
@@ -213,3 +214,15 @@ def test_on_a_large_corpus_the_database_engine_drops_very_common_words(
     assert len(guarded) < len(everything)  # papers matching only "learning" are no longer scored
     assert all(rare.lower()[:5] in f"{h.paper.title} {h.paper.abstract}".lower() for h in guarded)
     assert search_papers(sqlite_db, "learning models", mode="keyword").hits  # all common: kept as typed
+
+
+def test_a_repeated_query_is_embedded_once_and_pages_agree(search_db: Database) -> None:
+    query = "contrastive pretraining of vision transformers for retrieval"
+    first = search_papers(search_db, query, mode="hybrid", limit=10)
+    runs = query_vector_of.cache_info().misses
+    second_page = search_papers(search_db, query, mode="hybrid", limit=10, offset=10)
+    again = search_papers(search_db, query, mode="hybrid", limit=10)
+    assert query_vector_of.cache_info().misses == runs  # the next page and the same query: no model run
+    assert ids(again) == ids(first) and not set(ids(first)) & set(ids(second_page))
+    vector = query_vector_of(current_model_key(), query)
+    assert not vector.flags.writeable  # shared between requests: nobody may change it

@@ -107,6 +107,7 @@ def to_plain(text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=16384)  # every card of every listing view asks again
 def snippet_source(text: str, limit: int) -> str:
     """The first ``limit`` characters of ``text`` (as written) cut at a word boundary *outside* formulas,
     whitespace flattened, with "…" when cut: a card's abstract never ends inside a ``$…$``."""

@@ -70,7 +70,16 @@ def create_collection(db: Database, user_id: int, name: str) -> Collection:
 
 
 def list_collections(db: Database, user_id: int) -> list[Collection]:
-    _ensure_saved(db, user_id)
+    """The reader's collections, "Saved" first made if missing. Read first: every signed-in page lists them
+    (the save menus), and a write on every page view would queue readers behind one another."""
+    found = _collections(db, user_id)
+    if not any(c.slug == "saved" for c in found):
+        _ensure_saved(db, user_id)
+        found = _collections(db, user_id)
+    return found
+
+
+def _collections(db: Database, user_id: int) -> list[Collection]:
     with db.sessions() as session:
         rows = session.execute(
             sa.select(CollectionRow, sa.func.count(CollectionItemRow.paper_id))

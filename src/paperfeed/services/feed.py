@@ -25,7 +25,7 @@ from paperfeed.rank.tally import MIN_VOTES_TO_RANK, Tally, paper_totals, rank_by
 from paperfeed.rank.trending import rank_tallies, trending_papers
 from paperfeed.services.for_you import rank_for_reader
 from paperfeed.store import Database
-from paperfeed.store.data_version import VersionedCache
+from paperfeed.store.data_version import VersionedCache, current_version
 from paperfeed.store.feed import entries_for_paper, latest_feed_day
 from paperfeed.store.models import FeedEntryRow, PaperRow
 from paperfeed.store.papers import get_papers
@@ -203,7 +203,10 @@ def feed_page(
     if page < 1 or page_size < 1:
         raise FeedError(f"page {page} does not exist; pages start at 1")
     now = now or datetime.now(UTC)
-    tallies, previous, following, categories = _PERIODS.get(db, period, lambda: _period_tallies(db, period))
+    version = current_version(db).version  # one read for both kept values below
+    tallies, previous, following, categories = _PERIODS.get(
+        db, period, lambda: _period_tallies(db, period), version=version
+    )
     chips = tuple(_chips(categories))
     days = tuple(sorted(Counter(t.entry.featured_on for t in tallies).items(), reverse=True))
     chosen_category = None
@@ -221,7 +224,7 @@ def feed_page(
         ordered = _order(tallies, sort, now, period.kind)
     total = len(ordered)
     chunk = ordered[(page - 1) * page_size : page * page_size]
-    papers = _PAGES.get(db, tuple(t.paper_id for t, _ in chunk), lambda: _papers(db, chunk))
+    papers = _PAGES.get(db, tuple(t.paper_id for t, _ in chunk), lambda: _papers(db, chunk), version=version)
     cards = [
         PaperCard(
             papers[t.paper_id],

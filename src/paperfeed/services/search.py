@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.paper import Paper
@@ -59,6 +63,7 @@ CANDIDATES = 100  # papers each side contributes to the hybrid fusion
 # semantic hit of a real query falls below it).
 SEMANTIC_FLOOR = 0.3
 MAX_LIMIT = 200
+_QUERY_ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
 MAX_OFFSET = 10_000
 
 
@@ -106,6 +111,8 @@ def search_papers(
     with db.session() as session:
         if mode != "keyword" and not has_vectors(session, model):
             mode = "keyword"
+        # The query's embedding is computed while the keyword side searches (the model runs outside the GIL).
+        encoding = _QUERY_ENCODER.submit(query_vector_of, model, parsed.text) if mode != "keyword" else None
         keyword_hits: list[tuple[str, float]] = []
         semantic_hits: list[tuple[str, float]] = []
         if mode != "semantic":
@@ -115,7 +122,8 @@ def search_papers(
         if mode == "keyword":
             ranked = keyword_hits
         else:
-            query_vector = get_encoder().encode([parsed.text])[0]
+            assert encoding is not None
+            query_vector = encoding.result()
             semantic_hits = semantic.nearest(
                 session, model, query_vector, limit=max(depth, CANDIDATES), filters=filters
             )
@@ -156,6 +164,15 @@ def search_papers(
         suggestion=suggestion,
         exact_id=exact_id,
     )
+
+
+@lru_cache(maxsize=1024)
+def query_vector_of(model: str, text: str) -> np.ndarray:
+    """A query's embedding, kept: the next page of results, a feed reader polling a search, the same popular
+    query from many readers cost no model run. Keyed by the model too, so a new model misses."""
+    vector = get_encoder().encode([text])[0]
+    vector.setflags(write=False)
+    return vector
 
 
 def warm_up(db: Database) -> None:

@@ -88,8 +88,10 @@ class VersionedCache(Generic[T]):
         self._items: OrderedDict[tuple[str, Hashable], tuple[int, T]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, db: Database, key: Hashable, compute: Callable[[], T]) -> T:
-        version = current_version(db).version
+    def get(self, db: Database, key: Hashable, compute: Callable[[], T], *, version: int | None = None) -> T:
+        """The kept value of ``key``, or ``compute()``'s. ``version``: one read by the caller for several
+        values of one answer (it must have been read before any of them is computed)."""
+        version = current_version(db).version if version is None else version
         if version == UNKNOWN.version:
             return compute()
         slot = (db.url, key)

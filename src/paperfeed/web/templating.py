@@ -45,6 +45,9 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.autoescape = True  # every template, whatever its extension: paper text is untrusted input
     env.auto_reload = False  # templates ship with the package: no stat() of every template on every render
+    # A plain dict, not Jinja's locked LRU (its lookup is linear in the cache size, and runs for every card's
+    # includes): the templates are a few dozen files, all kept.
+    env.cache = {}
     env.filters["snippet"] = snippet
     env.filters["pub_date"] = pub_date
     env.filters["tex"] = tex  # paper text with its TeX read: MathML, emphasis, accents (escaped otherwise)
