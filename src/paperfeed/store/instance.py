@@ -45,6 +45,12 @@ def signing_key_for_url(url: str, legacy_file: Path | None = None) -> str:
         db.dispose()
 
 
+def forget_signing_key(url: str) -> None:
+    """Ask the database again next time: a restore replaced the key this process remembers."""
+    with _lock:
+        _known.pop(url, None)
+
+
 def _stored_or_new(db: Database, candidate: str | None) -> str:
     insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     statement = (
