@@ -117,6 +117,8 @@ def backup(
                     done += 1
                     if on_rows is not None and done % BATCH == 0:
                         on_rows(done)
+                if on_rows is not None:
+                    on_rows(done)
             _write(out, {"end": True, "rows": done})
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
@@ -124,8 +126,6 @@ def backup(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if on_rows is not None:
-        on_rows(done)
     return BackupReport(path, counts, vectors, path.stat().st_size)
 
 
@@ -254,7 +254,7 @@ def _target_codecs(path: Path, header: dict[str, Any]) -> dict[str, tuple[br.Tab
 def _refuse_unless_empty(db: Database, connection: sa.Connection) -> None:
     filled = br.non_empty_tables(connection)
     if filled:
-        listed = ", ".join(f"{name} ({count:,} rows)" for name, count in filled.items())
+        listed = ", ".join(f"{name} ({count:,} row{'' if count == 1 else 's'})" for name, count in filled.items())
         raise BackupError(
             f"the database {db.engine.url.render_as_string(hide_password=True)} is not empty: {listed}. "
             "Restore only into a new, empty database (create one and point PAPERFEED_DATABASE_URL at it)"
@@ -272,7 +272,7 @@ def _insert_all(
     done, ended = 0, False
     batch: list[dict[str, Any]] = []
     current: str | None = None
-    first_line = 0
+    first_line = last_line = 0
 
     def flush() -> None:
         if not batch or current is None:
@@ -286,7 +286,7 @@ def _insert_all(
         except sa.exc.DBAPIError as error:
             reason = str(error.orig or error).splitlines()[0]
             raise BackupError(
-                f"{path}, lines {first_line}-{line_number}: the database refused these {current} rows "
+                f"{path}, lines {first_line}-{last_line}: the database refused these {current} rows "
                 f"({reason}); nothing was restored"
             ) from error
         batch.clear()
@@ -317,7 +317,7 @@ def _insert_all(
             except (ValueError, TypeError) as error:
                 raise BackupError(f"{path}, line {line_number}: {error}; nothing was restored") from error
             counts[name] += 1
-            done += 1
+            done, last_line = done + 1, line_number
             if on_rows is not None and done % BATCH == 0:
                 on_rows(done)
     if not ended:

@@ -61,19 +61,39 @@ def backed_up_tables() -> list[sa.Table]:
 
 
 def column_kind(type_: sa.types.TypeEngine[Any]) -> str:
-    """How a column's values are written: ``datetime``, ``date``, ``bytes``, ``json`` or ``plain``."""
-    impl = type_.impl_instance if isinstance(type_, sa.TypeDecorator) else type_
-    if isinstance(impl, sa.DateTime):
-        return "datetime"
-    if isinstance(impl, sa.Date):
-        return "date"
-    if isinstance(impl, sa.LargeBinary):
-        return "bytes"
-    if isinstance(impl, sa.JSON):
+    """How a column's values are written: ``datetime``, ``date``, ``bytes``, ``json`` or ``plain``.
+
+    Decided by the Python type the column hands out, not by its storage: ``Interval`` is stored as a
+    timestamp but holds a ``timedelta``, ``Numeric`` a ``Decimal`` that JSON would turn into a float."""
+    if isinstance(type_.impl_instance if isinstance(type_, sa.TypeDecorator) else type_, sa.JSON):
         return "json"
-    if isinstance(impl, sa.Float | sa.Integer | sa.String | sa.Boolean):
-        return "plain"
-    raise UnsupportedColumn(f"a column of type {type_!r} has no backup format yet")
+    python = _python_type(type_)
+    kind = _KINDS.get(python) if python is not None else None
+    if kind is None:
+        raise UnsupportedColumn(f"a column of type {type_!r} has no backup format yet")
+    return kind
+
+
+def _python_type(type_: sa.types.TypeEngine[Any]) -> type | None:
+    """What the column hands out; a decorator that does not say (``UtcDateTime``) hands out its impl's."""
+    try:
+        python: type | None = type_.python_type
+    except NotImplementedError:
+        python = None
+    if python in (None, object) and isinstance(type_, sa.TypeDecorator):
+        return _python_type(type_.impl_instance)
+    return python
+
+
+_KINDS: dict[type, str] = {
+    datetime: "datetime",
+    date: "date",
+    bytes: "bytes",
+    int: "plain",
+    float: "plain",
+    str: "plain",
+    bool: "plain",
+}
 
 
 @dataclass(frozen=True)
