@@ -193,7 +193,9 @@ def restore(db: Database, path: Path, *, on_rows: Progress | None = None) -> Res
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # one writer from the emptiness check to the commit
         _refuse_unless_empty(db, connection)
         br.clear_replaced(connection)
+        graphs = br.drop_vector_graphs(connection)
         done = _insert_all(connection, path, target, counts, on_rows)
+        br.create_indexes(connection, graphs)
         if counts != expected:
             differ = ", ".join(
                 f"{n}: {counts[n]} of {expected[n]}" for n in expected if counts[n] != expected[n]
@@ -254,7 +256,9 @@ def _target_codecs(path: Path, header: dict[str, Any]) -> dict[str, tuple[br.Tab
 def _refuse_unless_empty(db: Database, connection: sa.Connection) -> None:
     filled = br.non_empty_tables(connection)
     if filled:
-        listed = ", ".join(f"{name} ({count:,} row{'' if count == 1 else 's'})" for name, count in filled.items())
+        listed = ", ".join(
+            f"{name} ({count:,} row{'' if count == 1 else 's'})" for name, count in filled.items()
+        )
         raise BackupError(
             f"the database {db.engine.url.render_as_string(hide_password=True)} is not empty: {listed}. "
             "Restore only into a new, empty database (create one and point PAPERFEED_DATABASE_URL at it)"

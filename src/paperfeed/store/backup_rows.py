@@ -193,6 +193,35 @@ def insert_vectors(connection: sa.Connection, rows: list[dict[str, Any]]) -> Non
     connection.execute(statement, rows)
 
 
+def drop_vector_graphs(connection: sa.Connection) -> list[str]:
+    """PostgreSQL: drop the HNSW indexes of the vectors table and return their definitions.
+
+    Inserting into an HNSW index costs a graph search per row (1.6 ms a vector on two cores, half an hour
+    at a million); building it once after the rows are in is several times faster. Read from the catalogue
+    rather than copied from the migration, so a tuned index comes back as it was. Inside the restore's
+    transaction: a failed restore gets the index back with the rollback."""
+    if connection.dialect.name != "postgresql":
+        return []
+    found = connection.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = :table AND indexdef ILIKE '% USING hnsw %'"
+        ),
+        {"table": VECTORS},
+    ).all()
+    for name, _ in found:
+        connection.execute(sa.text(f'DROP INDEX "{name}"'))
+    return [definition for _, definition in found]
+
+
+def create_indexes(connection: sa.Connection, definitions: Sequence[str]) -> None:
+    """Recreate what :func:`drop_vector_graphs` dropped, with room to build the graph in memory."""
+    if definitions:
+        connection.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for definition in definitions:
+        connection.execute(sa.text(definition))
+
+
 def clear_replaced(connection: sa.Connection) -> None:
     """Remove what a fresh database made for itself and the backup brings instead (the signing key)."""
     for name in sorted(REPLACED):
