@@ -247,6 +247,15 @@ def test_restore_refuses_a_database_with_rows(db: Database, tmp_path: Path) -> N
         assert br.count_rows(connection, "papers") == 1
 
 
+def test_restore_wants_the_schema_migrated_first(sqlite_db: Database, tmp_path: Path) -> None:
+    ingest(sqlite_db, [paper(1, "Sparse attention")])
+    backup(sqlite_db, tmp_path / "b.jsonl.gz")
+    bare = Database(f"sqlite:///{tmp_path / 'bare.sqlite3'}")
+    with pytest.raises(BackupError, match="run `paperfeed migrate` first"):
+        restore(bare, tmp_path / "b.jsonl.gz")
+    assert bare.schema_revision() is None  # and it was left alone
+
+
 def _small_backup(db: Database, path: Path) -> list[str]:
     ingest(db, [paper(n, f"Paper number {n}") for n in range(1, 30)])
     accounts.sign_up(db, "ada", PASSWORD)
@@ -444,7 +453,8 @@ def test_the_commands_move_an_instance_from_sqlite_to_postgresql(
     restored = _cli(tmp_path / "node", "restore", str(path), url=url)
     assert restored.returncode == 0, restored.stderr
     assert (
-        "restored" in restored.stderr
+        "restored 3 rows of" in restored.stderr  # 2 papers, 1 account
+        and "search indexes rebuilt" in restored.stderr
         and "web_sessions" in restored.stderr
         and "paperfeed reindex" in restored.stderr
     )

@@ -48,9 +48,12 @@ def restore(path: Path = typer.Argument(..., help="A file written by `paperfeed 
         started = time.perf_counter()
         with progress_bar(f"restoring {path.name}", total) as bar:
             report = restore_database(db, path, on_rows=lambda n: bar.update(bar.task, completed=n))
+    rows_seconds = time.perf_counter() - started - report.index_seconds
+    vector_graph = f", vector index {report.indexed_vectors:,} vectors" if report.indexed_vectors else ""
     console.print(
         f"restored {report.rows:,} rows of {len(report.tables)} tables from {escape(str(path))} "
-        f"in {time.perf_counter() - started:.1f} s; keyword index rebuilt ({report.indexed_papers:,} papers)"
+        f"in {rows_seconds:.1f} s; search indexes rebuilt in {report.index_seconds:.1f} s "
+        f"(keyword index {report.indexed_papers:,} papers{vector_graph})"
     )
     if not report.vectors:
         console.print("the backup holds no vectors: run `paperfeed reindex` to embed the papers again")

@@ -29,10 +29,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,6 +55,7 @@ BATCH = 2_000  # rows per read from the cursor and per multi-row INSERT: flat me
 COMPRESS_LEVEL = 6  # zlib's default: level 9 took longer for a few per cent less
 
 Progress = Callable[[int], None]  # rows done so far
+Reader = Callable[[sa.Connection], Iterator[Sequence[Any]]]
 
 
 class BackupError(ValueError):
@@ -78,6 +81,7 @@ class RestoreReport:
     vectors: bool
     indexed_papers: int = 0
     indexed_vectors: int = 0
+    index_seconds: float = 0.0  # rebuilding this node's search indexes, after the rows were committed
     skipped: dict[str, str] = field(default_factory=lambda: dict(br.SKIPPED))
 
     @property
@@ -92,28 +96,23 @@ def backup(
     db: Database, path: Path, *, vectors: bool = True, on_rows: Progress | None = None
 ) -> BackupReport:
     """Write the whole database to ``path`` (see the module docstring); returns what went in."""
-    tables = br.backed_up_tables()
-    codecs = [br.codec(t) for t in tables]  # an unknown column type fails here, before any file is written
+    readers: list[tuple[br.TableCodec, Reader]] = [  # an unknown column type fails here, before any file
+        (br.codec(table), partial(br.read_rows, table=table, batch=BATCH)) for table in br.backed_up_tables()
+    ]
+    if vectors:
+        readers.append((br.VECTOR_CODEC, partial(br.read_vectors, batch=BATCH)))
     tmp = path.with_name(path.name + ".part")
     try:
         with (
             _snapshot(db) as connection,
             gzip.open(tmp, "wt", encoding="utf-8", compresslevel=COMPRESS_LEVEL) as out,
         ):
-            counts = {t.name: br.count_rows(connection, t.name) for t in tables}
-            if vectors:
-                counts[br.VECTORS] = br.count_rows(connection, br.VECTORS)
-                codecs.append(br.VECTOR_CODEC)
-            _write(out, _header(db, codecs, counts, vectors))
+            counts = {table.name: br.count_rows(connection, table.name) for table, _ in readers}
+            _write(out, _header(db, [table for table, _ in readers], counts, vectors))
             done = 0
-            sources: list[tuple[br.TableCodec, Iterator[Any]]] = [
-                (c, br.read_rows(connection, t, batch=BATCH)) for c, t in zip(codecs, tables, strict=False)
-            ]
-            if vectors:
-                sources.append((br.VECTOR_CODEC, br.read_vectors(connection, batch=BATCH)))
-            for table_codec, rows in sources:
-                for row in rows:
-                    _write(out, {"t": table_codec.name, "r": table_codec.encode(row)})
+            for table, read in readers:
+                for row in read(connection):
+                    _write(out, {"t": table.name, "r": table.encode(row)})
                     done += 1
                     if on_rows is not None and done % BATCH == 0:
                         on_rows(done)
@@ -185,6 +184,10 @@ def read_header(path: Path) -> dict[str, Any]:
 def restore(db: Database, path: Path, *, on_rows: Progress | None = None) -> RestoreReport:
     """Load the backup at ``path`` into ``db``, which must be empty and at the backup's schema revision."""
     header = read_header(path)
+    if not db.schema_is_current():
+        raise BackupError(
+            f"the database is not at schema revision {head_revision()}: run `paperfeed migrate` first"
+        )
     target = _target_codecs(path, header)
     expected = {t["name"]: int(t["rows"]) for t in header["tables"]}
     counts = dict.fromkeys(expected, 0)
@@ -207,7 +210,9 @@ def restore(db: Database, path: Path, *, on_rows: Progress | None = None) -> Res
         connection.commit()
     forget_signing_key(db.url)
     report = RestoreReport(counts, bool(header.get("vectors")))
+    started = time.perf_counter()
     report.indexed_papers, report.indexed_vectors = _rebuild_indexes(db, report.vectors)
+    report.index_seconds = time.perf_counter() - started
     if on_rows is not None:
         on_rows(done)
     return report
