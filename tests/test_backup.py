@@ -269,6 +269,15 @@ def _write(path: Path, lines: list[str]) -> None:
         handle.write("\n".join(lines) + "\n")
 
 
+def _user_created_at(lines: list[str], value: object) -> str:
+    """The file's account row with another ``created_at``."""
+    columns = next(t["columns"] for t in json.loads(lines[0])["tables"] if t["name"] == "users")
+    row = json.loads(lines[-2])
+    assert row["t"] == "users"
+    row["r"][columns.index("created_at")] = value
+    return json.dumps(row)
+
+
 def _assert_empty(db: Database) -> None:
     with db.engine.connect() as connection:
         assert br.non_empty_tables(connection) == {}
@@ -287,8 +296,11 @@ def _assert_empty(db: Database) -> None:
             lambda lines: lines[:-2] + ['{"t":"nowhere","r":[]}'] + lines[-1:],
             r"line \d+: not a row of a table",
         ),
+        (lambda lines: lines[:-2] + [_user_created_at(lines, 20260701)] + lines[-1:], r"line 31: .*str"),
+        (lambda lines: lines[:-2] + [_user_created_at(lines, None)] + lines[-1:], r"lines 31-31: .*users"),
+        (lambda lines: lines[:-2] + ['{"t":"users","r":[2]}'] + lines[-1:], r"line 31: 1 values for the 9"),
     ],
-    ids=["bad-json", "duplicate-row", "no-end-mark", "unknown-table"],
+    ids=["bad-json", "duplicate-row", "no-end-mark", "unknown-table", "not-a-time", "no-time", "short-row"],
 )
 def test_a_damaged_file_leaves_the_database_empty(
     db: Database, other: Database, tmp_path: Path, damage: Any, message: str

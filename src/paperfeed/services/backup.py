@@ -292,7 +292,7 @@ def _insert_all(
                 br.insert_vectors(connection, batch)
             else:
                 br.insert_rows(connection, table, batch)
-        except sa.exc.DBAPIError as error:
+        except sa.exc.StatementError as error:
             reason = str(error.orig or error).splitlines()[0]
             raise BackupError(
                 f"{path}, lines {first_line}-{last_line}: the database refused these {current} rows "

@@ -244,16 +244,7 @@ def reset_sequences(connection: sa.Connection, names: Sequence[str]) -> None:
     if connection.dialect.name != "postgresql":
         return
     for name in names:
-        table = Base.metadata.tables.get(name)
-        column = (
-            "id"
-            if name == VECTORS
-            else (
-                table.autoincrement_column.name
-                if table is not None and table.autoincrement_column is not None
-                else None
-            )
-        )
+        column = _serial_column(name)
         if column is None:
             continue
         connection.execute(
@@ -263,3 +254,12 @@ def reset_sequences(connection: sa.Connection, names: Sequence[str]) -> None:
             ),
             {"table": name, "column": column},
         )
+
+
+def _serial_column(name: str) -> str | None:
+    """The column a table's id sequence feeds, if it has one (not ``papers``, keyed by arXiv id)."""
+    if name == VECTORS:
+        return "id"
+    table = Base.metadata.tables.get(name)
+    column = None if table is None else table.autoincrement_column
+    return None if column is None else column.name
