@@ -190,6 +190,7 @@ def test_an_instance_moves_to_the_other_backend_unchanged(
     assert made.tables["paper_vectors"] == len(instance.papers) and made.tables["users"] == 2
 
     graphs = _vector_graphs(other)
+    assert signing_key(other) != signing_key(db)  # a new database makes its own (and this process caches it)
     report = restore(other, path)
     assert report.tables == made.tables and report.indexed_papers == len(instance.papers)
     assert _vector_graphs(other) == graphs != []

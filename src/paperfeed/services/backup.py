@@ -208,7 +208,7 @@ def restore(db: Database, path: Path, *, on_rows: Progress | None = None) -> Res
             )
         br.reset_sequences(connection, list(counts))
         connection.commit()
-    forget_signing_key(db.url)
+    forget_signing_key(db)
     report = RestoreReport(counts, bool(header.get("vectors")))
     started = time.perf_counter()
     report.indexed_papers, report.indexed_vectors = _rebuild_indexes(db, report.vectors)
