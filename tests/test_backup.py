@@ -24,7 +24,12 @@ from paperfeed.services.backup import BackupError, backup, read_header, restore
 from paperfeed.services.digest import build_digests
 from paperfeed.services.library import import_library
 from paperfeed.services.search import search_papers, similar_papers
-from paperfeed.services.subscriptions import confirm_subscription, request_subscription, unsubscribe_token
+from paperfeed.services.subscriptions import (
+    confirm_subscription,
+    request_subscription,
+    unsubscribe_by_token,
+    unsubscribe_token,
+)
 from paperfeed.store import Database, jobs
 from paperfeed.store import backup_rows as br
 from paperfeed.store.instance import signing_key
@@ -51,6 +56,11 @@ class Instance:
 
 def _settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path, secret_key=SECRET)
+
+
+def _keyed(db: Database, tmp_path: Path) -> Settings:
+    """Settings signing with the instance's own key, kept in its database (as on a real install)."""
+    return Settings(home=tmp_path / "keyed", database_url=db.url)
 
 
 def populate(db: Database, corpus: Corpus, tmp_path: Path) -> Instance:
@@ -98,7 +108,10 @@ def populate(db: Database, corpus: Corpus, tmp_path: Path) -> Instance:
         jobs.save_checkpoint(session, job.id, {"token": "abc|1001", "pages": [1, 2.5, None]}, {"new": 3})
     signing_key(db)
     return Instance(
-        ids, api_token, feed_token, unsubscribe_token(settings, subscription.id, subscription.email)
+        ids,
+        api_token,
+        feed_token,
+        unsubscribe_token(_keyed(db, tmp_path), subscription.id, subscription.email),
     )
 
 
@@ -205,21 +218,25 @@ def test_an_instance_moves_to_the_other_backend_unchanged(
     assert accounts.log_in(other, "ada", PASSWORD).username == "ada"
     assert accounts.user_for_token(other, instance.api_token).username == "ada"  # type: ignore[union-attr]
     assert accounts.user_for_feed_token(other, instance.feed_token).username == "ada"  # type: ignore[union-attr]
-    assert signing_key(other) == signing_key(db)  # e-mail links already sent keep working
+    assert signing_key(other) == signing_key(db)
 
     source_pages = _pages(db, tmp_path / "a", instance)
     restored_pages = _pages(other, tmp_path / "b", instance)
     for page, html in source_pages.items():
         assert restored_pages[page] == html, page
-    assert (
-        "Lovely" not in source_pages[f"/papers/{instance.papers[0]}"]
-    )  # hidden by a moderator, still hidden
+    # hidden by a moderator before the move, still hidden after it
+    assert "Lovely" not in restored_pages[f"/papers/{instance.papers[0]}"]
     for mode in ("keyword", "semantic", "hybrid"):
         hits = [h.paper.id for h in search_papers(other, "image segmentation", mode=mode, limit=10).hits]
+        assert len(hits) == 10
         assert hits == [h.paper.id for h in search_papers(db, "image segmentation", mode=mode, limit=10).hits]
     assert [h.paper.id for h in similar_papers(other, instance.papers[7])] == [
         h.paper.id for h in similar_papers(db, instance.papers[7])
     ]
+
+    # the links in e-mails already sent keep working: signed with the instance's key, which moved along
+    left = unsubscribe_by_token(other, _keyed(other, tmp_path), instance.unsubscribe)
+    assert (left.email, left.status) == ("ada@example.org", "unsubscribed")
 
 
 def test_new_rows_after_a_restore_get_fresh_ids(db: Database, other: Database, tmp_path: Path) -> None:
