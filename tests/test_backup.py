@@ -255,6 +255,25 @@ def test_new_rows_after_a_restore_get_fresh_ids(db: Database, other: Database, t
     assert bob.id > ada.id
 
 
+def test_a_backup_is_one_moment_while_the_site_keeps_writing(
+    db: Database, other: Database, tmp_path: Path
+) -> None:
+    ingest(db, [paper(1, "Sparse attention")])
+    ada = accounts.sign_up(db, "ada", PASSWORD)
+    voted: list[community.VoteResult] = []
+
+    def vote_once_papers_are_written(rows: int) -> None:
+        if rows >= 1 and not voted:  # the papers (count 0) are in the file; the votes table is still ahead
+            voted.append(community.upvote(db, ada.id, "2601.00001"))
+
+    backup(db, tmp_path / "b.jsonl.gz", on_rows=vote_once_papers_are_written)
+    assert voted[0].upvotes == 1  # the vote went in, during the backup
+    restore(other, tmp_path / "b.jsonl.gz")
+    with other.engine.connect() as connection:  # and is not half in the file: no vote without its count
+        assert br.count_rows(connection, "votes") == 0
+        assert connection.execute(sa.text("SELECT upvotes FROM papers")).scalar_one() == 0
+
+
 def test_restore_refuses_a_database_with_rows(db: Database, tmp_path: Path) -> None:
     ingest(db, [paper(1, "Sparse attention")])
     backup(db, tmp_path / "b.jsonl.gz")
