@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from paperfeed.cli import (
+    backup,
     demo,
     digest,
     export,
@@ -31,6 +32,8 @@ ingest_app.command("oai")(ingest_sources.ingest_oai)
 ingest_app.command("hf-daily")(ingest_sources.ingest_hf_daily)
 app.command("submit")(ingest_sources.submit)
 app.command("export")(export.export)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.command("stats")(stats.stats)
 app.command("jobs")(jobs.jobs)
 app.add_typer(digest.digest_app, name="digest")

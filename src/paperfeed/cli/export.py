@@ -1,4 +1,6 @@
-"""`paperfeed export`: every paper in paperfeed's own JSON-lines format (also the backup)."""
+"""`paperfeed export`: every paper in paperfeed's own JSON-lines format, for other tools or another instance.
+
+Not a backup: accounts, votes, comments, collections and subscriptions are not in it (`paperfeed backup`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from paperfeed.store.papers import count_papers
 
 
 def export(path: Path = typer.Argument(..., help="Output .jsonl or .jsonl.gz file")) -> None:
-    """Export every paper with its feed entries; importing the file into an empty database restores them."""
+    """Export every paper with its listing days as JSON lines (`ingest jsonl` reads it back). Papers only: for
+    a backup of everything (accounts, votes, comments, subscriptions …) use `paperfeed backup`."""
     db = open_db()
     with db.sessions() as session:
         total = count_papers(session)
