@@ -39,8 +39,8 @@ SKIPPED: dict[str, str] = {
     "leases": "held by processes of the old instance; restored, they would stop the new one's sync and "
     "embedder until they expired",
     "pacing": "the old instance's place in arXiv's queue",
-    "data_version": "a counter the database's triggers keep (store/data_version.py): the restore's own writes "
-    "move it, so every page cache of the new instance starts afresh",
+    "data_version": "a counter the database's triggers keep (store/data_version.py): the restore's own "
+    "writes move it, so every page cache of the new instance starts afresh",
 }
 # A migrated database already holds rows of these (`paperfeed migrate` makes the signing key); the backup's
 # rows replace them. Keeping the old signing key is the point of a move to a new database: links in e-mails
@@ -220,6 +220,9 @@ def create_indexes(connection: sa.Connection, definitions: Sequence[str]) -> Non
     """Recreate what :func:`drop_vector_graphs` dropped, with room to build the graph in memory."""
     if definitions:
         connection.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
+        # The data-version triggers are deferred to the commit (migration 0016), and PostgreSQL builds no
+        # index on a table with trigger events pending: run them now.
+        connection.execute(sa.text("SET CONSTRAINTS ALL IMMEDIATE"))
     for definition in definitions:
         connection.execute(sa.text(definition))
 
