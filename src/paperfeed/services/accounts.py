@@ -232,11 +232,12 @@ def start_session(db: Database, user: User) -> str:
 
 
 def session_user(db: Database, session_id: str) -> User | None:
-    """The user of a valid session, else None (logged out, revoked, expired or never existed)."""
+    """The user of a valid session, else None (logged out, revoked, expired, never existed, or the account
+    disabled by an admin)."""
     from paperfeed.store import sessions
 
     user_id = sessions.user_id_of(db, session_id)
-    return get_user(db, user_id) if user_id is not None else None
+    return _find(db, (UserRow.id == user_id) & ~UserRow.disabled) if user_id is not None else None
 
 
 def end_session(db: Database, session_id: str) -> None:

@@ -108,7 +108,15 @@ def _create_engine(url: str, *, echo: bool, pool_size: int | None, max_overflow:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        # A page runs a dozen short queries from a pool of worker threads: keep enough connections open that
+        # busy moments do not open and close one (and run its pragmas) per query.
+        engine = sa.create_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=20,
+            max_overflow=20,
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if pool_size is None or max_overflow is None:

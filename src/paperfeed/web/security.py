@@ -110,8 +110,13 @@ def csrf_token(request: Request) -> str:
     sid = request.session.get("sid")
     if not isinstance(sid, str):
         return ""
+    kept = getattr(request.state, "csrf", None)  # a page asks once per form: a listing has hundreds
+    if kept is not None and kept[0] == sid:
+        return kept[1]
     digest = hmac.new(_key(request), b"csrf:" + sid.encode("ascii"), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
+    token = base64.urlsafe_b64encode(digest.digest()).decode("ascii").rstrip("=")
+    request.state.csrf = (sid, token)
+    return token
 
 
 def from_this_site(request: Request) -> bool:
@@ -154,9 +159,7 @@ def current_user(request: Request) -> User | None:
         user = None
         sid = request.session.get("sid")
         if request.session.get("auth") and isinstance(sid, str):
-            user = accounts.session_user(get_db(request), sid)
-            if user is not None and is_disabled(get_db(request), user.id):  # an admin disabled the account
-                user = None
+            user = accounts.session_user(get_db(request), sid)  # None too if an admin disabled the account
             if user is None:  # logged out elsewhere, revoked or expired: stop asking the database
                 request.session.pop("auth", None)
         request.state.user = user
