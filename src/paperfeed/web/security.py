@@ -2,7 +2,7 @@
 
 Sessions live in the database (``store/sessions``): the signed session cookie carries a random session id
 (``sid``), and a logged-in browser is one whose id has a row there, so log-out, a password change and an
-admin's revoke end it on every node at once. An anonymous visitor has an id too, with no row.
+admin's revoke end it on every node at once. An anonymous visitor has no session until they post a form.
 
 CSRF, two layers. Every cookie-authenticated POST must come from this site's own pages: a browser's
 ``Sec-Fetch-Site`` (or, from older browsers, ``Origin``) naming another site is refused, whoever is asking
