@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -293,36 +294,38 @@ _cache: OrderedDict[tuple, ReaderRanking] = OrderedDict()
 
 def _fingerprint(session: Session, user_id: int) -> tuple:
     """Changes whenever any signal of the reader is added, changed or removed."""
-    parts = []
+    # One statement of scalar subqueries, not one query each: this runs on every signed-in listing view.
+    columns: list[sa.ScalarSelect[Any]] = []
     for table, at in (
         (VoteRow, VoteRow.created_at),
         (RatingRow, RatingRow.created_at),
         (FollowRow, FollowRow.created_at),
         (LibraryItemRow, LibraryItemRow.imported_at),
     ):
-        parts.append(
-            tuple(
-                session.execute(
-                    sa.select(sa.func.count(), sa.func.max(at), sa.func.sum(table.id)).where(
-                        table.user_id == user_id
-                    )
-                ).one()
-            )
-        )
-    saves = session.execute(
-        sa.select(sa.func.count(), sa.func.max(CollectionItemRow.added_at))
+        mine = sa.select().select_from(table).where(table.user_id == user_id)
+        columns += [
+            mine.add_columns(sa.func.count()).scalar_subquery(),
+            mine.add_columns(sa.func.max(at)).scalar_subquery(),
+            mine.add_columns(sa.func.sum(table.id)).scalar_subquery(),
+        ]
+    saved = (
+        sa.select()
+        .select_from(CollectionItemRow)
         .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
         .where(CollectionRow.user_id == user_id)
-    ).one()
-    ratings = session.execute(
-        sa.select(sa.func.sum(RatingRow.value * RatingRow.id)).where(RatingRow.user_id == user_id)
-    ).scalar()
-    embedded = session.execute(
+    )
+    columns += [
+        saved.add_columns(sa.func.count()).scalar_subquery(),
+        saved.add_columns(sa.func.max(CollectionItemRow.added_at)).scalar_subquery(),
+        sa.select(sa.func.sum(RatingRow.value * RatingRow.id))
+        .where(RatingRow.user_id == user_id)
+        .scalar_subquery(),
         sa.select(sa.func.count())
         .select_from(LibraryItemRow)
         .where(LibraryItemRow.user_id == user_id, LibraryItemRow.vector.is_not(None))
-    ).scalar()
-    return (*parts, tuple(saves), ratings, embedded)
+        .scalar_subquery(),
+    ]
+    return tuple(session.execute(sa.select(*columns)).one())
 
 
 def _cache_get(key: tuple) -> ReaderRanking | None:
