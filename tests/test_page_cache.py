@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Iterator
@@ -192,3 +193,21 @@ def test_pages_keep_working_when_the_version_row_is_gone(site: tuple[Database, T
         session.execute(sa.text("DELETE FROM data_version"))
     page = client.get("/")
     assert page.status_code == 200 and "x-cache" not in page.headers
+
+
+def test_the_migration_watches_exactly_the_tables_the_code_lists() -> None:
+    """The migration keeps its own frozen copy (a migration must not follow later edits): the two agree."""
+    migration = importlib.import_module("paperfeed.store.migrations.versions.0016_data_version")
+    assert set(migration.WATCHED) == WATCHED_TABLES
+
+
+def test_every_watched_table_has_its_trigger(db: Database) -> None:
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            names = connection.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            ours = [n for (n,) in names if n.startswith("data_version_")]
+            triggered = {n.removeprefix("data_version_").rsplit("_", 1)[0] for n in ours}
+        else:
+            names = connection.execute(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+            triggered = {n.removeprefix("data_version_") for (n,) in names if n.startswith("data_version_")}
+    assert triggered == WATCHED_TABLES
