@@ -63,9 +63,11 @@ class Settings(BaseSettings):
     # X-Forwarded-For/-Proto headers are believed. Empty: none is, and the peer's address is the client's.
     forwarded_allow_ips: str = ""
     # PostgreSQL connections per process: each serve worker, the serve supervisor and every CLI command
-    # holds up to pool_size + max_overflow; all of them together must stay under max_connections.
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
+    # holds up to pool_size + max_overflow; all of them together must stay under max_connections. Kept
+    # open rather than overflowing: an overflow connection is closed after each use, so a busy worker would
+    # open one per query (benchmarks/web_load.py: 2 workers, signed in, 12 req/s with 5 + 5, 78 with 12 + 0).
+    db_pool_size: int = 10
+    db_max_overflow: int = 0
     # Keep anonymous pages in each worker until the data they show changes (web/page_cache.py).
     page_cache: bool = True
 
