@@ -152,3 +152,18 @@ def test_the_fingerprint_moves_with_every_kind_of_signal(app: FastAPI, db: Datab
     collections.unsave_paper(db, user.id, PAPERS[3])
     moved()
     assert seen[-1] == seen[-3]  # the same signals as before the save: what was kept for them still holds
+
+
+def test_a_cards_kept_part_follows_its_paper(reader: TestClient, db: Database) -> None:
+    """A card's title, abstract and counts are rendered once and kept (web/fragments.py), under the paper
+    itself: an edited paper or a new comment shows on the next page, for every reader."""
+    paper = PAPERS[3]
+    assert "Paper number 4" in _card(reader.get("/").text, paper)
+    add_paper(db, paper, "Paper number 4, revised", JUL1, abstract="A new abstract.")
+    card = _card(reader.get("/").text, paper)
+    assert "Paper number 4, revised" in card and "A new abstract." in card
+    assert "💬" not in card
+    community.add_comment(db, accounts.log_in(db, "ann", PASSWORD).id, paper, "A first comment")
+    assert "💬 1" in _card(reader.get("/").text, paper)
+    with TestClient(reader.app) as visitor:  # the same kept part, for an anonymous visitor too
+        assert "💬 1" in _card(visitor.get("/").text, paper)
