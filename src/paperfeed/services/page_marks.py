@@ -27,7 +27,9 @@ class PageMarks:
     voted: frozenset[str]
     rated: Mapping[str, int]  # paper id → +1 / -1
     collections: tuple[Collection, ...]
-    saved_in: Mapping[str, frozenset[str]]  # paper id → slugs of the reader's collections that hold it
+    saved_in: Mapping[
+        str, tuple[str, ...]
+    ]  # paper id → slugs of the reader's collections that hold it, sorted
 
 
 _KEPT: VersionedCache[PageMarks] = VersionedCache(size=1024)
@@ -45,5 +47,7 @@ def _read(db: Database, user_id: int, ids: list[str]) -> PageMarks:
         voted=frozenset(community.voted_papers(db, user_id, ids)),
         rated=interests.ratings_of(db, user_id, ids),
         collections=tuple(collections.list_collections(db, user_id)),
-        saved_in={pid: frozenset(slugs) for pid, slugs in collections.memberships(db, user_id, ids).items()},
+        saved_in={
+            pid: tuple(sorted(slugs)) for pid, slugs in collections.memberships(db, user_id, ids).items()
+        },
     )
