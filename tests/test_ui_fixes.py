@@ -64,15 +64,26 @@ def test_save_menu_saves_unsaves_and_fills_a_named_collection(db: Database, tmp_
         token = sign_up(client, "ann")
         page = client.get("/").text
         assert '<span class="save-label">☆ Save</span>' in page
-        assert 'action="/papers/2607.00001/save"' in page and 'value="saved"' in page
+        # a listing carries the menu once, for vote.js to copy into each card, and each card its own state
+        assert page.count('<template id="save-menu-template">') == 1 and 'value="saved"' in page
+        assert page.count('class="save-form new-collection"') == 1
+        assert 'data-paper="2607.00001" data-saved-in=""' in page
+        assert 'href="/papers/2607.00001#save"' in page  # without JavaScript: the paper page's menu
+        paper_page = client.get("/papers/2607.00001").text
+        assert 'id="save"' in paper_page
+        assert 'action="/papers/2607.00001/save"' in paper_page and 'value="saved"' in paper_page
 
         json = {"Accept": "application/json", "X-CSRF-Token": token}
         saved = client.post("/papers/2607.00001/save", data={"collection": "saved"}, headers=json)
         assert saved.json() == {"paper": "2607.00001", "collection": "saved"}
         page = client.get("/").text
         assert '<span class="save-label">★ Saved</span>' in page  # the saved state is visible
+        assert 'data-paper="2607.00001" data-saved-in="saved"' in page
+        paper_page = client.get("/papers/2607.00001").text
+        assert '<span class="save-label">★ Saved</span>' in paper_page
         assert (
-            'action="/papers/2607.00001/unsave"' in page and 'aria-pressed="true" data-name="Saved"' in page
+            'action="/papers/2607.00001/unsave"' in paper_page
+            and 'aria-pressed="true" data-name="Saved"' in paper_page
         )
 
         new = client.post("/papers/2607.00001/save-new", data={"name": "Reading group"}, headers=json)

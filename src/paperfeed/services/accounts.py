@@ -236,8 +236,8 @@ def session_user(db: Database, session_id: str) -> User | None:
     disabled by an admin)."""
     from paperfeed.store import sessions
 
-    user_id = sessions.user_id_of(db, session_id)
-    return _find(db, (UserRow.id == user_id) & ~UserRow.disabled) if user_id is not None else None
+    row = sessions.owner_of(db, session_id)  # the session and its user, in one query
+    return User(row.id, row.username, row.email, bool(row.is_admin)) if row is not None else None
 
 
 def end_session(db: Database, session_id: str) -> None:

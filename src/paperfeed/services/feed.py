@@ -39,6 +39,7 @@ CATEGORY_CHIPS = 12  # the most frequent categories of a listing offered as filt
 _PERIODS: VersionedCache[PeriodTallies] = VersionedCache(size=64)
 _PAGES: VersionedCache[dict[str, Paper]] = VersionedCache(size=256)
 _DAYS: VersionedCache[date | None] = VersionedCache(size=8)
+_TRENDING: VersionedCache[list[tuple[Tally, float]]] = VersionedCache(size=64)
 
 
 class FeedError(ValueError):
@@ -209,7 +210,7 @@ def feed_page(
     )
     chips = tuple(_chips(categories))
     days = tuple(sorted(Counter(t.entry.featured_on for t in tallies).items(), reverse=True))
-    chosen_category = None
+    chosen_category, wanted = None, None
     if category and category.strip():
         wanted = category.strip().casefold()
         tallies = [t for t in tallies if wanted in {c.casefold() for c in categories.get(t.paper_id, ())}]
@@ -219,7 +220,8 @@ def feed_page(
     reasons: dict[str, tuple[str, ...]] = {}
     marks: dict[str, str] = {}
     if sort == PERSONAL_SORT and reader is not None:
-        ordered, personal, hidden, reasons, marks = _personal_order(db, reader, tallies, now)
+        base = _trending_base(db, (period, wanted), tallies, now, version)
+        ordered, personal, hidden, reasons, marks = _personal_order(db, reader, base, now)
     else:
         ordered = _order(tallies, sort, now, period.kind)
     total = len(ordered)
@@ -269,15 +271,23 @@ def _papers(db: Database, chunk: list[tuple[Tally, float | None]]) -> dict[str, 
         return get_papers(session, [t.paper_id for t, _ in chunk])
 
 
+def _trending_base(
+    db: Database, listing: tuple[Period, str | None], tallies: list[Tally], now: datetime, version: int
+) -> list[tuple[Tally, float]]:
+    """The listing's trending order, where every reader's For-you view starts: kept for the minute, as the
+    anonymous pages are (scored at the minute, so every view of that minute agrees)."""
+    minute = now.replace(second=0, microsecond=0)
+    return _TRENDING.get(db, (*listing, minute), lambda: rank_tallies(tallies, minute), version=version)
+
+
 def _personal_order(
     db: Database,
     reader: int,
-    tallies: list[Tally],
+    base: list[tuple[Tally, float]],
     now: datetime,
 ) -> tuple[list[tuple[Tally, float | None]], bool, int, dict[str, tuple[str, ...]], dict[str, str]]:
-    """The reader's order of the listing. Starts from the trending order, so a reader with no interests
-    yet (and ties) still gets a sensible page."""
-    base = rank_tallies(tallies, now)
+    """The reader's order of the listing. Starts from the trending order (``base``), so a reader with no
+    interests yet (and ties) still gets a sensible page."""
     by_id = {t.paper_id: t for t, _ in base}
     ranking = rank_for_reader(db, reader, [t.paper_id for t, _ in base], now=now)
     ordered: list[tuple[Tally, float | None]] = [

@@ -10,7 +10,7 @@ liked stay, marked, so the page still shows the whole listing.
 
 The ranking is rebuilt from the signals each time (tens of milliseconds) rather than kept as state, so a
 rating shows on the next page on every node at once. A small per-process cache keyed by a fingerprint of the
-reader's signals saves the work when nothing changed (paging through a month).
+reader's signals (``services/reader_signals``) saves the work when nothing changed (paging through a month).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from paperfeed.rank.personal import (
     Signal,
     rank_candidates,
 )
+from paperfeed.services.reader_signals import reader_signals
 from paperfeed.store import Database
 from paperfeed.store.models import (
     CollectionItemRow,
@@ -75,9 +75,7 @@ def rank_for_reader(
     """Rank ``paper_ids`` (in their given order on ties, e.g. a listing's) for the reader."""
     now = now or datetime.now(UTC)
     ids = list(dict.fromkeys(paper_ids))
-    with db.sessions() as session:
-        fingerprint = _fingerprint(session, user_id)
-    key = (db.url, user_id, fingerprint, hash(tuple(ids)), now.date())
+    key = (db.url, user_id, reader_signals(db, user_id).fingerprint, hash(tuple(ids)), now.date())
     cached = _cache_get(key)
     if cached is not None:
         return cached
@@ -92,19 +90,6 @@ def rank_for_reader(
     result = ReaderRanking(ranked, hidden & set(ids), not interests.is_empty, known)
     _cache_put(key, result)
     return result
-
-
-def has_interests(db: Database, user_id: int) -> bool:
-    """Whether the reader told us anything yet (then "For you" is their default order)."""
-    mine = [
-        sa.exists().where(table.user_id == user_id)
-        for table in (VoteRow, RatingRow, FollowRow, LibraryItemRow)
-    ]
-    saved = sa.exists().where(
-        CollectionItemRow.collection_id == CollectionRow.id, CollectionRow.user_id == user_id
-    )
-    with db.sessions() as session:
-        return bool(session.scalar(sa.select(sa.or_(*mine, saved))))
 
 
 def load_interests(
@@ -290,42 +275,6 @@ def _background(session: Session, model: str, *, exclude: set[str]) -> tuple[np.
 # --- per-process cache of finished rankings ------------------------------------------------------------
 _cache_lock = threading.Lock()
 _cache: OrderedDict[tuple, ReaderRanking] = OrderedDict()
-
-
-def _fingerprint(session: Session, user_id: int) -> tuple:
-    """Changes whenever any signal of the reader is added, changed or removed."""
-    # One statement of scalar subqueries, not one query each: this runs on every signed-in listing view.
-    columns: list[sa.ScalarSelect[Any]] = []
-    for table, at in (
-        (VoteRow, VoteRow.created_at),
-        (RatingRow, RatingRow.created_at),
-        (FollowRow, FollowRow.created_at),
-        (LibraryItemRow, LibraryItemRow.imported_at),
-    ):
-        mine = sa.select().select_from(table).where(table.user_id == user_id)
-        columns += [
-            mine.add_columns(sa.func.count()).scalar_subquery(),
-            mine.add_columns(sa.func.max(at)).scalar_subquery(),
-            mine.add_columns(sa.func.sum(table.id)).scalar_subquery(),
-        ]
-    saved = (
-        sa.select()
-        .select_from(CollectionItemRow)
-        .join(CollectionRow, CollectionRow.id == CollectionItemRow.collection_id)
-        .where(CollectionRow.user_id == user_id)
-    )
-    columns += [
-        saved.add_columns(sa.func.count()).scalar_subquery(),
-        saved.add_columns(sa.func.max(CollectionItemRow.added_at)).scalar_subquery(),
-        sa.select(sa.func.sum(RatingRow.value * RatingRow.id))
-        .where(RatingRow.user_id == user_id)
-        .scalar_subquery(),
-        sa.select(sa.func.count())
-        .select_from(LibraryItemRow)
-        .where(LibraryItemRow.user_id == user_id, LibraryItemRow.vector.is_not(None))
-        .scalar_subquery(),
-    ]
-    return tuple(session.execute(sa.select(*columns)).one())
 
 
 def _cache_get(key: tuple) -> ReaderRanking | None:

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import Request
 
 from paperfeed.domain.paper import Paper
-from paperfeed.services import collections, community, interests
+from paperfeed.services import interests
 from paperfeed.services.feed import PaperCard
 from paperfeed.services.interests import follow_key
+from paperfeed.services.page_marks import page_marks
 from paperfeed.store import Database
 from paperfeed.web.security import current_user, get_db
 
@@ -20,18 +21,18 @@ from paperfeed.web.security import current_user, get_db
 def card_marks(request: Request, cards: Sequence[PaperCard]) -> dict[str, Any]:
     """The template variables every card needs: which papers the reader upvoted (``voted``) and rated
     (``rated``: id → +1/-1), their collections and which hold each paper (``collections_menu``,
-    ``saved_in``, for the save menu). Empty for anonymous visitors."""
+    ``saved_in``, for the save menu), kept per reader until they or the data change
+    (``services/page_marks``). Empty for anonymous visitors."""
     user = current_user(request)
     if user is None or not cards:
         return {"voted": set(), "rated": {}}
-    db = get_db(request)
-    ids = [c.paper.id for c in cards]
+    marks = page_marks(get_db(request), user.id, [c.paper.id for c in cards])
     return {
-        "voted": community.voted_papers(db, user.id, ids),
-        "rated": interests.ratings_of(db, user.id, ids),
+        "voted": marks.voted,
+        "rated": marks.rated,
         # the save menus: the reader's collections, and which of them hold each paper
-        "collections_menu": collections.list_collections(db, user.id),
-        "saved_in": collections.memberships(db, user.id, ids),
+        "collections_menu": marks.collections,
+        "saved_in": marks.saved_in,
     }
 
 

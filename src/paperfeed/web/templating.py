@@ -15,6 +15,7 @@ from paperfeed.domain.text import snippet
 from paperfeed.services.admin import site_freshness
 from paperfeed.services.feed import Period, PeriodKind
 from paperfeed.web.author_links import author_links, author_path
+from paperfeed.web.fragments import kept
 from paperfeed.web.map_context import register_map_globals
 from paperfeed.web.maths import tex, tex_plain, tex_snippet
 from paperfeed.web.security import csrf_token, current_user, today
@@ -57,6 +58,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["author_path"] = author_path
     env.filters["web_url"] = web_url  # href from third-party data: http(s) only, never javascript:
     env.globals["csrf_token"] = csrf_token
+    env.globals["kept"] = kept  # {% call kept(*key) %}: a block every reader sees alike, rendered once
     env.globals["period_url"] = period_url
     env.globals["site_freshness"] = site_freshness
     register_map_globals(env)  # paper_place(), author_trend(): the topic map's helpers for other pages

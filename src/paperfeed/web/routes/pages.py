@@ -12,7 +12,7 @@ from paperfeed.domain.bibtex import bibtex_entry
 from paperfeed.rank.trending import FORMULA, GRAVITY
 from paperfeed.services import authors, community, feed
 from paperfeed.services.feed import PERSONAL_SORT, FeedError, Period, PeriodKind
-from paperfeed.services.for_you import has_interests
+from paperfeed.services.reader_signals import has_interests
 from paperfeed.services.search import SearchError, similar_papers
 from paperfeed.web.reader_interests import card_marks, followed_on_paper
 from paperfeed.web.security import LoginRequired, current_user, get_db, paper_id_from_path, today

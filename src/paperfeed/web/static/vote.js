@@ -81,6 +81,36 @@
     if (form.classList.contains("new-collection")) form.reset();
   }
 
+  // A card's save menu arrives as a summary and a link to the paper page's menu (the path without
+  // JavaScript); the page carries the menu once, in <template id="save-menu-template">, and each card gets
+  // its own copy here, pointed at its paper and pressed for the collections that hold it (data-saved-in).
+  function fillSaveMenus() {
+    const template = document.getElementById("save-menu-template");
+    if (!template) return;
+    document.querySelectorAll("details.save[data-saved-in]").forEach((details) => {
+      const fallback = details.querySelector(".save-fallback");
+      if (!fallback) return;
+      const paper = details.dataset.paper;
+      const held = new Set(details.dataset.savedIn.split(" ").filter(Boolean));
+      const menu = template.content.firstElementChild.cloneNode(true);
+      menu.querySelectorAll("form.save-form").forEach((form) => {
+        form.dataset.paper = paper;
+        const slug = form.querySelector('input[name="collection"]');
+        if (!slug) {  // the new-collection form
+          form.action = "/papers/" + paper + "/save-new";
+          return;
+        }
+        const here = held.has(slug.value);
+        form.action = "/papers/" + paper + (here ? "/unsave" : "/save");
+        form.querySelector("button").setAttribute("aria-pressed", String(here));
+      });
+      const title = details.querySelector("summary").getAttribute("aria-label").replace(/^[^:]*:\s*/, "");
+      menu.querySelector(".new-collection .visually-hidden").textContent = "New collection for " + title;
+      fallback.replaceWith(menu);
+    });
+  }
+  fillSaveMenus();  // a deferred script: the page is parsed, and nobody has opened a menu yet
+
   document.addEventListener("submit", async (event) => {
     const form = event.target.closest("form.vote, form.save-form");
     if (!form || form.dataset.plain || form.dataset.busy) {
