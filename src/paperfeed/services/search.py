@@ -63,7 +63,10 @@ CANDIDATES = 100  # papers each side contributes to the hybrid fusion
 # semantic hit of a real query falls below it).
 SEMANTIC_FLOOR = 0.3
 MAX_LIMIT = 200
-_QUERY_ENCODER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder")
+# The semantic side (embed the query, then ask the vector index) runs here while the request's thread runs
+# the keyword side: the model and usearch run outside the GIL, and pgvector's search is a wait on the
+# database. A few threads, so that the concurrent searches of a process do not queue behind one another.
+_SEMANTIC_SIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-semantic")
 MAX_OFFSET = 10_000
 
 
@@ -108,25 +111,27 @@ def search_papers(
     parsed = _validated(query, mode, limit, offset)
     depth = offset + limit
     model = current_model_key()
+    side = None
+    keyword_hits: list[tuple[str, float]] = []
+    semantic_hits: list[tuple[str, float]] = []
     with db.session() as session:
         if mode != "keyword" and not has_vectors(session, model):
             mode = "keyword"
-        # The query's embedding is computed while the keyword side searches (the model runs outside the GIL).
-        encoding = _QUERY_ENCODER.submit(query_vector_of, model, parsed.text) if mode != "keyword" else None
-        keyword_hits: list[tuple[str, float]] = []
-        semantic_hits: list[tuple[str, float]] = []
+        if mode != "keyword":
+            side = _SEMANTIC_SIDE.submit(
+                _semantic_side, db, model, parsed.text, max(depth, CANDIDATES), filters
+            )
         if mode != "semantic":
             keyword_hits = keyword.keyword_search(
                 session, parsed, limit=max(depth, CANDIDATES) if mode == "hybrid" else depth, filters=filters
             )
-        if mode == "keyword":
+    # This block's connection went back to the pool before waiting: the semantic side may need one from the
+    # same pool, and a pool whose every connection is held by a waiting request would never free one.
+    with db.session() as session:
+        if side is None:
             ranked = keyword_hits
         else:
-            assert encoding is not None
-            query_vector = encoding.result()
-            semantic_hits = semantic.nearest(
-                session, model, query_vector, limit=max(depth, CANDIDATES), filters=filters
-            )
+            query_vector, semantic_hits = side.result()
             if mode == "semantic":
                 ranked = semantic_hits[:depth]
             else:
@@ -164,6 +169,15 @@ def search_papers(
         suggestion=suggestion,
         exact_id=exact_id,
     )
+
+
+def _semantic_side(
+    db: Database, model: str, text: str, limit: int, filters: SearchFilters
+) -> tuple[np.ndarray, list[tuple[str, float]]]:
+    """The query's embedding and its nearest papers, in a session of its own (it runs in another thread)."""
+    vector = query_vector_of(model, text)
+    with db.session() as session:
+        return vector, semantic.nearest(session, model, vector, limit=limit, filters=filters)
 
 
 @lru_cache(maxsize=1024)
