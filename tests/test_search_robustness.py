@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from paperfeed.services.search import SearchError, search_papers
@@ -60,3 +62,19 @@ def test_papers_table_survives_sql_ish_queries(search_db: Database) -> None:
 def test_bad_parameters_name_the_parameter(search_db: Database, kwargs: dict, named: str) -> None:
     with pytest.raises(SearchError, match=named):
         search_papers(search_db, "learning", **kwargs)
+
+
+def test_more_concurrent_searches_than_connections_all_finish(search_db: Database) -> None:
+    """The semantic side runs in a thread with a session of its own. A search must give its connection back
+    before waiting for that side, or, once every connection of the pool is held by a waiting search, no side
+    can get one: on PostgreSQL (a pool of two here) the searches would fail after the pool's timeout."""
+    small = Database(search_db.url, pool_size=2, max_overflow=0)
+    queries = ["graph neural networks", "diffusion models for images", "language model agents", "robot"] * 3
+    try:
+        expected = {q: [h.paper.id for h in search_papers(small, q).hits] for q in set(queries)}
+        with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+            answers = list(pool.map(lambda q: search_papers(small, q), queries))
+    finally:
+        small.dispose()
+    assert all(answer.hits for answer in answers)
+    assert [[h.paper.id for h in a.hits] for a in answers] == [expected[q] for q in queries]
