@@ -343,7 +343,8 @@ def save(results: dict) -> None:
     lines = [
         f"Search speed, SQLite backend, {results['machine']}, one run; {results['queries']} queries "
         "(200 title prefixes of 3-6 words, 50 single topic words), top 20, warm, through search_papers "
-        "(query embedding included). Old = the database's FTS5 index, new = the on-disk tantivy index.",
+        "(each query embedded within its time: no embedding is kept from the warm-up or another pass). Old = "
+        "the database's FTS5 index, new = the on-disk tantivy index.",
         "",
         "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
         "| semantic p50/p95/p99 ms | keyword index build s, FTS5 → tantivy | vector index build s "
