@@ -222,5 +222,8 @@ def test_every_page_has_a_search_box_and_slash_focuses_it(page: Page, site: str,
     page.keyboard.type("diffusion")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/search\?q=diffusion"))
+    # The URL changes when the answer starts to arrive; the key handler is a deferred script, run once the
+    # page is parsed. A key pressed before that is the browser's, as on any site, so wait for the page.
+    page.wait_for_load_state("load")
     page.locator("body").press("/")  # on the search page: its own, wider box
     expect(page.locator("main input[type=search]").first).to_be_focused()
