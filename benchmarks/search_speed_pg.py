@@ -9,7 +9,7 @@ for the graph build. The node's keyword index goes to a temporary PAPERFEED_INDE
 worker processes start on the built indexes (time to the first hybrid answer, memory each).
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed_pg.py --sizes 100000,1000000 \
-        [--lock /tmp/paperfeed-bench.lock] [--pgdata /var/tmp/speed-pg]
+        [--lock /tmp/paperfeed-bench.lock] [--pgdata /var/tmp/speed-pg] [--load-only]
 
 ``--lock`` names a file locked (flock) while timing, so that other benchmarks of the machine that take the
 same lock wait for the measurements, while the slow building runs beside them.
@@ -67,7 +67,14 @@ def main() -> None:
         help="keep the database in this folder; a later run with the same folder measures on it again, "
         "storing only the papers it does not hold yet (default: a temporary folder, removed after)",
     )
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="store the papers of the largest size in --pgdata and stop (a database to measure later)",
+    )
     args = parser.parse_args()
+    if args.load_only and args.pgdata is None:
+        parser.error("--load-only keeps what it stores in --pgdata: name the folder")
     server = dedicated_server(args.pgdata)
     db = Database(server.get_uri(database="speed", driver="psycopg"))
     db.migrate()
@@ -80,6 +87,9 @@ def main() -> None:
     out = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "server": settings, "sizes": {}}
     sizes = sorted(int(s) for s in args.sizes.split(","))
     loader = Loader(db, real)
+    if args.load_only:
+        print(json.dumps(loader.grow_to(sizes[-1])))
+        sizes = []
     for size in sizes:
         if loader.stored > size:
             print(f"the database holds {loader.stored:,} papers: {size:,} skipped")

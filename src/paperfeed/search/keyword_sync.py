@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from paperfeed.domain.paper import Paper
 from paperfeed.search import keyword_index as ki
 from paperfeed.search.locations import index_root
+from paperfeed.store.commit_order import oldest_open_transaction
 from paperfeed.store.models import PaperRow
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class KeptIndex:
         """Index every paper modified since the mark (minus the overlap); returns how many changed."""
         state = self.index.state()
         since = None if state.high_water is None else state.high_water - OVERLAP
-        horizon = _open_transactions_since(session)
+        horizon = oldest_open_transaction(session)
         writer = self.index.writer()
         empty = state.high_water is None  # never built (or lost): nothing to replace, only to add
         if empty:
@@ -212,7 +213,7 @@ class KeptIndex:
 
     def _rebuild(self, session: Session, on_progress: Callable[[int], None] | None) -> int:
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
-        horizon = _open_transactions_since(session)
+        horizon = oldest_open_transaction(session)
         writer = self.index.writer(threads=2, heap=256_000_000)
         writer.delete_all_documents()
         done = 0
@@ -281,18 +282,6 @@ def _live_count(session: Session) -> int:
             sa.select(sa.func.count()).select_from(PaperRow).where(PaperRow.withdrawn.is_(False))
         ).scalar_one()
     )
-
-
-def _open_transactions_since(session: Session) -> datetime | None:
-    """PostgreSQL: when the oldest other open transaction began (its rows may still commit); else None."""
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    return session.execute(
-        sa.text(
-            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
-        )
-    ).scalar()
 
 
 _kept: dict[tuple[str, int], KeptIndex] = {}

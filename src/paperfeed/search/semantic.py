@@ -1,10 +1,14 @@
-"""Vector search behind one interface: the in-process index on SQLite, pgvector's HNSW on PostgreSQL.
+"""Vector search behind one interface: the node's own index (:mod:`vector_index`) on either backend, and on
+PostgreSQL pgvector's HNSW while that index is loading (or when ``ENGINE = "database"``, the "before" of
+benchmarks/search_speed_pg.py).
 
 Every function takes the model key, and every query filters on it: a vector of another model is never
 compared with this model's query.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 import sqlalchemy as sa
@@ -14,13 +18,26 @@ from paperfeed.search.filters import SearchFilters, filter_sql
 from paperfeed.search.vector_index import VectorIndex, index_for
 from paperfeed.store.vectors import get_vector, to_pgvector
 
+log = logging.getLogger(__name__)
 EF_SEARCH = 200  # pgvector hnsw.ef_search; recall@10 at 100k papers: 40 -> 0.75, 100 -> 0.91, 200 -> 0.96
+ENGINE = "index"  # "index" (the node's own) or "database" (pgvector; SQLite has only the index)
 
 
-def _sqlite_index(session: Session, model: str) -> VectorIndex:
-    index = index_for(str(session.get_bind().engine.url), model)
-    index.refresh(session)
-    return index
+def node_index(session: Session, model: str) -> VectorIndex | None:
+    """The node's index of ``model``, up to date; None while PostgreSQL must answer (loading, or failing)."""
+    engine = session.get_bind().engine
+    sqlite = engine.dialect.name == "sqlite"
+    if not sqlite and ENGINE != "index":
+        return None
+    index = index_for(str(engine.url), model)
+    if sqlite:
+        index.refresh(session)
+        return index
+    try:
+        return index if index.refresh(session) else None
+    except OSError:  # an unwritable index folder: pgvector answers
+        log.exception("the vector index is unavailable; searching pgvector")
+        return None
 
 
 def nearest(
@@ -35,13 +52,12 @@ def nearest(
     """``(paper id, cosine similarity)`` of the nearest papers, best first."""
     if limit <= 0:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        index = _sqlite_index(session, model)
+    index = node_index(session, model)
+    if index is not None:
         allowed = _allowed_ids(session, filters) if filters.active else None
         hits = index.nearest(query, limit + (1 if exclude else 0), allowed)
         return [h for h in hits if h[0] != exclude][:limit]
-    where, params = filter_sql(filters, dialect)
+    where, params = filter_sql(filters, session.get_bind().dialect.name)
     session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}"))
     session.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     rows = session.execute(
@@ -59,8 +75,9 @@ def similarities(session: Session, model: str, query: np.ndarray, paper_ids: lis
     """Exact cosine between the query and each listed paper that has a vector of ``model``."""
     if not paper_ids:
         return {}
-    if session.get_bind().dialect.name == "sqlite":
-        return _sqlite_index(session, model).scores(query, paper_ids)
+    index = node_index(session, model)
+    if index is not None:
+        return index.scores(query, paper_ids)
     rows = session.execute(
         sa.text(
             "SELECT paper_id, 1 - (vector <=> CAST(:q AS vector)) FROM paper_vectors "
@@ -72,8 +89,9 @@ def similarities(session: Session, model: str, query: np.ndarray, paper_ids: lis
 
 
 def paper_vector(session: Session, model: str, paper_id: str) -> np.ndarray | None:
-    if session.get_bind().dialect.name == "sqlite":
-        vector = _sqlite_index(session, model).vector(paper_id)
+    index = node_index(session, model)
+    if index is not None:
+        vector = index.vector(paper_id)
         if vector is not None:
             return vector
     return get_vector(session, paper_id, model)
@@ -86,5 +104,5 @@ def paper_vectors(session: Session, model: str, paper_ids: list[str]) -> np.ndar
 
 
 def _allowed_ids(session: Session, filters: SearchFilters) -> set[str]:
-    where, params = filter_sql(filters, "sqlite")
+    where, params = filter_sql(filters, session.get_bind().dialect.name)
     return {r[0] for r in session.execute(sa.text(f"SELECT p.id FROM papers p WHERE 1 = 1{where}"), params)}

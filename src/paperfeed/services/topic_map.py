@@ -30,7 +30,7 @@ from paperfeed.services.trends import clear_cache
 from paperfeed.store import Database, leases
 from paperfeed.store import topic_map as store
 from paperfeed.store.models import PaperRow
-from paperfeed.store.vectors import iter_vector_blocks, sample_vectors, vectors_for
+from paperfeed.store.vectors import VectorBlock, iter_vector_blocks, sample_vectors, vectors_for
 
 log = logging.getLogger(__name__)
 LEASE = "topic-map"
@@ -143,9 +143,7 @@ def place_new_papers(db: Database, *, model: str | None = None) -> MapReport:
         leases.release(db, LEASE, holder)
 
 
-def _outside(
-    blocks: Iterable[tuple[list[str], np.ndarray, int]], sampled: set[str]
-) -> Iterator[tuple[list[str], np.ndarray]]:
+def _outside(blocks: Iterable[VectorBlock], sampled: set[str]) -> Iterator[tuple[list[str], np.ndarray]]:
     """Blocks of vectors without the sample's (those are on the map already)."""
     for paper_ids, vectors, _ in blocks:
         keep = [i for i, pid in enumerate(paper_ids) if pid not in sampled]

@@ -26,7 +26,7 @@ from paperfeed.store.models import (
     RatingRow,
     VoteRow,
 )
-from paperfeed.store.vectors import _decode, _is_sqlite
+from paperfeed.store.vectors import decode_vectors, vector_column
 
 INSERT_BATCH = 5000
 
@@ -155,7 +155,7 @@ def unplaced_vector_blocks(
     session: Session, model: str, *, block: int = 20000
 ) -> Iterator[tuple[list[str], np.ndarray]]:
     """Vectors of ``model`` whose paper has no point yet, in blocks (row-id order)."""
-    column = "v.vector" if _is_sqlite(session) else "v.vector::text"
+    column = vector_column(session, "v")
     last = 0
     while True:
         rows = session.execute(
@@ -169,7 +169,7 @@ def unplaced_vector_blocks(
         if not rows:
             return
         last = int(rows[-1][0])
-        yield [r[1] for r in rows], np.stack([_decode(r[2]) for r in rows])
+        yield [r[1] for r in rows], decode_vectors(session, [r[2] for r in rows])
 
 
 def count_points(session: Session) -> int:
