@@ -9,7 +9,7 @@ for the graph build. The node's keyword index goes to a temporary PAPERFEED_INDE
 worker processes start on the built indexes (time to the first hybrid answer, memory each).
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/search_speed_pg.py --sizes 100000,1000000 \
-        [--lock /tmp/paperfeed-bench.lock] [--pgdata /var/tmp/speed-pg] [--load-only]
+        [--lock /tmp/paperfeed-bench.lock] [--pgdata /var/tmp/speed-pg] [--load-only] [--keep-other-sizes]
 
 ``--lock`` names a file locked (flock) while timing, so that other benchmarks of the machine that take the
 same lock wait for the measurements, while the slow building runs beside them.
@@ -38,8 +38,8 @@ from paperfeed.embed import current_model_key, get_encoder  # noqa: E402
 from paperfeed.embed.vector_file import read_vector_file  # noqa: E402
 from paperfeed.ingest.pipeline import run_ingest  # noqa: E402
 from paperfeed.ingest.records import Record  # noqa: E402
-from paperfeed.search import keyword, keyword_sync, semantic  # noqa: E402
-from paperfeed.services.search import rebuild_keyword_index  # noqa: E402
+from paperfeed.search import keyword, keyword_sync, semantic, vector_index  # noqa: E402
+from paperfeed.services.search import rebuild_keyword_index, rebuild_vector_index  # noqa: E402
 from paperfeed.store import Database  # noqa: E402
 from paperfeed.store.vectors import iter_vector_blocks, save_vectors  # noqa: E402
 
@@ -72,6 +72,11 @@ def main() -> None:
         action="store_true",
         help="store the papers of the largest size in --pgdata and stop (a database to measure later)",
     )
+    parser.add_argument(
+        "--keep-other-sizes",
+        action="store_true",
+        help="keep the rows of sizes this run does not measure in the results (each row says when it ran)",
+    )
     args = parser.parse_args()
     if args.load_only and args.pgdata is None:
         parser.error("--load-only keeps what it stores in --pgdata: name the folder")
@@ -85,6 +90,8 @@ def main() -> None:
         for name in ("shared_buffers", "maintenance_work_mem", "effective_cache_size")
     )
     out = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "server": settings, "sizes": {}}
+    if args.keep_other_sizes and (RESULTS / "search_speed_pg.json").exists():
+        out["sizes"] = json.loads((RESULTS / "search_speed_pg.json").read_text())["sizes"]
     sizes = sorted(int(s) for s in args.sizes.split(","))
     loader = Loader(db, real)
     if args.load_only:
@@ -100,6 +107,7 @@ def main() -> None:
             row = measure(db, size, build, queries)
             if size == sizes[-1]:
                 row["worker_startup"] = worker_startup(db)
+        row["measured"] = time.strftime("%Y-%m-%d %H:%M")
         out["sizes"][str(size)] = row
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "search_speed_pg.json").write_text(json.dumps(out, indent=2) + "\n")
@@ -214,28 +222,29 @@ def settle(db: Database, real: list[dict]) -> None:
         connection.execute(sa.text("CHECKPOINT"))
     titles = [o["title"] for o in random.Random(7).sample(real, 300)]
     model = current_model_key()
+    semantic.ENGINE = "database"  # the graph in shared buffers: the node's index is timed after its build
     with db.session() as session:
         for vector in get_encoder().encode(titles):
             semantic.nearest(session, model, vector, limit=100)
 
 
 def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
+    """Old (tsvector, pgvector) and new (the node's tantivy and vector indexes) on the same database."""
     model = current_model_key()
     with db.session() as session:
         blocks = list(iter_vector_blocks(session, model))
     ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
+    del blocks
     vectors = get_encoder().encode(queries[:100])
+    exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
+    del matrix
     recall = {}
+    semantic.ENGINE = "database"
     for ef in (100, 200):
         semantic.EF_SEARCH, shipped = ef, semantic.EF_SEARCH
-        with db.session() as session:
-            found = [{pid for pid, _ in semantic.nearest(session, model, q, limit=10)} for q in vectors]
+        recall[f"ef_search_{ef}"] = recall_at_10(db, vectors, exact)
         semantic.EF_SEARCH = shipped
-        exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
-        recall[f"ef_search_{ef}"] = round(
-            float(np.mean([len(e & f) / 10 for e, f in zip(exact, found, strict=True)])), 4
-        )
-    latency = {"semantic": measure_latency(db, queries, "semantic", f"pg {size:>9,} semantic")}
+    latency = {"pgvector semantic": measure_latency(db, queries, "semantic", f"pg {size:>9,} pgvector")}
     keyword.ENGINE = "database"
     for mode in ("keyword", "hybrid"):
         latency[f"tsvector {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} tsvector {mode}")
@@ -244,12 +253,23 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
     rebuild_keyword_index(db)
     build["keyword_index_s"] = round(time.perf_counter() - started, 1)
     keyword_sync.forget_kept_indexes()
-    for mode in ("keyword", "hybrid"):
-        latency[f"index {mode}"] = measure_latency(db, queries, mode, f"pg {size:>9,} index {mode}")
+    latency["index keyword"] = measure_latency(db, queries, "keyword", f"pg {size:>9,} index keyword")
+    latency["index keyword + pgvector hybrid"] = measure_latency(
+        db, queries, "hybrid", f"pg {size:>9,} index + pgvector hybrid"
+    )
+    semantic.ENGINE = "index"
+    started = time.perf_counter()
+    rebuild_vector_index(db)
+    build["vector_index_s"] = round(time.perf_counter() - started, 1)
+    vector_index.forget_indexes()
+    wait_for_vector_index(db)
+    recall["node_index"] = recall_at_10(db, vectors, exact)
+    latency["semantic"] = measure_latency(db, queries, "semantic", f"pg {size:>9,} node semantic")
+    latency["index hybrid"] = measure_latency(db, queries, "hybrid", f"pg {size:>9,} node hybrid")
     row = {
         "papers": size,
         "build_s": {k: round(v, 1) if isinstance(v, float) else v for k, v in build.items()},
-        "hnsw_recall@10": recall,
+        "recall@10": recall,
         "latency": latency,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
@@ -257,35 +277,67 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
     return row
 
 
+def recall_at_10(db: Database, vectors: np.ndarray, exact: list[set[str]]) -> float:
+    model = current_model_key()
+    with db.session() as session:
+        found = [{pid for pid, _ in semantic.nearest(session, model, q, limit=10)} for q in vectors]
+    return round(float(np.mean([len(e & f) / 10 for e, f in zip(exact, found, strict=True)])), 4)
+
+
+def wait_for_vector_index(db: Database) -> None:
+    """The node's index loads in a background thread (pgvector answers meanwhile): wait for it."""
+    with db.session() as session:
+        while semantic.node_index(session, current_model_key()) is None:
+            time.sleep(0.1)
+
+
 def write_markdown(out: dict) -> None:
     cell = lambda lat: "/".join(f"{lat[f'p{p}_ms']:g}" for p in (50, 95, 99))  # noqa: E731
     lines = [
         f"Search speed, PostgreSQL 18 + pgvector, {out['machine']}, one run; {out['queries']} queries "
-        "as search_speed.py. Old = tsvector ts_rank in the database, new = the node's on-disk tantivy "
-        f"index. The server: {out.get('server', 'stock settings')}. Before the timing the tables are "
-        "vacuumed, a checkpoint writes the load out and 300 searches for other titles warm the graph "
-        "(`settle`), unless a row's note says otherwise.",
+        "as search_speed.py, each query's embedding timed. Old = the database answers (tsvector ts_rank, "
+        "pgvector HNSW m 16 / ef_construction 64 / ef_search 200), new = the node's own on-disk indexes "
+        "(tantivy; the saved usearch graph kept in step from an id horizon). The middle hybrid column is "
+        f"tantivy with pgvector. The server: {out.get('server', 'stock settings')}. Before the timing the "
+        "tables are vacuumed, a checkpoint writes the load out and 300 searches for other titles warm the "
+        "graph (`settle`), unless a row's note says otherwise.",
         "",
-        "| papers | keyword p50/p95/p99 ms, old → new | hybrid p50/p95/p99 ms, old → new "
-        "| semantic p50/p95/p99 ms | tantivy build s | HNSW recall@10 (ef 100 / 200) | load |",
+        "| papers | keyword p50/p95/p99 ms, old → new "
+        "| hybrid p50/p95/p99 ms, old → tantivy + pgvector → new "
+        "| semantic p50/p95/p99 ms, pgvector → node index | recall@10, pgvector ef 100 / 200 → node index "
+        "| build s, tantivy / node vectors | load |",
         "|---|---|---|---|---|---|---|",
     ]
     for size, row in out["sizes"].items():
-        lat = row["latency"]
+        lat, recall = row["latency"], row.get("recall@10") or row["hnsw_recall@10"]
+        if "pgvector semantic" not in lat:  # a row of the earlier layout: pgvector was the only engine
+            lines.append(
+                f"| {int(size):,} | {cell(lat['tsvector keyword'])} → {cell(lat['index keyword'])} | "
+                f"{cell(lat['tsvector hybrid'])} → {cell(lat['index hybrid'])} (pgvector) | "
+                f"{cell(lat['semantic'])} → | {recall['ef_search_100']} / {recall['ef_search_200']} | "
+                f"{row['build_s']['keyword_index_s']} / | {row['load_average_1m']} |"
+            )
+            continue
         lines.append(
-            f"| {int(size):,} | {cell(lat['tsvector keyword'])} → "
-            f"**{cell(lat['index keyword'])}** | {cell(lat['tsvector hybrid'])} → "
-            f"**{cell(lat['index hybrid'])}** | {cell(lat['semantic'])} "
-            f"| {row['build_s']['keyword_index_s']} | {row['hnsw_recall@10']['ef_search_100']} / "
-            f"{row['hnsw_recall@10']['ef_search_200']} | {row['load_average_1m']} |"
+            f"| {int(size):,} | {cell(lat['tsvector keyword'])} → **{cell(lat['index keyword'])}** "
+            f"| {cell(lat['tsvector hybrid'])} → {cell(lat['index keyword + pgvector hybrid'])} → "
+            f"**{cell(lat['index hybrid'])}** "
+            f"| {cell(lat['pgvector semantic'])} → **{cell(lat['semantic'])}** "
+            f"| {recall['ef_search_100']} / {recall['ef_search_200']} → **{recall['node_index']}** "
+            f"| {row['build_s']['keyword_index_s']} / {row['build_s']['vector_index_s']} "
+            f"| {row['load_average_1m']} |"
         )
     for size, row in out["sizes"].items():
+        if "measured" in row:
+            lines.append(f"\n{int(size):,} papers measured {row['measured']}.")
         if "note" in row:
             lines.append(f"\n{int(size):,} papers: {row['note']}")
         for i, worker in enumerate(row.get("worker_startup", {}).get("workers", []), start=1):
             lines.append(
                 f"\nWorker {i} of 2 started together at {int(size):,} papers: first hybrid answer after "
-                f"{worker['ready_s']} s, RSS {worker['rss_mb']} MB, PSS {worker['pss_mb']} MB."
+                f"{worker['ready_s']} s, its own vector index loaded after "
+                f"{worker.get('vector_index_ready_s', '?')} s, RSS {worker['rss_mb']} MB, "
+                f"PSS {worker['pss_mb']} MB."
             )
     (RESULTS / "search_speed_pg.md").write_text("\n".join(lines) + "\n")
 
