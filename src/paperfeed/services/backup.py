@@ -389,5 +389,5 @@ def _rebuild_indexes(db: Database, vectors: bool) -> tuple[int, int]:
     forget_indexes(db.url)
     remove_saved(db.url)
     papers = rebuild_keyword_index(db)
-    indexed_vectors = rebuild_vector_index(db) if vectors and db.is_sqlite else 0
+    indexed_vectors = rebuild_vector_index(db) if vectors else 0
     return papers, indexed_vectors

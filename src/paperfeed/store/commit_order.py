@@ -6,11 +6,15 @@ holds the write lock from its first insert to its commit. On PostgreSQL they do 
 100, another draws 101 and commits first, and a reader that saw 101 and moved its mark past it would never
 read 100. PostgreSQL itself tells when that can no longer happen: a row's id was drawn after its
 transaction began (``pg_stat_activity.xact_start``), so once every transaction that began before a moment
-has ended, every id read before that moment is final. :class:`IdHorizon` turns that into "read from here".
+has ended, every id read before that moment is final. A transaction that has written nothing yet can only be
+drawing ids in the statement it runs now, so long readers (a node loading its index, a map build) hold back
+no one. :class:`IdHorizon` turns that into "read from here".
 
 This assumes the sequence hands out ids in time order (``CACHE 1``, PostgreSQL's default and what the
 migrations create) and one server clock (a primary). Sessions of other database roles show no
 ``xact_start`` unless the role may see them (``pg_read_all_stats``); they do not write paperfeed's tables.
+A writer left idle inside its transaction holds the horizon back: rows above it are listed (ids only) again
+by every read until it ends, which costs time but loses nothing.
 """
 
 from __future__ import annotations
@@ -20,14 +24,20 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+# When the oldest transaction that may still make a row visible began. One that has written has an xid and may
+# hold anything drawn since it began; one that has not may only be drawing in the statement it runs now (a row
+# gets its transaction's xid as it is written): so a reader idling in a transaction, or between its statements,
+# holds nothing back. Client sessions only: autovacuum runs for minutes at a million rows and adds no row.
 _CLOCK_AND_OLDEST_OPEN = sa.text(
-    "SELECT clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL)"
+    "SELECT clock_timestamp(), (SELECT min(CASE WHEN backend_xid IS NOT NULL THEN xact_start "
+    "WHEN state = 'active' THEN query_start END) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend')"
 )
 
 
 def oldest_open_transaction(session: Session) -> datetime | None:
-    """PostgreSQL: when the oldest other open transaction began (its rows may still commit); else None."""
+    """PostgreSQL: when the oldest other transaction that may still make a row visible began writing (its
+    rows may still commit); else None."""
     if session.get_bind().dialect.name != "postgresql":
         return None
     return session.execute(_CLOCK_AND_OLDEST_OPEN).one()[1]
