@@ -24,10 +24,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-# When the oldest transaction that may still make a row visible began. One that has written has an xid and may
-# hold anything drawn since it began; one that has not may only be drawing in the statement it runs now (a row
-# gets its transaction's xid as it is written): so a reader idling in a transaction, or between its statements,
-# holds nothing back. Client sessions only: autovacuum runs for minutes at a million rows and adds no row.
+# When the oldest transaction that may still make a row visible began. One that has written has an xid and
+# may hold anything drawn since it began; one that has not may only be drawing in the statement it runs now
+# (a row gets its transaction's xid as it is written): so a reader idling in a transaction, or between its
+# statements, holds nothing back. Client sessions only: autovacuum runs for minutes and adds no row.
 _CLOCK_AND_OLDEST_OPEN = sa.text(
     "SELECT clock_timestamp(), (SELECT min(CASE WHEN backend_xid IS NOT NULL THEN xact_start "
     "WHEN state = 'active' THEN query_start END) FROM pg_stat_activity "
