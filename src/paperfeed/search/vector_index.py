@@ -174,6 +174,10 @@ class VectorIndex:
     def _open_generation(self) -> None:
         assert self.folder is not None
         generation = vf.open_current(self.folder, self.model)
+        if generation is not None and generation.ann is not None:
+            # a graph read from its file searches with usearch's default expansion (64), not the one it was
+            # built with: recall@10 at 100k papers was 0.87 instead of 1.0 until this line
+            generation.ann.expansion_search = EXPANSION_SEARCH  # type: ignore[attr-defined]
         self.base, self.base_name = generation, vf.current_name(self.folder)
         self.base_live = 0 if generation is None else int(generation.sorted_rows.size)
         self._reset_delta(generation.last_row_id if generation else 0)
