@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 
 from paperfeed.services.search import SearchError, search_papers
 from paperfeed.store import Database
@@ -78,3 +79,25 @@ def test_more_concurrent_searches_than_connections_all_finish(search_db: Databas
         small.dispose()
     assert all(answer.hits for answer in answers)
     assert [[h.paper.id for h in a.hits] for a in answers] == [expected[q] for q in queries]
+
+
+def test_a_search_checks_each_index_once_per_session(search_db: Database) -> None:
+    """Each check of an index's freshness is a round trip on PostgreSQL; a hybrid search used to make five for
+    the words' index and three for the vectors'. Now one per session block (the request's two, the semantic
+    side's one)."""
+    search_papers(search_db, "graph neural networks", mode="hybrid")  # both indexes open and current
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    sa.event.listen(search_db.engine, "before_cursor_execute", record)
+    try:
+        search_papers(search_db, "graph neural netwrks", mode="hybrid")  # a typo: "did you mean" asks too
+    finally:
+        sa.event.remove(search_db.engine, "before_cursor_execute", record)
+    freshness = [s for s in statements if "max(papers.modified_at)" in s]
+    assert 1 <= len(freshness) <= 2
+    if search_db.engine.dialect.name == "postgresql":
+        horizon = [s for s in statements if "pg_stat_activity" in s]
+        assert 1 <= len(horizon) <= 2

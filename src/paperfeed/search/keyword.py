@@ -47,15 +47,27 @@ def title_repeat() -> int:
 
 
 def current_index(session: Session, *, full_check: bool = False) -> KeptIndex | None:
-    """The database's on-disk index once it is up to date (brought up to date here when cheap), else None."""
+    """The database's on-disk index once it is up to date (brought up to date here when cheap), else None.
+
+    Checked once per session once it answers: a search asks up to five times (words, rarity, exact matches, count, "did you
+    mean"), and on PostgreSQL each check is a round trip."""
     if ENGINE != "index":
         return None
+    checked = session.info.get(_CHECKED)
+    if checked is not None and not full_check:
+        return checked
     try:
         kept = kept_index(str(session.get_bind().engine.url), title_repeat())
-        return kept if kept.ready(session, full_check=full_check) else None
+        current = kept if kept.ready(session, full_check=full_check) else None
     except (OSError, ValueError):  # an unwritable folder, an in-memory database: the database answers
         log.exception("the keyword index is unavailable; searching the database's own index")
-        return None
+        current = None
+    if current is not None:  # an index not ready yet is asked again: it may be by the next call
+        session.info[_CHECKED] = current
+    return current
+
+
+_CHECKED = "paperfeed.keyword_index"  # the session's up-to-date index
 
 
 def estimated_matches(session: Session, query: ParsedQuery) -> int | None:

@@ -24,20 +24,31 @@ ENGINE = "index"  # "index" (the node's own) or "database" (pgvector; SQLite has
 
 
 def node_index(session: Session, model: str) -> VectorIndex | None:
-    """The node's index of ``model``, up to date; None while PostgreSQL must answer (loading, or failing)."""
+    """The node's index of ``model``, up to date; None while PostgreSQL must answer (loading, or failing).
+
+    Brought up to date once per session once it answers: a hybrid search asks for neighbours, then similarities, then
+    vectors, and on PostgreSQL each refresh is two round trips."""
+    key = ("paperfeed.vector_index", model)
+    if session.info.get(key) is not None:
+        return session.info[key]
     engine = session.get_bind().engine
     sqlite = engine.dialect.name == "sqlite"
     if not sqlite and ENGINE != "index":
         return None
-    index = index_for(str(engine.url), model)
+    index: VectorIndex | None = index_for(str(engine.url), model)
+    assert index is not None
     if sqlite:
         index.refresh(session)
-        return index
-    try:
-        return index if index.refresh(session) else None
-    except OSError:  # an unwritable index folder: pgvector answers
-        log.exception("the vector index is unavailable; searching pgvector")
-        return None
+    else:
+        try:
+            if not index.refresh(session):
+                index = None
+        except OSError:  # an unwritable index folder: pgvector answers
+            log.exception("the vector index is unavailable; searching pgvector")
+            index = None
+    if index is not None:  # while it loads, every call looks again
+        session.info[key] = index
+    return index
 
 
 def nearest(
