@@ -49,8 +49,8 @@ def title_repeat() -> int:
 def current_index(session: Session, *, full_check: bool = False) -> KeptIndex | None:
     """The database's on-disk index once it is up to date (brought up to date here when cheap), else None.
 
-    Checked once per session once it answers: a search asks up to five times (words, rarity, exact matches, count, "did you
-    mean"), and on PostgreSQL each check is a round trip."""
+    Checked once per session once it answers: a search asks up to five times (words, rarity, exact matches,
+    count, "did you mean"), and on PostgreSQL each check is a round trip."""
     if ENGINE != "index":
         return None
     checked = session.info.get(_CHECKED)

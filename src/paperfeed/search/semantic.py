@@ -26,8 +26,8 @@ ENGINE = "index"  # "index" (the node's own) or "database" (pgvector; SQLite has
 def node_index(session: Session, model: str) -> VectorIndex | None:
     """The node's index of ``model``, up to date; None while PostgreSQL must answer (loading, or failing).
 
-    Brought up to date once per session once it answers: a hybrid search asks for neighbours, then similarities, then
-    vectors, and on PostgreSQL each refresh is two round trips."""
+    Brought up to date once per session once it answers: a hybrid search asks for neighbours, then
+    similarities, then vectors, and on PostgreSQL each refresh is two round trips."""
     key = ("paperfeed.vector_index", model)
     if session.info.get(key) is not None:
         return session.info[key]
