@@ -42,6 +42,9 @@ def index_of(db: Database) -> vector_index.VectorIndex:
             assert index._loading is not None
             index._loading.join(60)
             assert index.refresh(session)
+        if index._counting is not None:  # PostgreSQL counts (to notice deletions) beside the searches
+            index._counting.join(30)
+            index.refresh(session)
     return index
 
 

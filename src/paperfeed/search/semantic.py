@@ -32,22 +32,19 @@ def node_index(session: Session, model: str) -> VectorIndex | None:
     if session.info.get(key) is not None:
         return session.info[key]
     engine = session.get_bind().engine
-    sqlite = engine.dialect.name == "sqlite"
-    if not sqlite and ENGINE != "index":
+    if engine.dialect.name != "sqlite" and ENGINE != "index":
         return None
-    index: VectorIndex | None = index_for(str(engine.url), model)
-    assert index is not None
-    if sqlite:
-        index.refresh(session)
-    else:
-        try:
-            if not index.refresh(session):
-                index = None
-        except OSError:  # an unwritable index folder: pgvector answers
-            log.exception("the vector index is unavailable; searching pgvector")
-            index = None
-    if index is not None:  # while it loads, every call looks again
-        session.info[key] = index
+    index = index_for(str(engine.url), model)
+    try:
+        ready = index.refresh(session)  # always True on SQLite, which has no other index to fall back on
+    except OSError:
+        if engine.dialect.name == "sqlite":
+            raise
+        log.exception("the vector index is unavailable; searching pgvector")
+        ready = False
+    if not ready:  # loading (or failing): every call looks again
+        return None
+    session.info[key] = index
     return index
 
 
