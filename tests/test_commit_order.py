@@ -3,6 +3,7 @@ and is not held back by readers, however long their transactions."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,26 @@ def test_priming_lets_a_first_long_read_end_at_the_top(engine: sa.Engine) -> Non
         horizon.prime(session, top)
     read(engine, horizon)
     assert horizon.safe == top  # so a saved generation ends there, and a reopened index reads nothing again
+
+
+def test_priming_waits_for_a_writer_under_way_within_one_transaction(engine: sa.Engine) -> None:
+    """A first read runs in one long transaction, and PostgreSQL keeps pg_stat_activity as a transaction first
+    read it: without clearing that, a writer seen once would hold the horizon for the whole read."""
+    with Session(engine) as writer:
+        top = [insert(writer) for _ in range(3)][-1]
+        writer.commit()
+    slow = Session(engine)
+    ends = threading.Timer(0.5, slow.commit)
+    if engine.dialect.name == "postgresql":  # an open writer (SQLite lets one writer at a time in)
+        insert(slow)
+        ends.start()
+    horizon = IdHorizon()
+    with Session(engine) as session:
+        session.execute(sa.text("SELECT 1"))  # the transaction the horizon checks run in
+        horizon.prime(session, top)
+        start = horizon.before_read(session)
+        ids = list(session.execute(sa.text("SELECT id FROM rows WHERE id > :s"), {"s": start}).scalars())
+        horizon.after_read(max(ids))
+    ends.cancel()
+    slow.close()
+    assert horizon.safe >= top

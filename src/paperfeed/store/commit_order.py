@@ -19,6 +19,7 @@ by every read until it ends, which costs time but loses nothing.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -28,11 +29,16 @@ from sqlalchemy.orm import Session
 # may hold anything drawn since it began; one that has not may only be drawing in the statement it runs now
 # (a row gets its transaction's xid as it is written): so a reader idling in a transaction, or between its
 # statements, holds nothing back. Client sessions only: autovacuum runs for minutes and adds no row.
+# pg_stat_activity is read once per transaction and then kept: the snapshot is cleared first, or a long
+# transaction (a node loading its index) would look at the same moment for ever.
 _CLOCK_AND_OLDEST_OPEN = sa.text(
+    "WITH fresh AS MATERIALIZED (SELECT pg_stat_clear_snapshot()) "
     "SELECT clock_timestamp(), (SELECT min(CASE WHEN backend_xid IS NOT NULL THEN xact_start "
     "WHEN state = 'active' THEN query_start END) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend')"
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend') "
+    "FROM fresh"
 )
+PRIME_WAIT_S = 10.0  # how long a first read waits for statements under way to end before it starts
 
 
 def oldest_open_transaction(session: Session) -> datetime | None:
@@ -77,8 +83,17 @@ class IdHorizon:
         self.safe = self._highest_read if self._next_safe < 0 else self._next_safe
 
     def prime(self, session: Session, highest_now: int) -> None:
-        """Before a long first read: the table's current highest id, then two horizon checks, so that a read
-        started now may already end with ``safe`` at that id (when no older transaction is still open)."""
+        """Before a long first read (a whole table): the table's current highest id, then horizon checks until
+        no statement or writer older than that look is still under way (at most ``PRIME_WAIT_S``), so that
+        the read ends with ``safe`` at that id. Otherwise ``safe`` stays lower and the rows above it are
+        looked at again by later reads: slower, never wrong."""
         self._highest_read = max(self._highest_read, highest_now)
+        if session.get_bind().dialect.name != "postgresql":
+            return
         self.before_read(session)
-        self.before_read(session)
+        deadline = time.monotonic() + PRIME_WAIT_S
+        while True:
+            self.before_read(session)
+            if self._next_safe >= highest_now or time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
