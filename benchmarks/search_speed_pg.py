@@ -73,6 +73,12 @@ def main() -> None:
         help="store the papers of the largest size in --pgdata and stop (a database to measure later)",
     )
     parser.add_argument(
+        "--node-vectors-only",
+        action="store_true",
+        help="with --pgdata: measure only the node's vector index again, keeping the database's figures of "
+        "the same size from the results (implies --keep-other-sizes)",
+    )
+    parser.add_argument(
         "--keep-other-sizes",
         action="store_true",
         help="keep the rows of sizes this run does not measure in the results (each row says when it ran)",
@@ -90,7 +96,7 @@ def main() -> None:
         for name in ("shared_buffers", "maintenance_work_mem", "effective_cache_size")
     )
     out = {"machine": f"{os.cpu_count()} cores", "queries": len(queries), "server": settings, "sizes": {}}
-    if args.keep_other_sizes and (RESULTS / "search_speed_pg.json").exists():
+    if (args.keep_other_sizes or args.node_vectors_only) and (RESULTS / "search_speed_pg.json").exists():
         out["sizes"] = json.loads((RESULTS / "search_speed_pg.json").read_text())["sizes"]
     sizes = sorted(int(s) for s in args.sizes.split(","))
     loader = Loader(db, real)
@@ -102,9 +108,11 @@ def main() -> None:
             print(f"the database holds {loader.stored:,} papers: {size:,} skipped")
             continue
         build = loader.grow_to(size)
-        settle(db, real)
+        earlier = out["sizes"].get(str(size)) if args.node_vectors_only else None
+        if earlier is None:
+            settle(db, real)
         with timing_lock(args.lock):
-            row = measure(db, size, build, queries)
+            row = measure(db, size, build, queries, earlier)
             if size == sizes[-1]:
                 row["worker_startup"] = worker_startup(db)
         row["measured"] = time.strftime("%Y-%m-%d %H:%M")
@@ -228,8 +236,11 @@ def settle(db: Database, real: list[dict]) -> None:
             semantic.nearest(session, model, vector, limit=100)
 
 
-def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
-    """Old (tsvector, pgvector) and new (the node's tantivy and vector indexes) on the same database."""
+def measure(db: Database, size: int, build: dict, queries: list[str], earlier: dict | None = None) -> dict:
+    """Old (tsvector, pgvector) and new (the node's tantivy and vector indexes) on the same database; with
+    ``earlier`` (a row of the same database) only the node's vector index is measured again."""
+    if earlier is not None:
+        return measure_node_vectors(db, size, queries, earlier)
     model = current_model_key()
     with db.session() as session:
         blocks = list(iter_vector_blocks(session, model))
@@ -257,15 +268,10 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
     latency["index keyword + pgvector hybrid"] = measure_latency(
         db, queries, "hybrid", f"pg {size:>9,} index + pgvector hybrid"
     )
-    semantic.ENGINE = "index"
-    started = time.perf_counter()
-    rebuild_vector_index(db)
-    build["vector_index_s"] = round(time.perf_counter() - started, 1)
-    vector_index.forget_indexes()
-    wait_for_vector_index(db)
-    recall["node_index"] = recall_at_10(db, vectors, exact)
-    latency["semantic"] = measure_latency(db, queries, "semantic", f"pg {size:>9,} node semantic")
-    latency["index hybrid"] = measure_latency(db, queries, "hybrid", f"pg {size:>9,} node hybrid")
+    node = node_vector_figures(db, size, queries, vectors, exact)
+    build["vector_index_s"] = node.pop("vector_index_s")
+    recall["node_index"] = node.pop("recall")
+    latency.update(node)
     row = {
         "papers": size,
         "build_s": {k: round(v, 1) if isinstance(v, float) else v for k, v in build.items()},
@@ -273,6 +279,47 @@ def measure(db: Database, size: int, build: dict, queries: list[str]) -> dict:
         "latency": latency,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+    print(json.dumps({k: v for k, v in row.items() if k != "latency"}))
+    return row
+
+
+def node_vector_figures(
+    db: Database, size: int, queries: list[str], vectors: np.ndarray, exact: list[set[str]]
+) -> dict:
+    semantic.ENGINE = "index"
+    started = time.perf_counter()
+    rebuild_vector_index(db)
+    built = round(time.perf_counter() - started, 1)
+    vector_index.forget_indexes()
+    wait_for_vector_index(db)
+    return {
+        "vector_index_s": built,
+        "recall": recall_at_10(db, vectors, exact),
+        "semantic": measure_latency(db, queries, "semantic", f"pg {size:>9,} node semantic"),
+        "index hybrid": measure_latency(db, queries, "hybrid", f"pg {size:>9,} node hybrid"),
+    }
+
+
+def measure_node_vectors(db: Database, size: int, queries: list[str], earlier: dict) -> dict:
+    """Only the node's vector index again (``--node-vectors-only``): the database's figures stay the
+    earlier run's, which the row notes."""
+    model = current_model_key()
+    with db.session() as session:
+        blocks = list(iter_vector_blocks(session, model))
+    ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
+    del blocks
+    vectors = get_encoder().encode(queries[:100])
+    exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
+    del matrix
+    row = json.loads(json.dumps(earlier))
+    node = node_vector_figures(db, size, queries, vectors, exact)
+    row["build_s"]["vector_index_s"] = node.pop("vector_index_s")
+    row["recall@10"]["node_index"] = node.pop("recall")
+    row["latency"].update(node)
+    row["note"] = (
+        f"the node's vector index measured again on {time.strftime('%Y-%m-%d %H:%M')} (load "
+        f"{os.getloadavg()[0]:.2f}); the database's figures are from the run of {earlier.get('measured')}"
+    )
     print(json.dumps({k: v for k, v in row.items() if k != "latency"}))
     return row
 
