@@ -312,6 +312,8 @@ def measure_node_vectors(db: Database, size: int, queries: list[str], earlier: d
     exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
     del matrix
     row = json.loads(json.dumps(earlier))
+    rebuild_keyword_index(db)  # this run's index folder is new: the words' side must not build it meanwhile
+    keyword_sync.forget_kept_indexes()
     node = node_vector_figures(db, size, queries, vectors, exact)
     row["build_s"]["vector_index_s"] = node.pop("vector_index_s")
     row["recall@10"]["node_index"] = node.pop("recall")
