@@ -241,14 +241,7 @@ def measure(db: Database, size: int, build: dict, queries: list[str], earlier: d
     ``earlier`` (a row of the same database) only the node's vector index is measured again."""
     if earlier is not None:
         return measure_node_vectors(db, size, queries, earlier)
-    model = current_model_key()
-    with db.session() as session:
-        blocks = list(iter_vector_blocks(session, model))
-    ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
-    del blocks
-    vectors = get_encoder().encode(queries[:100])
-    exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
-    del matrix
+    vectors, exact = exact_neighbours(db, queries[:100])
     recall = {}
     semantic.ENGINE = "database"
     for ef in (100, 200):
@@ -303,14 +296,7 @@ def node_vector_figures(
 def measure_node_vectors(db: Database, size: int, queries: list[str], earlier: dict) -> dict:
     """Only the node's vector index again (``--node-vectors-only``): the database's figures stay the
     earlier run's, which the row notes."""
-    model = current_model_key()
-    with db.session() as session:
-        blocks = list(iter_vector_blocks(session, model))
-    ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
-    del blocks
-    vectors = get_encoder().encode(queries[:100])
-    exact = [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
-    del matrix
+    vectors, exact = exact_neighbours(db, queries[:100])
     row = json.loads(json.dumps(earlier))
     rebuild_keyword_index(db)  # this run's index folder is new: the words' side must not build it meanwhile
     keyword_sync.forget_kept_indexes()
@@ -324,6 +310,16 @@ def measure_node_vectors(db: Database, size: int, queries: list[str], earlier: d
     )
     print(json.dumps({k: v for k, v in row.items() if k != "latency"}))
     return row
+
+
+def exact_neighbours(db: Database, queries: list[str]) -> tuple[np.ndarray, list[set[str]]]:
+    """The queries' embeddings and their exact 10 nearest papers, from every stored vector."""
+    with db.session() as session:
+        blocks = list(iter_vector_blocks(session, current_model_key()))
+    ids, matrix = [i for b in blocks for i in b[0]], np.concatenate([b[1] for b in blocks])
+    del blocks
+    vectors = get_encoder().encode(queries)
+    return vectors, [{ids[i] for i in np.argsort(-(matrix @ q))[:10]} for q in vectors]
 
 
 def recall_at_10(db: Database, vectors: np.ndarray, exact: list[set[str]]) -> float:
