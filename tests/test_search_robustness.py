@@ -96,8 +96,8 @@ def test_a_search_checks_each_index_once_per_session(search_db: Database) -> Non
         search_papers(search_db, "graph neural netwrks", mode="hybrid")  # a typo: "did you mean" asks too
     finally:
         sa.event.remove(search_db.engine, "before_cursor_execute", record)
+    # (papers written within the last minutes keep the words' index checking; the vectors' index reads
+    # nothing at all while the data version stands still: tests/test_index_freshness.py)
     freshness = [s for s in statements if "max(papers.modified_at)" in s]
     assert 1 <= len(freshness) <= 2
-    if search_db.engine.dialect.name == "postgresql":
-        horizon = [s for s in statements if "pg_stat_activity" in s]
-        assert 1 <= len(horizon) <= 2
+    assert len([s for s in statements if "pg_stat_activity" in s]) <= 2

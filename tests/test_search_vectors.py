@@ -61,7 +61,8 @@ def test_the_first_process_saves_the_index_and_the_next_one_maps_it(saved: Datab
     second = index_of(saved)
     assert second.base is not None and second.ids == [] and len(second) == len(corpus.records)
     assert isinstance(second.base.vectors, np.memmap)
-    assert second.base.ann.expansion_search == vector_index.EXPANSION_SEARCH  # not the file's default
+    # the expansion chosen for the graph's size, not the file's default (64)
+    assert second.base.ann.expansion_search == vector_index.expansion_for(len(second)) > 64
     query = read_vector_file(corpus.vectors_path).vectors[40]
     assert len({h[0] for h in second.nearest(query, 10)} & set(exact_top(corpus, query, 10))) >= 9
     assert search_papers(saved, "graph neural networks", mode="hybrid").hits

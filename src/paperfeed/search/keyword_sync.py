@@ -30,6 +30,7 @@ from paperfeed.domain.paper import Paper
 from paperfeed.search import keyword_index as ki
 from paperfeed.search.locations import index_root
 from paperfeed.store.commit_order import oldest_open_transaction
+from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
 from paperfeed.store.models import PaperRow
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,23 @@ class KeptIndex:
         self._counted_at = 0.0
         self._window_at = 0.0
         self._background: threading.Thread | None = None
+        # The data version (store/data_version) under which a check last found the index current with nothing
+        # left to look at again (no write within the overlap window): while it has not moved, nothing was
+        # committed since and the check is skipped (on PostgreSQL a round trip and a scan of an index).
+        self._settled_at: DataVersion | None = None
 
     # --- the check each search makes ----------------------------------------------------------------------
     def ready(self, session: Session, *, full_check: bool = False) -> bool:
         """Bring the index up to date when cheap; False when it cannot answer yet (ask the database)."""
+        version = version_seen_by(session)
+        now = time.monotonic()
+        count_due = full_check or now - self._counted_at > COUNT_CHECK_S
+        if not count_due and version != UNKNOWN and version == self._settled_at:
+            return True
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
         state = self.index.state()
-        now = time.monotonic()
         if top is None and state.high_water is None:
+            self._settled_at = version
             return True
         behind = top is not None and (state.seen is None or top > state.seen)
         late = (
@@ -78,7 +88,6 @@ class KeptIndex:
             and now - self._window_at > LATE_CHECK_S
             and (state.high_water is None or state.high_water < state.seen or _recent(state.seen))
         )
-        count_due = full_check or now - self._counted_at > COUNT_CHECK_S
         if behind or late:
             self.index.reload()
             state = self.index.state()
@@ -98,7 +107,16 @@ class KeptIndex:
                 self._catch_up_in_background(session, reconcile=True)
             elif _live_count(session) != state.papers:
                 self._try(lambda: self.reconcile(session))
-        return self.index.state().high_water is not None
+        state = self.index.state()
+        settled = (
+            state.high_water is not None
+            and state.seen is not None
+            and state.high_water >= state.seen
+            and not _recent(state.seen)
+            and (top is None or top <= state.seen)
+        )
+        self._settled_at = version if settled else None
+        return state.high_water is not None
 
     def _try(self, work: Callable[[], object]) -> bool:
         """Run ``work`` holding this process's write lock. Another thread's small catch-up is waited for (it

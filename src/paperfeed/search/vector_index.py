@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperfeed.search import vector_files as vf
 from paperfeed.store.commit_order import IdHorizon
+from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
 from paperfeed.store.vectors import iter_vector_blocks, vector_paper_ids, vector_state
 
 if TYPE_CHECKING:
@@ -39,9 +40,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ANN_THRESHOLD = 50_000
-# recall@10 vs exact (search_speed.py's queries), ann_tuning.json: 100k papers 256 -> 0.98, 512 -> 0.99;
-# 1M papers 256 -> 0.84, 512 -> 0.94, 1024 -> 0.97 at 7 ms p50 / 9 ms p95 a search (2 cores, loaded)
-EXPANSION_SEARCH = 1024
+# recall@10 vs exact (search_speed.py's queries), ann_tuning.json: 100k papers 256 -> 0.98 at 1.6 ms,
+# 512 -> 0.99 at 3.1 ms; 1M papers 256 -> 0.84, 512 -> 0.94, 1024 -> 0.97 at 7 ms p50 / 9 ms p95 a search
+# (2 cores, loaded). The cost grows with the expansion, and the recall an expansion reaches falls as the graph
+# grows: each graph searches with the smallest expansion that keeps recall@10 near 0.97 at its size (between
+# the two measured sizes, recall was interpolated on the logarithm of the size).
+EXPANSION_SEARCH = 1024  # from SMALLER_EXPANSIONS' last size up
+SMALLER_EXPANSIONS = ((150_000, 256), (400_000, 512))  # (up to this many vectors, expansion)
 # connectivity 32 at 1M: 0.95 at expansion 512 (6.5 ms p95), 0.98 at 1024 (11.6 ms p95), but a 45% longer
 # build (687 s vs 472 s) and 11% more memory; expansion_add 256 was not tried at 1M (ann_tuning.md)
 CONNECTIVITY = 16
@@ -90,6 +95,10 @@ class VectorIndex:
         self._saving: threading.Thread | None = None
         self._counting: threading.Thread | None = None
         self._deletions_seen = False
+        # the data version (store/data_version) read before the last read of new rows: while it has not moved
+        # nothing was committed since, so a refresh reads nothing (on PostgreSQL that saves two round trips)
+        self._read_at_version: DataVersion | None = None
+        self._counted_at_version: DataVersion | None = None
 
     @property
     def ann_threshold(self) -> int:
@@ -133,14 +142,17 @@ class VectorIndex:
 
     def _refresh(self, session: Session) -> None:
         now = time.monotonic()
+        version = version_seen_by(session)
         if self.folder is not None and now - self._generation_check > GENERATION_CHECK_S:
             self._generation_check = now
             if vf.current_name(self.folder) != self.base_name:
                 self._open_generation()
             elif self.base is None and vector_state(session, self.model)[0] >= self.ann_threshold:
                 self._build_generation(session)
-        if now - self._last_count_check > COUNT_CHECK_INTERVAL_S:
-            self._last_count_check = now
+        if now - self._last_count_check > COUNT_CHECK_INTERVAL_S and not self._unchanged(
+            version, counted=True
+        ):
+            self._last_count_check, self._counted_at_version = now, version
             if len(self) < BACKGROUND_COUNT_FROM and not self.load_in_background:
                 self._deletions_seen = self._count_shows_deletions(session)
             elif not (self._counting and self._counting.is_alive()):
@@ -153,7 +165,9 @@ class VectorIndex:
         if self._deletions_seen:
             self._deletions_seen = False
             self._forget_deleted(session)
-        self._add_new_rows(session)
+        if not self._unchanged(version):
+            self._add_new_rows(session)
+            self._read_at_version = version
         if (
             self.base is not None
             and len(self.ids) + len(self.masked) >= SAVE_DELTA
@@ -161,6 +175,12 @@ class VectorIndex:
         ):
             self._saving = threading.Thread(target=self._save_next, name="vector-index-save", daemon=True)
             self._saving.start()
+
+    def _unchanged(self, version: DataVersion, *, counted: bool = False) -> bool:
+        """Nothing was committed since the last read of new rows (or count of the rows)."""
+        return version != UNKNOWN and version == (
+            self._counted_at_version if counted else self._read_at_version
+        )
 
     def _count_shows_deletions(self, session: Session) -> bool:
         count, top = vector_state(session, self.model)
@@ -180,7 +200,7 @@ class VectorIndex:
         if generation is not None and generation.ann is not None:
             # a graph read from its file searches with usearch's default expansion (64), not the one it was
             # built with: recall@10 at 100k papers was 0.87 instead of 1.0 until this line
-            generation.ann.expansion_search = EXPANSION_SEARCH  # type: ignore[attr-defined]
+            generation.ann.expansion_search = expansion_for(len(generation.ids))  # type: ignore[attr-defined]
         self.base, self.base_name = generation, vf.current_name(self.folder)
         self.base_live = 0 if generation is None else int(generation.sorted_rows.size)
         self._reset_delta(generation.last_row_id if generation else 0)
@@ -188,6 +208,7 @@ class VectorIndex:
     def _reset_delta(self, last_id: int) -> None:
         self.ids, self.row_of, self.ann, self.masked, self.last_id = [], {}, None, set(), last_id
         self.horizon, self.read_above = IdHorizon(last_id), set()
+        self._read_at_version = self._counted_at_version = None
         self.matrix = np.zeros((0, 0), dtype=np.float32)
 
     def _build_generation(self, session: Session) -> None:
@@ -425,6 +446,11 @@ class VectorIndex:
         private = self.matrix.nbytes + (self.ann.memory_usage if self.ann is not None else 0)
         shared = 0 if self.base is None else sum(p.stat().st_size for p in self.base.folder.iterdir())
         return {"private_mb": round(private / 2**20, 1), "mapped_mb": round(shared / 2**20, 1)}
+
+
+def expansion_for(size: int) -> int:
+    """usearch's ``expansion_search`` for a graph of ``size`` vectors (see ``SMALLER_EXPANSIONS``)."""
+    return next((expansion for most, expansion in SMALLER_EXPANSIONS if size <= most), EXPANSION_SEARCH)
 
 
 def _new_ann(dim: int) -> Any:

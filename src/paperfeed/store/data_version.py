@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from paperfeed.store.db import Database
 
@@ -73,6 +74,24 @@ def current_version(db: Database) -> DataVersion:
     with db.engine.connect() as connection:
         row = connection.execute(sa.text("SELECT version, changed_at FROM data_version WHERE id = 1")).first()
     return UNKNOWN if row is None else DataVersion(int(row[0]), float(row[1]))
+
+
+def version_seen_by(session: Session) -> DataVersion:
+    """The committed version as ``session`` first read it (:data:`UNKNOWN` when the row is missing).
+
+    A node's own indexes (keyword, vectors) compare it with the version they were last brought up to date
+    under: equal means nothing was committed since, and the freshness check, several round trips on
+    PostgreSQL, is skipped. The time of the change is part of it: a database made again under the same URL
+    (a test's, a restore's) counts from 1 again, at other moments. Read once per session: a search asks both
+    indexes, some of them twice."""
+    found = session.info.get(_SEEN)
+    if found is None:
+        row = session.execute(sa.text("SELECT version, changed_at FROM data_version WHERE id = 1")).first()
+        found = session.info[_SEEN] = UNKNOWN if row is None else DataVersion(int(row[0]), float(row[1]))
+    return found
+
+
+_SEEN = "paperfeed.data_version"
 
 
 class VersionedCache(Generic[T]):
