@@ -51,6 +51,12 @@ SMALLER_EXPANSIONS = ((150_000, 256), (400_000, 512))  # (up to this many vector
 # build (687 s vs 472 s) and 11% more memory; expansion_add 256 was not tried at 1M (ann_tuning.md)
 CONNECTIVITY = 16
 EXPANSION_ADD = 128
+# The graph keeps 8-bit copies of the vectors (usearch "i8", VNNI kernels on this CPU); its candidates are
+# then put in exact order from the float32 rows beside it. At 100k papers, 150 queries, expansion 256:
+# 0.87 ms a search instead of 1.62, recall@10 0.981 instead of 0.989 (0.999 for both at 1024), a quarter of
+# the graph's vector memory, half the build time. A graph saved as f32 by an older version works as it is.
+GRAPH_DTYPE = "i8"
+RESCORED = 100  # candidates the graph returns for exact re-scoring, however few are wanted
 COUNT_CHECK_INTERVAL_S = 10.0  # a full count (to notice deletions) costs a scan; max(id) is cheap
 # from this many vectors the count runs in a thread, not in a search; on PostgreSQL always (a count reads the
 # table's heap: 30-50 ms at 100k papers)
@@ -377,11 +383,8 @@ class VectorIndex:
         if not self.ids:
             return []
         if self.ann is not None:
-            matches = self.ann.search(query, k)
-            return [
-                (self.ids[int(key)], 1.0 - float(d))
-                for key, d in zip(matches.keys, matches.distances, strict=True)
-            ]
+            rows, scores = _exact_order(self.ann.search(query, max(k, RESCORED)).keys, self.matrix, query)
+            return [(self.ids[int(r)], float(v)) for r, v in zip(rows[:k], scores[:k], strict=True)]
         return _top(self.matrix @ query, k, self.ids)
 
     def _base_nearest(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -395,11 +398,9 @@ class VectorIndex:
                 for h in _top(scores, k + len(self.masked), [str(base.ids[r]) for r in rows])
                 if h[0] not in self.masked
             ][:k]
-        matches = base.ann.search(query, k + min(len(self.masked), 4 * k))  # type: ignore[attr-defined]
-        hits = (
-            (str(base.ids[int(key)]), 1.0 - float(d))
-            for key, d in zip(matches.keys, matches.distances, strict=True)
-        )
+        wanted = max(k + min(len(self.masked), 4 * k), RESCORED)
+        rows, scores = _exact_order(base.ann.search(query, wanted).keys, base.vectors, query)  # type: ignore[attr-defined]
+        hits = ((str(base.ids[int(r)]), float(v)) for r, v in zip(rows, scores, strict=True))
         return [h for h in hits if h[0] not in self.masked][:k]
 
     def _nearest_among(self, query: np.ndarray, k: int, allowed: set[str]) -> list[tuple[str, float]]:
@@ -457,11 +458,20 @@ def _new_ann(dim: int) -> Any:
     return vf.usearch_index()(
         ndim=dim,
         metric="cos",
-        dtype="f32",
+        dtype=GRAPH_DTYPE,
         connectivity=CONNECTIVITY,
         expansion_add=EXPANSION_ADD,
         expansion_search=EXPANSION_SEARCH,
     )
+
+
+def _exact_order(keys: np.ndarray, vectors: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A graph's candidates (rows of ``vectors``) and their exact cosine, best first: the graph's own
+    distances come from its 8-bit copies."""
+    rows = np.sort(np.asarray(keys, dtype=np.int64))  # ascending rows read a memory map front to back
+    scores = np.asarray(vectors[rows]) @ query
+    order = np.argsort(-scores, kind="stable")
+    return rows[order], scores[order]
 
 
 def _top(scores: np.ndarray, k: int, ids: list[str]) -> list[tuple[str, float]]:
