@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from paperfeed.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperfeed.domain.paper import Paper
@@ -31,6 +32,7 @@ from paperfeed.search.indexing import (
 from paperfeed.search.keyword_sync import kept_index
 from paperfeed.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from paperfeed.store import Database
+from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
 from paperfeed.store.papers import get_papers
 from paperfeed.store.vectors import has_vectors
 
@@ -115,7 +117,7 @@ def search_papers(
     keyword_hits: list[tuple[str, float]] = []
     semantic_hits: list[tuple[str, float]] = []
     with db.session() as session:
-        if mode != "keyword" and not has_vectors(session, model):
+        if mode != "keyword" and not _vectors_exist(session, model):
             mode = "keyword"
         if mode != "keyword":
             side = _SEMANTIC_SIDE.submit(
@@ -169,6 +171,22 @@ def search_papers(
         suggestion=suggestion,
         exact_id=exact_id,
     )
+
+
+def _vectors_exist(session: Session, model: str) -> bool:
+    """Whether any paper has a vector of ``model``: asked again only when the data version moved (on
+    PostgreSQL a round trip; the version is read once per session anyway, for the indexes)."""
+    version = version_seen_by(session)
+    key = (str(session.get_bind().engine.url), model)
+    kept = _VECTORS_EXIST.get(key)
+    if kept is not None and version != UNKNOWN and kept[0] == version:
+        return kept[1]
+    found = has_vectors(session, model)
+    _VECTORS_EXIST[key] = (version, found)
+    return found
+
+
+_VECTORS_EXIST: dict[tuple[str, str], tuple[DataVersion, bool]] = {}
 
 
 def _semantic_side(
