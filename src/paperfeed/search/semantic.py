@@ -66,8 +66,11 @@ def nearest(
         hits = index.nearest(query, limit + (1 if exclude else 0), allowed)
         return [h for h in hits if h[0] != exclude][:limit]
     where, params = filter_sql(filters, session.get_bind().dialect.name)
-    session.execute(sa.text(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}"))
-    session.execute(sa.text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    # SET, not SET LOCAL: a search's session runs without a transaction (Database.read_session), where SET
+    # LOCAL does nothing. Every HNSW scan of paperfeed is this one and sets both first, so what stays set on
+    # the pooled connection after it changes no other query.
+    session.execute(sa.text(f"SET hnsw.ef_search = {max(EF_SEARCH, limit)}"))
+    session.execute(sa.text("SET hnsw.iterative_scan = relaxed_order"))
     rows = session.execute(
         sa.text(
             "SELECT v.paper_id, 1 - (v.vector <=> CAST(:q AS vector)) AS score FROM paper_vectors v "

@@ -109,31 +109,42 @@ def search_papers(
     offset: int = 0,
     filters: SearchFilters = SearchFilters(),
 ) -> SearchResults:
-    """The papers best matching ``query``, most relevant first, ``limit`` of them from ``offset``."""
+    """The papers best matching ``query``, most relevant first, ``limit`` of them from ``offset``.
+
+    The semantic side (embed, then nearest papers: the longer one) starts first, in its own thread and
+    session; this thread meanwhile does all that does not need its answer (the words' side, exact names, the
+    count, "did you mean"). Only fusing and reading the papers shown wait for it."""
     parsed = _validated(query, mode, limit, offset)
     depth = offset + limit
     model = current_model_key()
     side = None
+    if mode != "keyword":
+        side = _SEMANTIC_SIDE.submit(_semantic_side, db, model, parsed.text, max(depth, CANDIDATES), filters)
     keyword_hits: list[tuple[str, float]] = []
     semantic_hits: list[tuple[str, float]] = []
-    with db.session() as session:
-        if mode != "keyword" and not _vectors_exist(session, model):
-            mode = "keyword"
-        if mode != "keyword":
-            side = _SEMANTIC_SIDE.submit(
-                _semantic_side, db, model, parsed.text, max(depth, CANDIDATES), filters
-            )
+    with db.read_session() as session:
         if mode != "semantic":
             keyword_hits = keyword.keyword_search(
                 session, parsed, limit=max(depth, CANDIDATES) if mode == "hybrid" else depth, filters=filters
             )
+        rarity = keyword.rarity(session, parsed) if mode == "hybrid" else None
+        exact = keyword.exact_matches(session, parsed, filters)
+        total = None
+        if mode != "semantic" and not filters.active and keyword_hits:
+            total = keyword.estimated_matches(session, parsed)
+        suggestion = None if exact or offset else keyword.did_you_mean(session, parsed)
     # This block's connection went back to the pool before waiting: the semantic side may need one from the
     # same pool, and a pool whose every connection is held by a waiting request would never free one.
-    with db.session() as session:
-        if side is None:
-            ranked = keyword_hits
+    found = None if side is None else side.result()
+    with db.read_session() as session:
+        if found is None:  # keyword search asked, or nothing is embedded yet: the words answer
+            if mode == "semantic":
+                keyword_hits = keyword.keyword_search(session, parsed, limit=depth, filters=filters)
+                if keyword_hits and not filters.active:
+                    total = keyword.estimated_matches(session, parsed)
+            mode, ranked = "keyword", keyword_hits
         else:
-            query_vector, semantic_hits = side.result()
+            query_vector, semantic_hits = found
             if mode == "semantic":
                 ranked = semantic_hits[:depth]
             else:
@@ -143,16 +154,11 @@ def search_papers(
                     semantic_hits,
                     lambda q, ids: semantic.similarities(session, model, q, ids),
                     lambda ids: semantic.paper_vectors(session, model, ids),
-                    keyword_weight=hybrid.keyword_share(parsed.terms, keyword.rarity(session, parsed)),
+                    keyword_weight=hybrid.keyword_share(parsed.terms, rarity),
                 )[:depth]
-        exact = keyword.exact_matches(session, parsed, filters)
         ranked = _exact_first(exact, ranked)[offset:depth]
         papers = get_papers(session, [pid for pid, _ in ranked])
-        relevant = bool(exact or keyword_hits or (semantic_hits and semantic_hits[0][1] >= SEMANTIC_FLOOR))
-        total = None
-        if mode != "semantic" and not filters.active and keyword_hits:
-            total = keyword.estimated_matches(session, parsed)
-        suggestion = None if exact or offset else keyword.did_you_mean(session, parsed)
+    relevant = bool(exact or keyword_hits or (semantic_hits and semantic_hits[0][1] >= SEMANTIC_FLOOR))
     # a withdrawn paper is shown only when asked for by name
     hits = [
         SearchHit(papers[pid], score)
@@ -191,10 +197,14 @@ _VECTORS_EXIST: dict[tuple[str, str], tuple[DataVersion, bool]] = {}
 
 def _semantic_side(
     db: Database, model: str, text: str, limit: int, filters: SearchFilters
-) -> tuple[np.ndarray, list[tuple[str, float]]]:
-    """The query's embedding and its nearest papers, in a session of its own (it runs in another thread)."""
+) -> tuple[np.ndarray, list[tuple[str, float]]] | None:
+    """The query's embedding and its nearest papers, in a session of its own (it runs in another thread);
+    None while nothing is embedded with ``model``. The query is embedded before a connection is taken from
+    the pool, so that a connection is held only while the database is asked."""
     vector = query_vector_of(model, text)
-    with db.session() as session:
+    with db.read_session() as session:
+        if not _vectors_exist(session, model):
+            return None
         return vector, semantic.nearest(session, model, vector, limit=limit, filters=filters)
 
 
@@ -249,7 +259,7 @@ def similar_papers(db: Database, paper_id: str, *, limit: int = 10) -> list[Sear
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}.")
     model = current_model_key()
-    with db.session() as session:
+    with db.read_session() as session:
         wanted = _resolve_id(paper_id)
         found = get_papers(session, [wanted])
         if wanted not in found:
