@@ -68,13 +68,15 @@ class KeptIndex:
         # left to look at again (no write within the overlap window): while it has not moved, nothing was
         # committed since and the check is skipped (on PostgreSQL a round trip and a scan of an index).
         self._settled_at: DataVersion | None = None
+        self._counted_version: DataVersion | None = None  # counting finds drift only after a change
 
     # --- the check each search makes ----------------------------------------------------------------------
     def ready(self, session: Session, *, full_check: bool = False) -> bool:
         """Bring the index up to date when cheap; False when it cannot answer yet (ask the database)."""
         version = version_seen_by(session)
         now = time.monotonic()
-        count_due = full_check or now - self._counted_at > COUNT_CHECK_S
+        changed = version == UNKNOWN or version != self._counted_version
+        count_due = full_check or (changed and now - self._counted_at > COUNT_CHECK_S)
         if not count_due and version != UNKNOWN and version == self._settled_at:
             return True
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
@@ -101,7 +103,7 @@ class KeptIndex:
             self._try(lambda: self.catch_up(session))
             state = self.index.state()
         if count_due and state.high_water is not None:
-            self._counted_at = now
+            self._counted_at, self._counted_version = now, version
             if state.papers > INLINE_MAX and not full_check:
                 # counting a large table is a scan: never inside a search
                 self._catch_up_in_background(session, reconcile=True)

@@ -155,9 +155,8 @@ class VectorIndex:
                 self._open_generation()
             elif self.base is None and vector_state(session, self.model)[0] >= self.ann_threshold:
                 self._build_generation(session)
-        if now - self._last_count_check > COUNT_CHECK_INTERVAL_S and not self._unchanged(
-            version, counted=True
-        ):
+        count_due = now - self._last_count_check > COUNT_CHECK_INTERVAL_S
+        if count_due and not self._unchanged(version, counted=True):
             self._last_count_check, self._counted_at_version = now, version
             if len(self) < BACKGROUND_COUNT_FROM and not self.load_in_background:
                 self._deletions_seen = self._count_shows_deletions(session)
