@@ -105,3 +105,26 @@ def test_a_change_committed_by_another_node_is_in_the_next_search(quiet: Databas
         other.dispose()
     with quiet.session() as session:  # the index itself, not only the page (which hides withdrawn papers)
         assert keyword.keyword_search(session, parse_query("zebrafinch"), limit=5) == []
+
+
+def test_a_count_that_could_not_repair_is_tried_again(
+    quiet: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper deleted straight from the table (as an operator might) leaves the words' index only through
+    the count and its repair. When the repair cannot run (another thread holds the index's writer), the
+    next search must count again, though nothing was committed since."""
+    monkeypatch.setattr(keyword_sync, "COUNT_CHECK_S", 0.0)
+    monkeypatch.setattr(keyword_sync, "INLINE_WAIT_S", 0.1)
+    with quiet.session() as session:
+        row = session.execute(sa.select(PaperRow).limit(1)).scalar_one()
+        gone = row.id
+        title_word = parse_query(row.title).terms[0]
+    with quiet.session() as session:
+        session.execute(sa.text("DELETE FROM papers WHERE id = :id"), {"id": gone})
+    kept = keyword_sync.kept_index(quiet.url, keyword.title_repeat())
+    with kept._lock:  # a catch-up of another thread is writing
+        search_papers(quiet, title_word, mode="keyword")
+    search_papers(quiet, title_word, mode="keyword")  # nothing committed since: counted again all the same
+    with quiet.session() as session:
+        found = keyword.keyword_search(session, parse_query(title_word), limit=500)
+    assert gone not in [pid for pid, _ in found]

@@ -4,6 +4,7 @@ including, on PostgreSQL, rows whose transaction commits after a later one's."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -17,6 +18,7 @@ from paperfeed.embed.vector_file import read_vector_file
 from paperfeed.search import semantic, vector_index
 from paperfeed.services.search import rebuild_vector_index, search_papers
 from paperfeed.store import Database
+from paperfeed.store.papers import upsert_papers
 from paperfeed.store.vectors import save_vectors
 from tests.support import pg
 from tests.support.corpus import Corpus, fill
@@ -175,3 +177,56 @@ def test_postgresql_answers_from_pgvector_until_the_node_index_is_loaded(
         assert [h[0] for h in semantic.nearest(session, model, query, limit=5)][0] == hits[0][0]
     vector_index.forget_indexes()
     db.dispose()
+
+
+def test_a_deletion_and_an_addition_between_two_counts_are_both_seen(saved: Database, corpus: Corpus) -> None:
+    """Another node deletes one paper's vector and adds a vector in one commit, and then nothing moves. A
+    count taken before the new row is read equals the index's size: only a count after the read shows the
+    deletion (the count runs only after a change, so a count that proves nothing must not close it)."""
+    index = index_of(saved)
+    model = current_model_key()
+    dropped = corpus.records[11].paper.id
+    template = corpus.records[0].paper
+    added = dataclasses.replace(template, id="2611.88888", title="A vector added by another node")
+    target = read_vector_file(corpus.vectors_path).vectors[11]
+    with saved.session() as session:
+        upsert_papers(session, [added])
+    with saved.session() as session:
+        digest = session.execute(
+            sa.text("SELECT content_hash FROM papers WHERE id = :i"), {"i": added.id}
+        ).scalar()
+        session.execute(sa.text("DELETE FROM paper_vectors WHERE paper_id = :i"), {"i": dropped})
+        save_vectors(session, model, [(added.id, digest)], (target[::-1] / np.linalg.norm(target))[None, :])
+    index = index_of(saved)
+    index = index_of(saved)  # quiet now: nothing was committed since
+    assert index.vector(dropped) is None
+    assert dropped not in [h[0] for h in index.nearest(target, 5)]
+    assert added.id in index.row_of and len(index) == len(corpus.records)
+
+
+def test_pgvector_settings_hold_for_its_query_in_a_search_session(
+    pg_server: pg.PgServer, corpus: Corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's session has no transaction: SET LOCAL alone would do nothing, and a plain SET would stay on
+    the pooled connection (or, behind PgBouncer, reach another one). The query gets a transaction of its
+    own, and the setting ends with it."""
+    db = fill(Database(pg.fresh_database(pg_server)), corpus)
+    monkeypatch.setattr(semantic, "ENGINE", "database")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement.split()[0] + (" " + statement.split()[1] if " " in statement else ""))
+
+    query = read_vector_file(corpus.vectors_path).vectors[30]
+    try:
+        with db.read_session() as session:
+            sa.event.listen(db.engine, "before_cursor_execute", record)
+            hits = semantic.nearest(session, current_model_key(), query, limit=5)
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+            after = session.execute(sa.text("SELECT current_setting('hnsw.ef_search')")).scalar()
+        assert hits[0][0] == corpus.records[30].paper.id
+        assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
+        assert statements[1:3] == ["SET LOCAL", "SET LOCAL"]
+        assert after == "40"  # pgvector's default: nothing stayed on the connection
+    finally:
+        db.dispose()

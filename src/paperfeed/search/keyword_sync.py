@@ -75,8 +75,8 @@ class KeptIndex:
         """Bring the index up to date when cheap; False when it cannot answer yet (ask the database)."""
         version = version_seen_by(session)
         now = time.monotonic()
-        changed = version == UNKNOWN or version != self._counted_version
-        count_due = full_check or (changed and now - self._counted_at > COUNT_CHECK_S)
+        uncounted = version == UNKNOWN or version != self._counted_version
+        count_due = full_check or (uncounted and now - self._counted_at > COUNT_CHECK_S)
         if not count_due and version != UNKNOWN and version == self._settled_at:
             return True
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
@@ -103,12 +103,13 @@ class KeptIndex:
             self._try(lambda: self.catch_up(session))
             state = self.index.state()
         if count_due and state.high_water is not None:
-            self._counted_at, self._counted_version = now, version
+            # the version counts as counted only once a count (and the repair it called for) has run
+            self._counted_at = now
             if state.papers > INLINE_MAX and not full_check:
                 # counting a large table is a scan: never inside a search
-                self._catch_up_in_background(session, reconcile=True)
-            elif _live_count(session) != state.papers:
-                self._try(lambda: self.reconcile(session))
+                self._catch_up_in_background(session, reconcile=True, version=version)
+            elif _live_count(session) == state.papers or self._try(lambda: self.reconcile(session)):
+                self._counted_version = version
         state = self.index.state()
         settled = (
             state.high_water is not None
@@ -143,7 +144,10 @@ class KeptIndex:
         finally:
             self._lock.release()
 
-    def _catch_up_in_background(self, session: Session, *, reconcile: bool = False) -> None:
+    def _catch_up_in_background(
+        self, session: Session, *, reconcile: bool = False, version: DataVersion | None = None
+    ) -> None:
+        """Catch up (or reconcile, then mark ``version`` counted) in a thread, unless one is running."""
         if self._background is not None and self._background.is_alive():
             return
         sessions = sessionmaker(session.get_bind())
@@ -151,7 +155,9 @@ class KeptIndex:
         def run() -> None:
             try:
                 with sessions() as own:
-                    self._try(lambda: self.reconcile(own) if reconcile else self.catch_up(own))
+                    done = self._try(lambda: self.reconcile(own) if reconcile else self.catch_up(own))
+                if done and reconcile and version is not None:
+                    self._counted_version = version
             except Exception:  # noqa: BLE001 - a background thread must log, not die silently
                 log.exception("keyword index catch-up failed; searches use the database meanwhile")
 

@@ -66,19 +66,27 @@ def nearest(
         hits = index.nearest(query, limit + (1 if exclude else 0), allowed)
         return [h for h in hits if h[0] != exclude][:limit]
     where, params = filter_sql(filters, session.get_bind().dialect.name)
-    # SET, not SET LOCAL: a search's session runs without a transaction (Database.read_session), where SET
-    # LOCAL does nothing. Every HNSW scan of paperfeed is this one and sets both first, so what stays set on
-    # the pooled connection after it changes no other query.
-    session.execute(sa.text(f"SET hnsw.ef_search = {max(EF_SEARCH, limit)}"))
-    session.execute(sa.text("SET hnsw.iterative_scan = relaxed_order"))
-    rows = session.execute(
-        sa.text(
-            "SELECT v.paper_id, 1 - (v.vector <=> CAST(:q AS vector)) AS score FROM paper_vectors v "
-            f"JOIN papers p ON p.id = v.paper_id WHERE v.model = :model AND v.paper_id <> :exclude{where} "
-            "ORDER BY v.vector <=> CAST(:q AS vector) LIMIT :limit"
-        ),
-        params | {"q": to_pgvector(query), "model": model, "limit": limit, "exclude": exclude or ""},
-    )
+    connection = session.connection()
+    # A search's session runs without a transaction (Database.read_session), where SET LOCAL does nothing and
+    # a plain SET could reach another server connection than the query behind PgBouncer (transaction mode):
+    # this one query gets a transaction of its own.
+    own = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if own:
+        connection.exec_driver_sql("BEGIN")
+    try:
+        connection.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}")
+        connection.exec_driver_sql("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = connection.execute(
+            sa.text(
+                "SELECT v.paper_id, 1 - (v.vector <=> CAST(:q AS vector)) AS score FROM paper_vectors v JOIN "
+                f"papers p ON p.id = v.paper_id WHERE v.model = :model AND v.paper_id <> :exclude{where} "
+                "ORDER BY v.vector <=> CAST(:q AS vector) LIMIT :limit"
+            ),
+            params | {"q": to_pgvector(query), "model": model, "limit": limit, "exclude": exclude or ""},
+        ).all()
+    finally:
+        if own:
+            connection.exec_driver_sql("COMMIT")
     return sorted(((r[0], float(r[1])) for r in rows), key=lambda h: -h[1])
 
 

@@ -155,24 +155,29 @@ class VectorIndex:
                 self._open_generation()
             elif self.base is None and vector_state(session, self.model)[0] >= self.ann_threshold:
                 self._build_generation(session)
-        count_due = now - self._last_count_check > COUNT_CHECK_INTERVAL_S
-        if count_due and not self._unchanged(version, counted=True):
-            self._last_count_check, self._counted_at_version = now, version
-            if len(self) < BACKGROUND_COUNT_FROM and not self.load_in_background:
-                self._deletions_seen = self._count_shows_deletions(session)
-            elif not (self._counting and self._counting.is_alive()):
-                self._counting = threading.Thread(
-                    target=self._count_in_background,
-                    args=(sessionmaker(session.get_bind()),),
-                    daemon=True,
-                )
-                self._counting.start()
-        if self._deletions_seen:
+        if self._deletions_seen:  # by the last count (in the background on PostgreSQL)
             self._deletions_seen = False
             self._forget_deleted(session)
         if not self._unchanged(version):
             self._add_new_rows(session)
             self._read_at_version = version
+        # After the read, so that the count compares like with like (a deletion and an addition between two
+        # counts cancel out otherwise); only after a change, and again until one is conclusive.
+        count_due = now - self._last_count_check > COUNT_CHECK_INTERVAL_S
+        if count_due and not self._unchanged(version, counted=True):
+            self._last_count_check = now
+            if len(self) < BACKGROUND_COUNT_FROM and not self.load_in_background:
+                self._count(session, version)
+                if self._deletions_seen:
+                    self._deletions_seen = False
+                    self._forget_deleted(session)
+            elif not (self._counting and self._counting.is_alive()):
+                self._counting = threading.Thread(
+                    target=self._count_in_background,
+                    args=(sessionmaker(session.get_bind()), version),
+                    daemon=True,
+                )
+                self._counting.start()
         if (
             self.base is not None
             and len(self.ids) + len(self.masked) >= SAVE_DELTA
@@ -187,15 +192,19 @@ class VectorIndex:
             self._counted_at_version if counted else self._read_at_version
         )
 
-    def _count_shows_deletions(self, session: Session) -> bool:
+    def _count(self, session: Session, version: DataVersion) -> None:
+        """Count the table to notice deletions. A count that matches while rows past the last read exist
+        proves nothing: the version is marked counted only when the count was conclusive."""
         count, top = vector_state(session, self.model)
-        return count < len(self) or (top == self.last_id and count != len(self))
+        self._deletions_seen = count < len(self) or (top == self.last_id and count != len(self))
+        if self._deletions_seen or top == self.last_id:
+            self._counted_at_version = version
 
-    def _count_in_background(self, sessions: sessionmaker[Session]) -> None:
+    def _count_in_background(self, sessions: sessionmaker[Session], version: DataVersion) -> None:
         """Counting a million rows takes 0.1-0.7 s: at that size it happens beside the searches."""
         try:
             with sessions() as session:
-                self._deletions_seen = self._count_shows_deletions(session)
+                self._count(session, version)
         except Exception:  # noqa: BLE001 - the next check tries again
             log.exception("counting the vectors failed")
 
@@ -205,7 +214,8 @@ class VectorIndex:
         if generation is not None and generation.ann is not None:
             # a graph read from its file searches with usearch's default expansion (64), not the one it was
             # built with: recall@10 at 100k papers was 0.87 instead of 1.0 until this line
-            generation.ann.expansion_search = expansion_for(len(generation.ids))  # type: ignore[attr-defined]
+            expansion = expansion_for(len(generation.ids))
+            generation.ann.expansion_search = expansion  # type: ignore[attr-defined]
         self.base, self.base_name = generation, vf.current_name(self.folder)
         self.base_live = 0 if generation is None else int(generation.sorted_rows.size)
         self._reset_delta(generation.last_row_id if generation else 0)
@@ -364,6 +374,8 @@ class VectorIndex:
             self.ann = ann
         elif self.ann is not None and rows.size:
             self.ann.add(rows, vectors, threads=2)
+        if self.ann is not None:
+            self.ann.expansion_search = expansion_for(len(self.ids))
 
     # --- searching -------------------------------------------------------------------------------------
     def nearest(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
@@ -398,7 +410,8 @@ class VectorIndex:
                 if h[0] not in self.masked
             ][:k]
         wanted = max(k + min(len(self.masked), 4 * k), RESCORED)
-        rows, scores = _exact_order(base.ann.search(query, wanted).keys, base.vectors, query)  # type: ignore[attr-defined]
+        keys = base.ann.search(query, wanted).keys  # type: ignore[attr-defined]
+        rows, scores = _exact_order(keys, base.vectors, query)
         hits = ((str(base.ids[int(r)]), float(v)) for r, v in zip(rows, scores, strict=True))
         return [h for h in hits if h[0] not in self.masked][:k]
 

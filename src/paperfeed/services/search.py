@@ -183,7 +183,7 @@ def _vectors_exist(session: Session, model: str) -> bool:
     """Whether any paper has a vector of ``model``: asked again only when the data version moved (on
     PostgreSQL a round trip; the version is read once per session anyway, for the indexes)."""
     version = version_seen_by(session)
-    key = (str(session.get_bind().engine.url), model)
+    key = (str(session.get_bind().engine.url), model)  # the same as Database.engine's
     kept = _VECTORS_EXIST.get(key)
     if kept is not None and version != UNKNOWN and kept[0] == version:
         return kept[1]
@@ -199,8 +199,15 @@ def _semantic_side(
     db: Database, model: str, text: str, limit: int, filters: SearchFilters
 ) -> tuple[np.ndarray, list[tuple[str, float]]] | None:
     """The query's embedding and its nearest papers, in a session of its own (it runs in another thread);
-    None while nothing is embedded with ``model``. The query is embedded before a connection is taken from
-    the pool, so that a connection is held only while the database is asked."""
+    None while nothing is embedded with ``model`` (then the model is not even loaded).
+
+    Once vectors are known to exist, the query is embedded before a connection is taken from the pool, so
+    that a connection is held only while the database is asked."""
+    known = _VECTORS_EXIST.get((str(db.engine.url), model))
+    if known is None or not known[1]:
+        with db.read_session() as session:
+            if not _vectors_exist(session, model):
+                return None
     vector = query_vector_of(model, text)
     with db.read_session() as session:
         if not _vectors_exist(session, model):

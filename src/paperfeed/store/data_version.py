@@ -83,7 +83,9 @@ def version_seen_by(session: Session) -> DataVersion:
     under: equal means nothing was committed since, and the freshness check, several round trips on
     PostgreSQL, is skipped. The time of the change is part of it: a database made again under the same URL
     (a test's, a restore's) counts from 1 again, at other moments. Read once per session: a search asks both
-    indexes, some of them twice."""
+    indexes, some of them twice. So a session that writes and then searches keeps the version it first read
+    and does not see its own writes in the indexes: searches run in their own sessions
+    (:meth:`Database.read_session`)."""
     found = session.info.get(_SEEN)
     if found is None:
         row = session.execute(sa.text("SELECT version, changed_at FROM data_version WHERE id = 1")).first()
