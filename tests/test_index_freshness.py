@@ -18,8 +18,7 @@ from paperfeed.services.search import rebuild_keyword_index, search_papers
 from paperfeed.store import Database
 from paperfeed.store.models import PaperRow
 from paperfeed.store.papers import upsert_papers
-from paperfeed.store.vectors import save_vectors
-from tests.support.corpus import Corpus, fill
+from tests.support.corpus import Corpus, add_embedded_paper, fill
 
 HOUR = timedelta(hours=1)
 
@@ -84,13 +83,7 @@ def test_a_change_committed_by_another_node_is_in_the_next_search(quiet: Databas
     vector = np.random.default_rng(3).normal(size=384).astype(np.float32)
     vector /= np.linalg.norm(vector)
     try:
-        with other.session() as session:
-            upsert_papers(session, [new])
-        with other.session() as session:
-            content_hash = session.execute(
-                sa.text("SELECT content_hash FROM papers WHERE id = :id"), {"id": new.id}
-            ).scalar_one()
-            save_vectors(session, model, [(new.id, content_hash)], vector[None, :])
+        add_embedded_paper(other, new, vector)
     finally:
         other.dispose()
     found = search_papers(quiet, "zebrafinch", mode="keyword")

@@ -18,10 +18,9 @@ from paperfeed.embed.vector_file import read_vector_file
 from paperfeed.search import semantic, vector_index
 from paperfeed.services.search import rebuild_vector_index, search_papers
 from paperfeed.store import Database
-from paperfeed.store.papers import upsert_papers
 from paperfeed.store.vectors import save_vectors
 from tests.support import pg
-from tests.support.corpus import Corpus, fill
+from tests.support.corpus import Corpus, add_embedded_paper, fill
 
 
 @pytest.fixture
@@ -184,19 +183,11 @@ def test_a_deletion_and_an_addition_between_two_counts_are_both_seen(saved: Data
     count taken before the new row is read equals the index's size: only a count after the read shows the
     deletion (the count runs only after a change, so a count that proves nothing must not close it)."""
     index = index_of(saved)
-    model = current_model_key()
     dropped = corpus.records[11].paper.id
     template = corpus.records[0].paper
     added = dataclasses.replace(template, id="2611.88888", title="A vector added by another node")
     target = read_vector_file(corpus.vectors_path).vectors[11]
-    with saved.session() as session:
-        upsert_papers(session, [added])
-    with saved.session() as session:
-        digest = session.execute(
-            sa.text("SELECT content_hash FROM papers WHERE id = :i"), {"i": added.id}
-        ).scalar()
-        session.execute(sa.text("DELETE FROM paper_vectors WHERE paper_id = :i"), {"i": dropped})
-        save_vectors(session, model, [(added.id, digest)], (target[::-1] / np.linalg.norm(target))[None, :])
+    add_embedded_paper(saved, added, (target[::-1] / np.linalg.norm(target)), dropping=dropped)
     index = index_of(saved)
     index = index_of(saved)  # quiet now: nothing was committed since
     assert index.vector(dropped) is None

@@ -6,13 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import sqlalchemy as sa
+
 from paperfeed.domain.paper import Paper
+from paperfeed.embed import current_model_key
 from paperfeed.embed.vector_file import read_vector_file, write_vector_file
 from paperfeed.ingest.jsonl import read_jsonl
 from paperfeed.ingest.pipeline import run_ingest
 from paperfeed.ingest.records import Record
 from paperfeed.services.search import load_precomputed_vectors
 from paperfeed.store import Database
+from paperfeed.store.papers import upsert_papers
+from paperfeed.store.vectors import save_vectors
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "paperfeed" / "data"
 
@@ -44,3 +50,19 @@ def fill(database: Database, corpus: Corpus, *, vectors: bool = True) -> Databas
     if vectors:
         assert load_precomputed_vectors(database, corpus.vectors_path) == len(corpus.records)
     return database
+
+
+def add_embedded_paper(
+    database: Database, paper: Paper, vector: np.ndarray, *, dropping: str | None = None
+) -> None:
+    """Store ``paper``, then its vector in one commit with (optionally) the deletion of ``dropping``'s vector,
+    as another node's ingest and embedder would."""
+    with database.session() as session:
+        upsert_papers(session, [paper])
+    with database.session() as session:
+        digest = session.execute(
+            sa.text("SELECT content_hash FROM papers WHERE id = :id"), {"id": paper.id}
+        ).scalar_one()
+        if dropping is not None:
+            session.execute(sa.text("DELETE FROM paper_vectors WHERE paper_id = :id"), {"id": dropping})
+        save_vectors(session, current_model_key(), [(paper.id, digest)], vector[None, :])

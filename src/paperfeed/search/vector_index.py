@@ -12,10 +12,10 @@ to it when ``CURRENT`` changes); ``paperfeed reindex --vectors`` rebuilds one fr
 
 On PostgreSQL each node keeps its own copy the same way, under ``PAPERFEED_INDEX_DIR`` like the keyword index:
 at a million papers it answered in 12.7/18.5 ms (p50/p95, the query's embedding included) with recall@10
-0.96, where pgvector's HNSW took 46/75 ms at 0.57 on the same database (benchmarks/results/search_speed_pg.md).
-Row ids there do not become visible in order, so the index reads from a
-:class:`~paperfeed.store.commit_order.IdHorizon` and skips rows it has. A node's first load (minutes at a
-million papers) runs in a background thread; pgvector answers until it is done. While the data version
+0.96, where pgvector's HNSW took 46/75 ms at 0.57 on the same database
+(benchmarks/results/search_speed_pg.md). Row ids there do not become visible in order, so the index reads
+from a :class:`~paperfeed.store.commit_order.IdHorizon` and skips rows it has. A node's first load (minutes
+at a million papers) runs in a background thread; pgvector answers until it is done. While the data version
 (``store/data_version``) stands still, nothing was committed, and a refresh reads nothing.
 """
 
