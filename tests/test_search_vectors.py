@@ -206,7 +206,7 @@ def test_pgvector_settings_hold_for_its_query_in_a_search_session(
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        statements.append(statement.split()[0] + (" " + statement.split()[1] if " " in statement else ""))
+        statements.append(" ".join(statement.split()[:2]))  # "BEGIN", "SET LOCAL", "SELECT v.paper_id,"
 
     query = read_vector_file(corpus.vectors_path).vectors[30]
     try:
