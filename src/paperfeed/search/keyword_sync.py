@@ -30,7 +30,7 @@ from paperfeed.domain.paper import Paper
 from paperfeed.search import keyword_index as ki
 from paperfeed.search.locations import index_root
 from paperfeed.store.commit_order import oldest_open_transaction
-from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
+from paperfeed.store.data_version import DataVersion, unchanged_since, version_seen_by
 from paperfeed.store.models import PaperRow
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,9 @@ class KeptIndex:
         """Bring the index up to date when cheap; False when it cannot answer yet (ask the database)."""
         version = version_seen_by(session)
         now = time.monotonic()
-        uncounted = version == UNKNOWN or version != self._counted_version
+        uncounted = not unchanged_since(version, self._counted_version)
         count_due = full_check or (uncounted and now - self._counted_at > COUNT_CHECK_S)
-        if not count_due and version != UNKNOWN and version == self._settled_at:
+        if not count_due and unchanged_since(version, self._settled_at):
             return True
         top = session.execute(sa.select(sa.func.max(PaperRow.modified_at))).scalar()
         state = self.index.state()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from paperfeed.search import vector_files as vf
 from paperfeed.store.commit_order import IdHorizon
-from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
+from paperfeed.store.data_version import DataVersion, unchanged_since, version_seen_by
 from paperfeed.store.vectors import iter_vector_blocks, vector_paper_ids, vector_state
 
 if TYPE_CHECKING:
@@ -189,9 +189,7 @@ class VectorIndex:
 
     def _unchanged(self, version: DataVersion, *, counted: bool = False) -> bool:
         """Nothing was committed since the last read of new rows (or count of the rows)."""
-        return version != UNKNOWN and version == (
-            self._counted_at_version if counted else self._read_at_version
-        )
+        return unchanged_since(version, self._counted_at_version if counted else self._read_at_version)
 
     def _count(self, session: Session, version: DataVersion) -> None:
         """Count the table to notice deletions. A count that matches while rows past the last read exist

@@ -32,7 +32,7 @@ from paperfeed.search.indexing import (
 from paperfeed.search.keyword_sync import kept_index
 from paperfeed.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from paperfeed.store import Database
-from paperfeed.store.data_version import UNKNOWN, DataVersion, version_seen_by
+from paperfeed.store.data_version import DataVersion, unchanged_since, version_seen_by
 from paperfeed.store.papers import get_papers
 from paperfeed.store.vectors import has_vectors
 
@@ -185,7 +185,7 @@ def _vectors_exist(session: Session, model: str) -> bool:
     version = version_seen_by(session)
     key = (str(session.get_bind().engine.url), model)  # the same as Database.engine's
     kept = _VECTORS_EXIST.get(key)
-    if kept is not None and version != UNKNOWN and kept[0] == version:
+    if kept is not None and unchanged_since(version, kept[0]):
         return kept[1]
     found = has_vectors(session, model)
     _VECTORS_EXIST[key] = (version, found)

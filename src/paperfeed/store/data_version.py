@@ -96,6 +96,12 @@ def version_seen_by(session: Session) -> DataVersion:
 _SEEN = "paperfeed.data_version"
 
 
+def unchanged_since(version: DataVersion, mark: DataVersion | None) -> bool:
+    """Nothing was committed between ``mark`` (a version read earlier, or None) and ``version``. A missing
+    row (:data:`UNKNOWN`) proves nothing."""
+    return version != UNKNOWN and version == mark
+
+
 class VersionedCache(Generic[T]):
     """Values computed from the database (a listing's tallies, a page of papers), kept in the process until
     the data version moves: what every reader's page shares is computed once per change, not per view.
